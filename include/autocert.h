@@ -1,0 +1,240 @@
+/* autocert.h: public interface of libautocert, an ACME v2 (RFC 8555) client and certificate cache. */
+#ifndef AUTOCERT_H
+#define AUTOCERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Conventions
+ * - Every function that can fail returns autocert_err; AUTOCERT_OK is 0.
+ * - Functions returning `char *` hand the caller a string to free with free().
+ * - Functions returning `const char *` lend a string that stays valid until the
+ *   next call on the same handle (or until the handle is freed).
+ * - String arguments are copied; nothing the caller passes is kept.
+ * - x_free(NULL) is always a no-op.
+ * - The library never prints, exits or aborts: it reports through the logger
+ *   set with autocert_set_logger() and through the error detail of the handle.
+ */
+
+/* Error codes.  Codes are only ever added, never renumbered. */
+typedef enum {
+    AUTOCERT_OK = 0,
+    AUTOCERT_ERR_NOMEM = 1,         /* out of memory */
+    AUTOCERT_ERR_INVALID = 2,       /* invalid argument or input */
+    AUTOCERT_ERR_IO = 3,            /* file system error */
+    AUTOCERT_ERR_CRYPTO = 4,        /* OpenSSL failure */
+    AUTOCERT_ERR_NETWORK = 5,       /* transport (connection, TLS, DNS) failure */
+    AUTOCERT_ERR_HTTP = 6,          /* unexpected HTTP status without a problem document */
+    AUTOCERT_ERR_PROTOCOL = 7,      /* malformed or unexpected server response */
+    AUTOCERT_ERR_ACME = 8,          /* the ACME server returned a problem document */
+    AUTOCERT_ERR_TIMEOUT = 9,       /* the operation ran out of time */
+    AUTOCERT_ERR_CORRUPT = 10,      /* a cache file is corrupt or unreadable */
+    AUTOCERT_ERR_LOCKED = 11,       /* the cache is locked by another process */
+    AUTOCERT_ERR_VALIDATION = 12,   /* a challenge failed: the authorization is invalid */
+    AUTOCERT_ERR_NOT_FOUND = 13,    /* no such item */
+    AUTOCERT_ERR_EXISTS = 14,       /* refusing to overwrite an existing item */
+    AUTOCERT_ERR_EAB_REQUIRED = 15, /* the ACME server requires External Account Binding */
+    AUTOCERT_ERR_TOS = 16,          /* the terms of service must be agreed to */
+    AUTOCERT_ERR_UNSUPPORTED = 17,  /* feature not offered by the server or the build */
+    AUTOCERT_ERR_BIND = 18,         /* could not listen on the challenge address */
+    AUTOCERT_ERR_MISMATCH = 19,     /* key does not match certificate, or similar */
+    AUTOCERT_ERR_VERIFY = 20,       /* certificate verification failed */
+    AUTOCERT_ERR_PASSWORD = 21      /* wrong or missing password */
+} autocert_err;
+
+/* A fixed English text for an error code; never NULL. */
+const char *autocert_strerror(autocert_err err);
+
+/* Library version, e.g. "0.1.0".  Borrowed, static. */
+const char *autocert_version(void);
+
+/* Key types for account and certificate keys. */
+typedef enum {
+    AUTOCERT_KEY_EC256 = 0, /* ECDSA P-256 (default) */
+    AUTOCERT_KEY_EC384 = 1, /* ECDSA P-384 */
+    AUTOCERT_KEY_RSA2048 = 2,
+    AUTOCERT_KEY_RSA3072 = 3,
+    AUTOCERT_KEY_RSA4096 = 4,
+    AUTOCERT_KEY_ED25519 = 5 /* private CA only: ACME CAs do not issue for it */
+} autocert_key_type;
+
+/* Parses "ec256", "ec384", "rsa2048", "rsa3072", "rsa4096", "ed25519"
+ * (also "p256", "p384", "ecdsa" and "rsa").  Returns AUTOCERT_ERR_INVALID otherwise. */
+autocert_err autocert_key_type_parse(const char *name, autocert_key_type *out);
+/* Canonical name of a key type; never NULL. */
+const char *autocert_key_type_name(autocert_key_type type);
+
+/* ------------------------------------------------------------------------ */
+/* Logging */
+
+typedef enum {
+    AUTOCERT_LOG_ERROR = 0,
+    AUTOCERT_LOG_WARN = 1,
+    AUTOCERT_LOG_INFO = 2,  /* progress: one line per step of a long operation */
+    AUTOCERT_LOG_DEBUG = 3  /* protocol detail */
+} autocert_log_level;
+
+/* Called with a complete line without a trailing newline. */
+typedef void (*autocert_log_fn)(void *arg, autocert_log_level level, const char *msg);
+
+/* ------------------------------------------------------------------------ */
+/* Storage: the engine reaches the cache only through this interface.
+ *
+ * Items are grouped in sets, addressed by a key such as "certs/example.com"
+ * or "accounts/<directory-id>".  A set is always replaced whole: a reader
+ * never sees items of two different generations.  The directory backend
+ * (autocert_storage_dir_new) is the default; other backends (a shared store
+ * for a fleet of servers) implement the same operations.
+ */
+typedef struct {
+    const char *name;  /* e.g. "privkey.pem" */
+    const void *data;
+    size_t len;
+    int secret;        /* nonzero: a private key (0600, cleansed after use) */
+} autocert_item;
+
+typedef struct autocert_storage_ops {
+    /* Takes the writer lock of the whole store; blocks at most `wait_s`
+     * seconds, then returns AUTOCERT_ERR_LOCKED. */
+    autocert_err (*lock)(void *be, int wait_s);
+    void (*unlock)(void *be);
+    /* Loads one item of a set into *data (malloc'd, caller frees; cleansed
+     * by the caller when secret).  AUTOCERT_ERR_NOT_FOUND when absent. */
+    autocert_err (*load)(void *be, const char *set, const char *item,
+                         unsigned char **data, size_t *len);
+    /* Atomically replaces the whole set with the given items. */
+    autocert_err (*store)(void *be, const char *set,
+                          const autocert_item *items, size_t n);
+    /* Lists the sets whose key starts with `prefix` (e.g. "certs/"):
+     * *keys is a malloc'd array of malloc'd strings, caller frees. */
+    autocert_err (*list)(void *be, const char *prefix, char ***keys, size_t *n);
+    /* Removes a whole set.  AUTOCERT_ERR_NOT_FOUND when absent. */
+    autocert_err (*remove)(void *be, const char *set);
+    /* Optional: a file system path of an item (malloc'd), for servers that
+     * read files; NULL when the backend has no files. */
+    char *(*path)(void *be, const char *set, const char *item);
+    /* Frees the backend. */
+    void (*destroy)(void *be);
+} autocert_storage_ops;
+
+typedef struct autocert_storage autocert_storage;
+
+/* A storage handle over caller-supplied operations; `be` is owned by the
+ * handle and released with ops->destroy when the handle is freed. */
+autocert_storage *autocert_storage_new(const autocert_storage_ops *ops, void *be);
+/* The directory backend rooted at `dir` (created 0700 if missing).  NULL for
+ * `dir` means $AUTOCERT_CACHE, else ~/.autocert-cache. */
+autocert_err autocert_storage_dir_new(const char *dir, autocert_storage **out);
+void autocert_storage_free(autocert_storage *st);
+/* The root directory of a directory backend (borrowed), else NULL. */
+const char *autocert_storage_dir_root(const autocert_storage *st);
+
+/* ------------------------------------------------------------------------ */
+/* The context: configuration, one ACME session, the last error. */
+
+typedef struct autocert_ctx autocert_ctx;
+
+#define AUTOCERT_LETSENCRYPT_URL "https://acme-v02.api.letsencrypt.org/directory"
+#define AUTOCERT_LETSENCRYPT_STAGING_URL "https://acme-staging-v02.api.letsencrypt.org/directory"
+
+/* A new context with defaults: Let's Encrypt production, EC P-256 keys,
+ * HTTP-01 on port 80 of every address, the default cache directory (opened
+ * on first use), 300 s total time per operation.  NULL when out of memory. */
+autocert_ctx *autocert_ctx_new(void);
+void autocert_ctx_free(autocert_ctx *ctx);
+
+void autocert_set_logger(autocert_ctx *ctx, autocert_log_fn fn, void *arg);
+/* Messages above `level` are not passed to the logger (default INFO). */
+void autocert_set_log_level(autocert_ctx *ctx, autocert_log_level level);
+autocert_err autocert_set_directory(autocert_ctx *ctx, const char *url);
+/* PEM file of CA certificates trusted for the ACME server's HTTPS. */
+autocert_err autocert_set_ca_bundle(autocert_ctx *ctx, const char *path);
+/* Contact e-mail for the account (becomes "mailto:<email>"); NULL clears. */
+autocert_err autocert_set_email(autocert_ctx *ctx, const char *email);
+void autocert_set_agree_tos(autocert_ctx *ctx, int agree);
+/* External Account Binding: key id and base64url HMAC key from the CA. */
+autocert_err autocert_set_eab(autocert_ctx *ctx, const char *kid, const char *hmac_b64url);
+/* HTTP-01 responder: bind address (NULL: every address) and port (0: 80). */
+autocert_err autocert_set_http01(autocert_ctx *ctx, const char *bind_addr, unsigned port);
+/* HTTP-01 through an existing web server: tokens are written under
+ * DIR/.well-known/acme-challenge/ and removed afterwards.  NULL clears. */
+autocert_err autocert_set_webroot(autocert_ctx *ctx, const char *dir);
+void autocert_set_key_type(autocert_ctx *ctx, autocert_key_type type);
+void autocert_set_account_key_type(autocert_ctx *ctx, autocert_key_type type);
+/* Total time allowed for one operation (obtain, revoke...), seconds. */
+void autocert_set_timeout(autocert_ctx *ctx, unsigned seconds);
+/* Days before expiry at which a certificate is due for renewal (default 30;
+ * for short-lived certificates a third of the lifetime, whichever is less). */
+void autocert_set_renew_days(autocert_ctx *ctx, unsigned days);
+/* Uses `st` as the cache; the context takes ownership of it. */
+void autocert_set_storage_take(autocert_ctx *ctx, autocert_storage *st);
+/* Uses the directory backend at `dir` (see autocert_storage_dir_new). */
+autocert_err autocert_set_cache_dir(autocert_ctx *ctx, const char *dir);
+
+/* Details of the last failure on this handle.  Borrowed, never NULL ("" when
+ * there is none).  autocert_last_error() is a readable message: for an ACME
+ * problem one line per problem ("type: detail (identifier)"). */
+const char *autocert_last_error(const autocert_ctx *ctx);
+long autocert_last_http_status(const autocert_ctx *ctx);
+const char *autocert_last_problem_type(const autocert_ctx *ctx);
+
+/* Number of HTTP requests this context has sent (for benchmarks and tests). */
+unsigned long autocert_request_count(const autocert_ctx *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Certificates */
+
+typedef struct autocert_cert autocert_cert;
+
+/* Identifier validation: lower-cases, strips one trailing dot, checks
+ * lengths and characters; IPv4/IPv6 literals become IP identifiers in
+ * canonical form.  *out is malloc'd, caller frees.  On failure the context
+ * detail names the input. */
+autocert_err autocert_identifier_normalize(autocert_ctx *ctx, const char *in, char **out);
+
+#define AUTOCERT_OBTAIN_FORCE 0x1u /* issue even when a valid certificate is cached */
+
+/* Obtains a certificate for `names` (DNS names and IP addresses; the first
+ * names the cache entry) and stores it in the cache.  When a certificate for
+ * exactly these names is cached and not due for renewal, no request is made
+ * (unless AUTOCERT_OBTAIN_FORCE).  *out (may be NULL) receives the cached or
+ * new certificate, caller frees with autocert_cert_free(). */
+autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t n,
+                             unsigned flags, autocert_cert **out);
+
+/* Loads the cached certificate whose entry is named after `name`. */
+autocert_err autocert_cert_load(autocert_ctx *ctx, const char *name, autocert_cert **out);
+/* Lists cached certificate entry names: *names malloc'd array of malloc'd
+ * strings, caller frees with autocert_strv_free(). */
+autocert_err autocert_cert_list(autocert_ctx *ctx, char ***names, size_t *n);
+void autocert_strv_free(char **v, size_t n);
+
+void autocert_cert_free(autocert_cert *cert);
+/* Borrowed from the certificate, valid until autocert_cert_free(). */
+const char *autocert_cert_name(const autocert_cert *cert);
+size_t autocert_cert_identifier_count(const autocert_cert *cert);
+const char *autocert_cert_identifier(const autocert_cert *cert, size_t i);
+time_t autocert_cert_not_before(const autocert_cert *cert);
+time_t autocert_cert_not_after(const autocert_cert *cert);
+/* Nonzero when this call issued the certificate (zero: taken from the cache). */
+int autocert_cert_is_new(const autocert_cert *cert);
+/* Paths in the directory backend (NULL for other backends). */
+const char *autocert_cert_fullchain_path(const autocert_cert *cert);
+const char *autocert_cert_key_path(const autocert_cert *cert);
+const char *autocert_cert_cert_path(const autocert_cert *cert);
+const char *autocert_cert_chain_path(const autocert_cert *cert);
+/* PEM texts (NUL-terminated). */
+const char *autocert_cert_fullchain_pem(const autocert_cert *cert);
+const char *autocert_cert_directory(const autocert_cert *cert);
+const char *autocert_cert_key_type(const autocert_cert *cert);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* AUTOCERT_H */

@@ -1,0 +1,30 @@
+/* cli.h: shared declarations of the autocert command's subcommands. */
+#ifndef AC_CLI_H
+#define AC_CLI_H
+
+#include "autocert.h"
+
+/* Exit status: 0 success (changed), 1 failure, 2 nothing to do (unchanged). */
+#define EXIT_CHANGED 0
+#define EXIT_FAIL 1
+#define EXIT_UNCHANGED 2
+
+extern int cli_verbose; /* -v count */
+extern int cli_quiet;   /* -q */
+
+/* Prints "autocert: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The library logger writing to stderr. */
+void cli_log(void *arg, autocert_log_level level, const char *msg);
+
+/* Subcommands: argc/argv start at the subcommand name. */
+int cmd_obtain(int argc, char **argv);
+int cmd_renew(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+/* Private CA toolkit (cmd_ca.c and friends). */
+int cmd_ca(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+#endif

@@ -1,0 +1,276 @@
+/* ctx.c: the context handle: defaults, configuration setters, teardown. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "internal.h"
+
+const char *autocert_version(void)
+{
+    return PACKAGE_VERSION;
+}
+
+static const struct {
+    const char *name;
+    autocert_key_type type;
+} key_names[] = {
+    {"ec256", AUTOCERT_KEY_EC256},   {"ec384", AUTOCERT_KEY_EC384},
+    {"rsa2048", AUTOCERT_KEY_RSA2048}, {"rsa3072", AUTOCERT_KEY_RSA3072},
+    {"rsa4096", AUTOCERT_KEY_RSA4096}, {"ed25519", AUTOCERT_KEY_ED25519},
+    /* aliases */
+    {"p256", AUTOCERT_KEY_EC256},    {"p384", AUTOCERT_KEY_EC384},
+    {"ecdsa", AUTOCERT_KEY_EC256},   {"rsa", AUTOCERT_KEY_RSA2048},
+};
+
+autocert_err autocert_key_type_parse(const char *name, autocert_key_type *out)
+{
+    size_t i;
+
+    if (name == NULL)
+        return AUTOCERT_ERR_INVALID;
+    for (i = 0; i < sizeof(key_names) / sizeof(key_names[0]); i++) {
+        if (strcasecmp(name, key_names[i].name) == 0) {
+            *out = key_names[i].type;
+            return AUTOCERT_OK;
+        }
+    }
+    return AUTOCERT_ERR_INVALID;
+}
+
+const char *autocert_key_type_name(autocert_key_type type)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(key_names) / sizeof(key_names[0]); i++)
+        if (key_names[i].type == type)
+            return key_names[i].name;
+    return "unknown";
+}
+
+double ac_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+autocert_ctx *autocert_ctx_new(void)
+{
+    autocert_ctx *ctx = calloc(1, sizeof(*ctx));
+
+    if (ctx == NULL)
+        return NULL;
+    ctx->directory_url = strdup(AUTOCERT_LETSENCRYPT_URL);
+    if (ctx->directory_url == NULL) {
+        free(ctx);
+        return NULL;
+    }
+    ctx->http_port = 80;
+    ctx->key_type = AUTOCERT_KEY_EC256;
+    ctx->account_key_type = AUTOCERT_KEY_EC256;
+    ctx->timeout_s = 300;
+    ctx->renew_days = 30;
+    ctx->log_level = AUTOCERT_LOG_INFO;
+    return ctx;
+}
+
+static void directory_clear(ac_directory *d)
+{
+    free(d->new_nonce);
+    free(d->new_account);
+    free(d->new_order);
+    free(d->revoke_cert);
+    free(d->key_change);
+    free(d->terms_of_service);
+    memset(d, 0, sizeof(*d));
+}
+
+/* Forgets the ACME session: a new directory means new nonces and account. */
+static void session_reset(autocert_ctx *ctx)
+{
+    directory_clear(&ctx->dir);
+    ctx->have_dir = 0;
+    free(ctx->nonce);
+    ctx->nonce = NULL;
+    EVP_PKEY_free(ctx->account.key);
+    free(ctx->account.url);
+    free(ctx->account.set);
+    memset(&ctx->account, 0, sizeof(ctx->account));
+}
+
+void autocert_ctx_free(autocert_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    session_reset(ctx);
+    ac_http_cleanup(ctx);
+    free(ctx->directory_url);
+    free(ctx->ca_bundle);
+    free(ctx->email);
+    free(ctx->eab_kid);
+    if (ctx->eab_hmac) {
+        OPENSSL_cleanse(ctx->eab_hmac, strlen(ctx->eab_hmac));
+        free(ctx->eab_hmac);
+    }
+    free(ctx->http_bind);
+    free(ctx->webroot);
+    autocert_storage_free(ctx->storage);
+    ac_errinfo_free(&ctx->err);
+    free(ctx->scratch);
+    free(ctx);
+}
+
+/* Replaces *slot with a copy of `value` (NULL clears). */
+static autocert_err set_str(autocert_ctx *ctx, char **slot, const char *value)
+{
+    char *copy = NULL;
+
+    if (value) {
+        copy = strdup(value);
+        if (copy == NULL)
+            return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    }
+    free(*slot);
+    *slot = copy;
+    return AUTOCERT_OK;
+}
+
+autocert_err autocert_set_directory(autocert_ctx *ctx, const char *url)
+{
+    if (url == NULL || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "directory URL '%s' is not an http(s) URL", url ? url : "(null)");
+    session_reset(ctx);
+    return set_str(ctx, &ctx->directory_url, url);
+}
+
+autocert_err autocert_set_ca_bundle(autocert_ctx *ctx, const char *path)
+{
+    return set_str(ctx, &ctx->ca_bundle, path);
+}
+
+autocert_err autocert_set_email(autocert_ctx *ctx, const char *email)
+{
+    const char *at;
+
+    if (email) {
+        at = strchr(email, '@');
+        if (at == NULL || at == email || at[1] == '\0' || strchr(at + 1, '@') ||
+            strpbrk(email, " \t\r\n,<>\"") != NULL)
+            return ac_err(ctx, AUTOCERT_ERR_INVALID, "e-mail address '%s' is not valid", email);
+    }
+    return set_str(ctx, &ctx->email, email);
+}
+
+void autocert_set_agree_tos(autocert_ctx *ctx, int agree)
+{
+    ctx->agree_tos = agree != 0;
+}
+
+autocert_err autocert_set_eab(autocert_ctx *ctx, const char *kid, const char *hmac_b64url)
+{
+    autocert_err rc;
+    unsigned char *key = NULL;
+    size_t len = 0;
+
+    if ((kid == NULL) != (hmac_b64url == NULL))
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "external account binding needs both a key id and an HMAC key");
+    if (hmac_b64url) {
+        if (*kid == '\0')
+            return ac_err(ctx, AUTOCERT_ERR_INVALID, "external account binding key id is empty");
+        if (ac_b64url_decode(hmac_b64url, &key, &len) != AUTOCERT_OK || len == 0)
+            return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                          "external account binding HMAC key is not base64url");
+        ac_free_secret(key, len);
+    }
+    if ((rc = set_str(ctx, &ctx->eab_kid, kid)) != AUTOCERT_OK)
+        return rc;
+    if (ctx->eab_hmac) {
+        OPENSSL_cleanse(ctx->eab_hmac, strlen(ctx->eab_hmac));
+    }
+    return set_str(ctx, &ctx->eab_hmac, hmac_b64url);
+}
+
+autocert_err autocert_set_http01(autocert_ctx *ctx, const char *bind_addr, unsigned port)
+{
+    if (port > 65535)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "HTTP port %u is out of range", port);
+    ctx->http_port = port ? port : 80;
+    return set_str(ctx, &ctx->http_bind, bind_addr);
+}
+
+autocert_err autocert_set_webroot(autocert_ctx *ctx, const char *dir)
+{
+    return set_str(ctx, &ctx->webroot, dir);
+}
+
+void autocert_set_key_type(autocert_ctx *ctx, autocert_key_type type)
+{
+    ctx->key_type = type;
+}
+
+void autocert_set_account_key_type(autocert_ctx *ctx, autocert_key_type type)
+{
+    ctx->account_key_type = type;
+}
+
+void autocert_set_timeout(autocert_ctx *ctx, unsigned seconds)
+{
+    ctx->timeout_s = seconds ? seconds : 300;
+}
+
+void autocert_set_renew_days(autocert_ctx *ctx, unsigned days)
+{
+    ctx->renew_days = days;
+}
+
+void autocert_set_storage_take(autocert_ctx *ctx, autocert_storage *st)
+{
+    autocert_storage_free(ctx->storage);
+    ctx->storage = st;
+}
+
+autocert_err autocert_set_cache_dir(autocert_ctx *ctx, const char *dir)
+{
+    autocert_storage *st = NULL;
+    autocert_err rc = autocert_storage_dir_new(dir, &st);
+
+    if (rc != AUTOCERT_OK)
+        return ac_err(ctx, rc, "cannot open cache directory '%s': %s",
+                      dir ? dir : "(default)", autocert_strerror(rc));
+    autocert_set_storage_take(ctx, st);
+    return AUTOCERT_OK;
+}
+
+autocert_err ac_storage(autocert_ctx *ctx, autocert_storage **out)
+{
+    autocert_err rc;
+
+    if (ctx->storage == NULL && (rc = autocert_set_cache_dir(ctx, NULL)) != AUTOCERT_OK)
+        return rc;
+    *out = ctx->storage;
+    return AUTOCERT_OK;
+}
+
+unsigned long autocert_request_count(const autocert_ctx *ctx)
+{
+    return ctx->n_requests;
+}
+
+void autocert_strv_free(char **v, size_t n)
+{
+    size_t i;
+
+    if (v == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
