@@ -19,7 +19,6 @@ void cli_log(void *arg, autocert_log_level level, const char *msg);
 
 /* Subcommands: argc/argv start at the subcommand name. */
 int cmd_obtain(int argc, char **argv);
-int cmd_renew(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 /* Private CA toolkit (cmd_ca.c and friends). */
 int cmd_ca(int argc, char **argv);

@@ -38,7 +38,6 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"obtain", cmd_obtain, "obtain a certificate from an ACME CA"},
-    {"renew", cmd_renew, "renew cached certificates that are due"},
     {"list", cmd_list, "list cached certificates"},
     /* Private CA toolkit */
     {"ca", cmd_ca, "private CA: create a CA, issue and sign node certificates"},

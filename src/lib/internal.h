@@ -166,7 +166,13 @@ autocert_err ac_sleep(autocert_ctx *ctx, double seconds, const char *what);
 /* Loads or creates the account for the current directory. */
 autocert_err ac_account_ensure(autocert_ctx *ctx);
 
-/* ---- order.c / http01.c ----------------------------------------------- */
+/* ---- order.c ---------------------------------------------------------- */
+/* Runs one order for `ids` with the loaded account, answering HTTP-01, and
+ * finalizes it with a CSR of `cert_key`.  *chain: the PEM chain (malloc'd). */
+autocert_err ac_order_issue(autocert_ctx *ctx, const ac_ident *ids, size_t n, EVP_PKEY *cert_key,
+                            char **chain);
+
+/* ---- http01.c ---------------------------------------------------------- */
 /* A live challenge: the token and its key authorization. */
 typedef struct ac_http01 ac_http01;
 /* Starts the responder (embedded daemon, or webroot when `webroot` set). */
