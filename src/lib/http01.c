@@ -1,0 +1,592 @@
+/* http01.c: the HTTP-01 challenge responder (libmicrohttpd daemon or files in a webroot). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "internal.h"
+
+/*
+ * Embedded mode serves exactly GET and HEAD of
+ * /.well-known/acme-challenge/<token> for live tokens (200, text/plain, the
+ * key authorization as body).  Every other path answers 404; any other
+ * method answers 405 with "Allow: GET, HEAD".  Nothing else is served.
+ *
+ * The listening socket is created and bound here (not by libmicrohttpd) so
+ * that a bind failure can be reported with its errno; the daemon gets it
+ * with MHD_OPTION_LISTEN_SOCKET.  libmicrohttpd never logs: its messages
+ * would come from its own thread, where the caller's logger may not expect
+ * to be called, so they are discarded.
+ */
+
+#define MAX_TOKENS 100
+#define MAX_TOKEN_LEN 256
+#define MAX_KEYAUTH_LEN 512
+#define CHALLENGE_PREFIX "/.well-known/acme-challenge/"
+#define WELL_KNOWN ".well-known"
+#define ACME_CHALLENGE "acme-challenge"
+
+struct entry {
+    char *token;
+    char *key_auth;
+};
+
+struct ac_http01 {
+    struct MHD_Daemon *daemon;
+    unsigned port;
+    pthread_mutex_t lock; /* guards e[] and n (read by the daemon thread) */
+    struct entry e[MAX_TOKENS];
+    size_t n;
+    /* webroot mode */
+    char *webroot;
+    char *dir_wk; /* WEBROOT/.well-known */
+    char *dir_ac; /* WEBROOT/.well-known/acme-challenge */
+    int made_wk, made_ac; /* created by us: removed again when empty */
+};
+
+int ac_token_valid(const char *token)
+{
+    size_t i;
+
+    if (token == NULL || token[0] == '\0')
+        return 0;
+    for (i = 0; token[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)token[i];
+        if (i >= MAX_TOKEN_LEN)
+            return 0;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+/* A key authorization is token "." thumbprint: base64url and one dot. */
+static int keyauth_valid(const char *ka)
+{
+    size_t i;
+
+    if (ka == NULL || ka[0] == '\0')
+        return 0;
+    for (i = 0; ka[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)ka[i];
+        if (i >= MAX_KEYAUTH_LEN)
+            return 0;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Index of `token` in the table or -1; the lock is held. */
+static long find_locked(const ac_http01 *h, const char *token)
+{
+    size_t i;
+
+    for (i = 0; i < h->n; i++)
+        if (strcmp(h->e[i].token, token) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* ---- embedded daemon ---------------------------------------------------- */
+
+static void discard_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    (void)fmt;
+    (void)ap;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
+                             int allow)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (r == NULL)
+        return MHD_NO;
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
+        (allow && MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES)) {
+        MHD_destroy_response(r);
+        return MHD_NO;
+    }
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **req_cls)
+{
+    ac_http01 *h = cls;
+    const char *token;
+    char ka[MAX_KEYAUTH_LEN + 1];
+    long i;
+
+    (void)version;
+    (void)upload_data;
+    (void)upload_size;
+    (void)req_cls;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", 1);
+    if (url == NULL || strncmp(url, CHALLENGE_PREFIX, strlen(CHALLENGE_PREFIX)) != 0)
+        return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
+    token = url + strlen(CHALLENGE_PREFIX);
+    if (!ac_token_valid(token))
+        return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
+    ka[0] = '\0';
+    pthread_mutex_lock(&h->lock);
+    i = find_locked(h, token);
+    if (i >= 0)
+        snprintf(ka, sizeof(ka), "%s", h->e[i].key_auth);
+    pthread_mutex_unlock(&h->lock);
+    if (i < 0)
+        return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
+    return reply(c, MHD_HTTP_OK, ka, 0);
+}
+
+/* "127.0.0.1:80", "[::1]:80", "*:80" into buf. */
+static void format_addr(char *buf, size_t len, const char *bind_addr, int v6, unsigned port)
+{
+    if (bind_addr == NULL)
+        snprintf(buf, len, "*:%u", port);
+    else if (v6)
+        snprintf(buf, len, "[%s]:%u", bind_addr, port);
+    else
+        snprintf(buf, len, "%s:%u", bind_addr, port);
+}
+
+static autocert_err bind_error(autocert_ctx *ctx, const char *where, unsigned port, int e)
+{
+    switch (e) {
+    case EACCES:
+    case EPERM:
+        if (port > 0 && port < 1024)
+            return ac_err(ctx, AUTOCERT_ERR_BIND,
+                          "cannot listen on %s: permission denied: ports below 1024 need root "
+                          "or cap_net_bind_service", where);
+        return ac_err(ctx, AUTOCERT_ERR_BIND, "cannot listen on %s: permission denied", where);
+    case EADDRINUSE:
+        return ac_err(ctx, AUTOCERT_ERR_BIND,
+                      "cannot listen on %s: address in use (another server listens there)", where);
+    case EADDRNOTAVAIL:
+        return ac_err(ctx, AUTOCERT_ERR_BIND,
+                      "cannot listen on %s: address not available on this host", where);
+    default:
+        return ac_err(ctx, AUTOCERT_ERR_BIND, "cannot listen on %s: %s", where, strerror(e));
+    }
+}
+
+/* A bound, listening, non-blocking socket in *fd; *err_no set on failure. */
+static int open_listener(const struct sockaddr *sa, socklen_t salen, int *err_no)
+{
+    int fd, on = 1, off = 0;
+
+    fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *err_no = errno;
+        return -1;
+    }
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (sa->sa_family == AF_INET6) {
+        /* The wildcard address is dual stack; a literal stays itself. */
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+        int any = memcmp(&s6->sin6_addr, &in6addr_any, sizeof(in6addr_any)) == 0;
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, any ? &off : &on, sizeof(int));
+    }
+    if (bind(fd, sa, salen) != 0 || listen(fd, 64) != 0) {
+        *err_no = errno;
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static autocert_err start_daemon(ac_http01 *h, autocert_ctx *ctx, const char *bind_addr,
+                                 unsigned port)
+{
+    struct sockaddr_in s4;
+    struct sockaddr_in6 s6;
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    char where[INET6_ADDRSTRLEN + 16];
+    int fd = -1, mhd_fd = -1, e = 0, v6 = 0;
+    autocert_err rc = AUTOCERT_OK;
+
+    memset(&s4, 0, sizeof(s4));
+    memset(&s6, 0, sizeof(s6));
+    s4.sin_family = AF_INET;
+    s4.sin_port = htons((uint16_t)port);
+    s6.sin6_family = AF_INET6;
+    s6.sin6_port = htons((uint16_t)port);
+
+    if (bind_addr == NULL) {
+        s6.sin6_addr = in6addr_any;
+        s4.sin_addr.s_addr = htonl(INADDR_ANY);
+        fd = open_listener((struct sockaddr *)&s6, sizeof(s6), &e);
+        /* No IPv6 on this system: IPv4 only. */
+        if (fd < 0 && (e == EAFNOSUPPORT || e == EPROTONOSUPPORT || e == EADDRNOTAVAIL))
+            fd = open_listener((struct sockaddr *)&s4, sizeof(s4), &e);
+    } else if (inet_pton(AF_INET, bind_addr, &s4.sin_addr) == 1) {
+        fd = open_listener((struct sockaddr *)&s4, sizeof(s4), &e);
+    } else if (inet_pton(AF_INET6, bind_addr, &s6.sin6_addr) == 1) {
+        v6 = 1;
+        fd = open_listener((struct sockaddr *)&s6, sizeof(s6), &e);
+    } else {
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "bind address '%s' is not an IPv4 or IPv6 address literal", bind_addr);
+    }
+    format_addr(where, sizeof(where), bind_addr, v6, port);
+    if (fd < 0)
+        return bind_error(ctx, where, port, e);
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0) {
+        if (ss.ss_family == AF_INET6)
+            h->port = ntohs(((struct sockaddr_in6 *)(void *)&ss)->sin6_port);
+        else if (ss.ss_family == AF_INET)
+            h->port = ntohs(((struct sockaddr_in *)(void *)&ss)->sin_port);
+    }
+
+    /* The daemon gets its own descriptor of the socket: whatever it does
+     * with it on failure, `fd` keeps the socket alive until we know. */
+    mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (mhd_fd < 0) {
+        rc = ac_err(ctx, AUTOCERT_ERR_BIND, "cannot listen on %s: %s", where, strerror(errno));
+        goto out;
+    }
+    h->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL, on_request, h,
+        MHD_OPTION_EXTERNAL_LOGGER, discard_log, NULL,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)mhd_fd,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)16,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+        MHD_OPTION_END);
+    if (h->daemon == NULL) {
+        struct stat a, b;
+        /* Close the daemon's descriptor only if it still is our socket. */
+        if (fstat(fd, &a) == 0 && fstat(mhd_fd, &b) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino)
+            close(mhd_fd);
+        rc = ac_err(ctx, AUTOCERT_ERR_BIND, "cannot start the HTTP-01 server on %s", where);
+        goto out;
+    }
+    if (h->port == 0) {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon,
+                                                             MHD_DAEMON_INFO_BIND_PORT);
+        if (di != NULL)
+            h->port = di->port;
+    }
+    format_addr(where, sizeof(where), bind_addr, v6, h->port);
+    ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: listening on %s", where);
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* ---- webroot ------------------------------------------------------------ */
+
+/* Creates `dir` 0755 unless it is a directory already; *made set when created. */
+static autocert_err dir_make(autocert_ctx *ctx, const char *dir, int *made)
+{
+    struct stat st;
+
+    if (mkdir(dir, 0755) == 0) {
+        *made = 1;
+        /* The umask may have taken bits away: the web server must enter it. */
+        if (chmod(dir, 0755) != 0)
+            return ac_err(ctx, AUTOCERT_ERR_IO, "cannot set the mode of %s: %s", dir,
+                          strerror(errno));
+        return AUTOCERT_OK;
+    }
+    if (errno != EEXIST)
+        return ac_err(ctx, AUTOCERT_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    if (stat(dir, &st) != 0)
+        return ac_err(ctx, AUTOCERT_ERR_IO, "%s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return ac_err(ctx, AUTOCERT_ERR_IO, "%s exists and is not a directory", dir);
+    return AUTOCERT_OK;
+}
+
+/* Removes the directories we created, if they are empty. */
+static void dirs_prune(ac_http01 *h)
+{
+    if (h->made_ac && rmdir(h->dir_ac) == 0)
+        h->made_ac = 0;
+    if (!h->made_ac && h->made_wk && rmdir(h->dir_wk) == 0)
+        h->made_wk = 0;
+}
+
+static char *token_path(const ac_http01 *h, const char *token)
+{
+    ac_buf b;
+
+    ac_buf_init(&b, 8192);
+    if (ac_buf_appendf(&b, "%s/%s", h->dir_ac, token) != 0) {
+        ac_buf_free(&b);
+        return NULL;
+    }
+    return ac_buf_steal(&b);
+}
+
+static autocert_err write_token(ac_http01 *h, autocert_ctx *ctx, const char *token,
+                                const char *key_auth)
+{
+    char *path = NULL, *tmp = NULL;
+    ac_buf b;
+    int fd = -1;
+    size_t len = strlen(key_auth), done = 0;
+    autocert_err rc;
+
+    if ((rc = dir_make(ctx, h->dir_wk, &h->made_wk)) != AUTOCERT_OK ||
+        (rc = dir_make(ctx, h->dir_ac, &h->made_ac)) != AUTOCERT_OK)
+        goto out;
+    ac_buf_init(&b, 8192);
+    if (ac_buf_appendf(&b, "%s/.tmp-XXXXXX", h->dir_ac) != 0) {
+        ac_buf_free(&b);
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    tmp = ac_buf_steal(&b);
+    path = token_path(h, token);
+    if (tmp == NULL || path == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot create a file in %s: %s", h->dir_ac,
+                    strerror(errno));
+        free(tmp);
+        tmp = NULL;
+        goto out;
+    }
+    if (fchmod(fd, 0644) != 0) {
+        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot set the mode of %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    while (done < len) {
+        ssize_t w = write(fd, key_auth + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", tmp,
+                        w < 0 ? strerror(errno) : "short write");
+            goto out;
+        }
+        done += (size_t)w;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot rename %s to %s: %s", tmp, path,
+                    strerror(errno));
+        goto out;
+    }
+    free(tmp);
+    tmp = NULL;
+    ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: wrote %s", path);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp != NULL)
+        unlink(tmp);
+    free(tmp);
+    free(path);
+    return rc;
+}
+
+static void unlink_token(ac_http01 *h, const char *token)
+{
+    char *path = token_path(h, token);
+
+    if (path != NULL)
+        (void)unlink(path);
+    free(path);
+}
+
+/* ---- the interface ------------------------------------------------------ */
+
+autocert_err ac_http01_start(autocert_ctx *ctx, const char *bind_addr, unsigned port,
+                             const char *webroot, ac_http01 **out)
+{
+    ac_http01 *h = NULL;
+    struct stat st;
+    ac_buf b;
+    autocert_err rc = AUTOCERT_OK;
+
+    *out = NULL;
+    if (webroot == NULL && port > 65535)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "HTTP-01 port %u is out of range", port);
+    if (webroot != NULL) {
+        if (webroot[0] == '\0')
+            return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot is empty");
+        if (stat(webroot, &st) != 0)
+            return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s: %s", webroot, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s is not a directory", webroot);
+    }
+    h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    if (pthread_mutex_init(&h->lock, NULL) != 0) {
+        free(h);
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "cannot create a mutex");
+    }
+    if (webroot != NULL) {
+        h->webroot = strdup(webroot);
+        ac_buf_init(&b, 8192);
+        if (ac_buf_appendf(&b, "%s/" WELL_KNOWN, webroot) == 0)
+            h->dir_wk = ac_buf_steal(&b);
+        ac_buf_free(&b);
+        ac_buf_init(&b, 8192);
+        if (ac_buf_appendf(&b, "%s/" WELL_KNOWN "/" ACME_CHALLENGE, webroot) == 0)
+            h->dir_ac = ac_buf_steal(&b);
+        ac_buf_free(&b);
+        if (h->webroot == NULL || h->dir_wk == NULL || h->dir_ac == NULL) {
+            rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: serving from webroot %s", webroot);
+    } else {
+        rc = start_daemon(h, ctx, bind_addr, port);
+        if (rc != AUTOCERT_OK)
+            goto out;
+    }
+    *out = h;
+    h = NULL;
+out:
+    ac_http01_stop(h);
+    return rc;
+}
+
+autocert_err ac_http01_add(ac_http01 *h, autocert_ctx *ctx, const char *token, const char *key_auth)
+{
+    char *t = NULL, *k = NULL;
+    long i;
+    autocert_err rc = AUTOCERT_OK;
+
+    if (h == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "no HTTP-01 responder");
+    if (!ac_token_valid(token))
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "challenge token '%.64s' is not a base64url string of 1 to %d characters",
+                      token ? token : "(null)", MAX_TOKEN_LEN);
+    if (!keyauth_valid(key_auth))
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "key authorization for token %s is empty, too long (over %d) or malformed",
+                      token, MAX_KEYAUTH_LEN);
+    pthread_mutex_lock(&h->lock);
+    i = find_locked(h, token);
+    if (i < 0 && h->n >= MAX_TOKENS) {
+        rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "too many HTTP-01 tokens (at most %d)", MAX_TOKENS);
+        goto out;
+    }
+    k = strdup(key_auth);
+    if (i < 0)
+        t = strdup(token);
+    if (k == NULL || (i < 0 && t == NULL)) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (h->dir_ac != NULL) {
+        rc = write_token(h, ctx, token, key_auth);
+        if (rc != AUTOCERT_OK) {
+            if (i < 0)
+                dirs_prune(h);
+            goto out;
+        }
+    }
+    if (i >= 0) {
+        free(h->e[i].key_auth);
+        h->e[i].key_auth = k;
+    } else {
+        h->e[h->n].token = t;
+        h->e[h->n].key_auth = k;
+        h->n++;
+        t = NULL;
+    }
+    k = NULL;
+out:
+    pthread_mutex_unlock(&h->lock);
+    free(t);
+    free(k);
+    return rc;
+}
+
+void ac_http01_remove(ac_http01 *h, const char *token)
+{
+    long i;
+
+    if (h == NULL || !ac_token_valid(token))
+        return;
+    pthread_mutex_lock(&h->lock);
+    i = find_locked(h, token);
+    if (i >= 0) {
+        if (h->dir_ac != NULL) {
+            unlink_token(h, token);
+            if (h->n == 1)
+                dirs_prune(h);
+        }
+        free(h->e[i].token);
+        free(h->e[i].key_auth);
+        h->e[i] = h->e[h->n - 1];
+        h->e[h->n - 1].token = NULL;
+        h->e[h->n - 1].key_auth = NULL;
+        h->n--;
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+void ac_http01_stop(ac_http01 *h)
+{
+    size_t i;
+
+    if (h == NULL)
+        return;
+    /* Joins the daemon's thread: nothing reads the table after this. */
+    if (h->daemon != NULL)
+        MHD_stop_daemon(h->daemon);
+    for (i = 0; i < h->n; i++) {
+        if (h->dir_ac != NULL)
+            unlink_token(h, h->e[i].token);
+        free(h->e[i].token);
+        free(h->e[i].key_auth);
+    }
+    if (h->dir_ac != NULL)
+        dirs_prune(h);
+    pthread_mutex_destroy(&h->lock);
+    free(h->webroot);
+    free(h->dir_wk);
+    free(h->dir_ac);
+    free(h);
+}
+
+unsigned ac_http01_port(const ac_http01 *h)
+{
+    return h ? h->port : 0;
+}

@@ -1,0 +1,37 @@
+/* storage.c: the storage handle that wraps a backend's operations. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* The handle takes `be` only on success: when NULL is returned the caller
+ * still owns it.  `path` is the one optional operation. */
+autocert_storage *autocert_storage_new(const autocert_storage_ops *ops, void *be)
+{
+    autocert_storage *st = NULL;
+
+    if (ops == NULL || ops->lock == NULL || ops->unlock == NULL || ops->load == NULL ||
+        ops->store == NULL || ops->list == NULL || ops->remove == NULL || ops->destroy == NULL)
+        return NULL;
+    if ((st = calloc(1, sizeof(*st))) == NULL)
+        return NULL;
+    st->ops = ops;
+    st->be = be;
+    st->root = NULL;
+    return st;
+}
+
+void autocert_storage_free(autocert_storage *st)
+{
+    if (st == NULL)
+        return;
+    st->ops->destroy(st->be);
+    free(st->root);
+    free(st);
+}
+
+const char *autocert_storage_dir_root(const autocert_storage *st)
+{
+    return st ? st->root : NULL;
+}
