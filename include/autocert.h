@@ -234,6 +234,83 @@ const char *autocert_cert_fullchain_pem(const autocert_cert *cert);
 const char *autocert_cert_directory(const autocert_cert *cert);
 const char *autocert_cert_key_type(const autocert_cert *cert);
 
+/* ---- Private CA toolkit ---- */
+/* A private CA for traffic between one's own nodes: root and intermediate
+ * CAs, node certificates, CSR signing, inspection, verification and PKCS#12.
+ * Every function reads and writes files; private keys are written 0600,
+ * existing files are never overwritten without AUTOCERT_CA_FORCE (and then
+ * replaced atomically). */
+
+#define AUTOCERT_CA_FORCE 0x1u        /* replace existing output files */
+#define AUTOCERT_CA_INTERMEDIATE 0x2u /* ca_create: an intermediate (pathLen 0) */
+
+/* Roles of a node certificate (extendedKeyUsage). */
+#define AUTOCERT_USAGE_SERVER 0x1u
+#define AUTOCERT_USAGE_CLIENT 0x2u
+
+/* Parameters of autocert_ca_create/_issue/_sign.  Zero-initialise, then set
+ * what is needed: zero or NULL means the documented default.  Fields are only
+ * ever appended. */
+typedef struct {
+    const char *out_dir;       /* output directory, created 0700; NULL: "." */
+    const char *name;          /* base name: NULL gives "ca", "intermediate" or "node" */
+    const char *common_name;   /* NULL: "autocert CA", or the first DNS name / IP */
+    int days;                  /* 0: 1825 for CAs, 365 for nodes, cut to the issuer's
+                                * expiry; an explicit value past it is an error */
+    autocert_key_type key_type; /* of the new key (default AUTOCERT_KEY_EC256) */
+    unsigned usage;            /* nodes: AUTOCERT_USAGE_* bits; 0: server */
+    const char *const *dns;    /* nodes: DNS names (sign: replace the CSR's SANs) */
+    size_t n_dns;
+    const char *const *ips;    /* nodes: IP addresses */
+    size_t n_ips;
+    const char *issuer_cert;   /* issuing CA certificate file (may hold its chain) */
+    const char *issuer_key;    /* its key: PEM, encrypted PKCS#8, DER or PKCS#12 */
+    const char *issuer_key_password_file; /* first line is the password, or NULL */
+    const char *csr;           /* sign: the CSR file (PEM or DER) */
+    unsigned flags;            /* AUTOCERT_CA_* */
+} autocert_ca_params;
+
+/* Creates a self-signed root CA (or, with AUTOCERT_CA_INTERMEDIATE, a CA
+ * signed by issuer_cert/issuer_key) as DIR/NAME.crt and DIR/NAME.key.
+ * *cert_path and *key_path (each may be NULL) receive the paths, malloc'd. */
+autocert_err autocert_ca_create(autocert_ctx *ctx, const autocert_ca_params *p,
+                                char **cert_path, char **key_path);
+/* Issues a node certificate and a new key: DIR/NAME.crt (the certificate
+ * followed by the issuer's intermediates, never the root) and DIR/NAME.key. */
+autocert_err autocert_ca_issue(autocert_ctx *ctx, const autocert_ca_params *p,
+                               char **cert_path, char **key_path);
+/* Signs the CSR p->csr (its signature is checked; its SANs are used unless
+ * p->dns/p->ips are given): DIR/NAME.crt only. */
+autocert_err autocert_ca_sign(autocert_ctx *ctx, const autocert_ca_params *p, char **cert_path);
+
+#define AUTOCERT_INSPECT_JSON 0x1u /* JSON instead of text */
+
+/* Describes the certificates, CSRs, keys and PKCS#12 bundles of `path`
+ * (PEM with any number of blocks, or DER).  `password_file` opens encrypted
+ * keys and PKCS#12 (may be NULL).  *out: malloc'd text or JSON. */
+autocert_err autocert_inspect_file(autocert_ctx *ctx, const char *path, const char *password_file,
+                                   unsigned flags, char **out);
+
+/* Verifies the first certificate of `cert_file` (later ones are untrusted
+ * intermediates) against the CA certificates of `ca_file`; with `host` or
+ * `ip` (may be NULL) the name, with `purpose` (AUTOCERT_USAGE_SERVER or
+ * _CLIENT, 0: any) the usage.  On failure AUTOCERT_ERR_VERIFY and the
+ * reason in the detail ("expired", "name mismatch", ...).  *summary (may
+ * be NULL) receives a malloc'd one-line description of the verified chain. */
+autocert_err autocert_verify_file(autocert_ctx *ctx, const char *cert_file, const char *ca_file,
+                                  const char *host, const char *ip, unsigned purpose,
+                                  char **summary);
+
+/* Writes a PKCS#12 bundle `out` (0600; AUTOCERT_CA_FORCE to replace) of the
+ * certificate `cert_file` (its extra certificates and those of `chain_file`,
+ * which may be NULL, become the chain) and the key `key_file`, which must
+ * match, encrypted with the first line of `password_file`.
+ * `key_password_file` (may be NULL) opens an encrypted key input. */
+autocert_err autocert_export_p12(autocert_ctx *ctx, const char *out, const char *cert_file,
+                                 const char *key_file, const char *chain_file,
+                                 const char *password_file, const char *key_password_file,
+                                 unsigned flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,171 @@
+/* x509verify.c: chain, name and usage verification with a clear reason on failure. */
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "internal.h"
+
+/* The CN of a name, or "?" (into buf). */
+static const char *cn_of(const X509_NAME *name, char *buf, size_t n)
+{
+    if (X509_NAME_get_text_by_NID((X509_NAME *)name, NID_commonName, buf, (int)n) < 0)
+        snprintf(buf, n, "?");
+    return buf;
+}
+
+static void date_of(const ASN1_TIME *t, char *buf, size_t n)
+{
+    time_t tt = ac_asn1_time(t);
+    struct tm tm;
+
+    if (tt == (time_t)-1 || gmtime_r(&tt, &tm) == NULL ||
+        strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(buf, n, "?");
+}
+
+/* Records the reason of a failed verification. */
+static autocert_err reason(autocert_ctx *ctx, X509_STORE_CTX *sc, const char *file,
+                           const char *host, const char *ip, unsigned purpose)
+{
+    int err = X509_STORE_CTX_get_error(sc);
+    int depth = X509_STORE_CTX_get_error_depth(sc);
+    X509 *x = X509_STORE_CTX_get_current_cert(sc);
+    char cn[256], cn2[256], date[40];
+    const char *what = depth == 0 ? "the certificate" : "a CA certificate of the chain";
+
+    cn[0] = cn2[0] = '\0';
+    if (x)
+        cn_of(X509_get_subject_name(x), cn, sizeof(cn));
+    switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        date_of(x ? X509_get0_notAfter(x) : NULL, date, sizeof(date));
+        return ac_err(ctx, AUTOCERT_ERR_VERIFY, "%s: expired: %s (CN=%s) expired on %s", file, what,
+                      cn, date);
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        date_of(x ? X509_get0_notBefore(x) : NULL, date, sizeof(date));
+        return ac_err(ctx, AUTOCERT_ERR_VERIFY, "%s: not yet valid: %s (CN=%s) is valid from %s",
+                      file, what, cn, date);
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        if (x)
+            cn_of(X509_get_issuer_name(x), cn2, sizeof(cn2));
+        return ac_err(ctx, AUTOCERT_ERR_VERIFY,
+                      "%s: wrong issuer: CN=%s was issued by CN=%s, which is not in the trusted "
+                      "CA file nor among the file's intermediates",
+                      file, cn, cn2);
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+        return ac_err(ctx, AUTOCERT_ERR_VERIFY,
+                      "%s: wrong issuer: the signature of CN=%s does not verify with its issuer's key",
+                      file, cn);
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+        return ac_err(ctx, AUTOCERT_ERR_VERIFY,
+                      "%s: name mismatch: %s is not among the certificate's DNS names", file, host);
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        return ac_err(ctx, AUTOCERT_ERR_VERIFY,
+                      "%s: name mismatch: %s is not among the certificate's IP addresses", file, ip);
+    case X509_V_ERR_INVALID_PURPOSE:
+        return ac_err(ctx, AUTOCERT_ERR_VERIFY,
+                      "%s: wrong usage: %s (CN=%s) is not valid for %s authentication "
+                      "(keyUsage/extendedKeyUsage)",
+                      file, what, cn, purpose == AUTOCERT_USAGE_CLIENT ? "TLS client" : "TLS server");
+    case X509_V_ERR_INVALID_CA:
+        return ac_err(ctx, AUTOCERT_ERR_VERIFY, "%s: CN=%s is used as a CA but is not one", file, cn);
+    case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+        return ac_err(ctx, AUTOCERT_ERR_VERIFY, "%s: the chain is longer than a CA's pathLen allows",
+                      file);
+    default:
+        return ac_err(ctx, AUTOCERT_ERR_VERIFY, "%s: %s (CN=%s, depth %d)", file,
+                      X509_verify_cert_error_string(err), cn, depth);
+    }
+}
+
+autocert_err autocert_verify_file(autocert_ctx *ctx, const char *cert_file, const char *ca_file,
+                                  const char *host, const char *ip, unsigned purpose,
+                                  char **summary)
+{
+    STACK_OF(X509) *certs = NULL, *cas = NULL, *untrusted = NULL, *chain;
+    X509_STORE *store = NULL;
+    X509_STORE_CTX *sc = NULL;
+    X509_VERIFY_PARAM *vp;
+    X509 *leaf;
+    ac_buf b;
+    autocert_err rc;
+    int i;
+
+    if (summary)
+        *summary = NULL;
+    ac_err_clear(ctx);
+    ac_buf_init(&b, 65536);
+    if (cert_file == NULL || ca_file == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "verify needs a certificate and a CA file");
+    if (purpose != 0 && purpose != AUTOCERT_USAGE_SERVER && purpose != AUTOCERT_USAGE_CLIENT)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "purpose must be server or client");
+    if ((rc = ac_certs_load(ctx, cert_file, NULL, &certs)) != AUTOCERT_OK ||
+        (rc = ac_certs_load(ctx, ca_file, NULL, &cas)) != AUTOCERT_OK)
+        goto out;
+    if ((store = X509_STORE_new()) == NULL || (sc = X509_STORE_CTX_new()) == NULL ||
+        (untrusted = sk_X509_new_null()) == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < sk_X509_num(cas); i++)
+        if (!X509_STORE_add_cert(store, sk_X509_value(cas, i))) {
+            rc = ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "%s: cannot use certificate %d", ca_file, i + 1);
+            goto out;
+        }
+    leaf = sk_X509_value(certs, 0);
+    for (i = 1; i < sk_X509_num(certs); i++)
+        if (!sk_X509_push(untrusted, sk_X509_value(certs, i))) {
+            rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    if (!X509_STORE_CTX_init(sc, store, leaf, untrusted)) {
+        rc = ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot set up the verification");
+        goto out;
+    }
+    vp = X509_STORE_CTX_get0_param(sc);
+    if (host && !X509_VERIFY_PARAM_set1_host(vp, host, 0)) {
+        rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "invalid host name '%s'", host);
+        goto out;
+    }
+    if (ip && !X509_VERIFY_PARAM_set1_ip_asc(vp, ip)) {
+        rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "invalid IP address '%s'", ip);
+        goto out;
+    }
+    if (purpose && !X509_STORE_CTX_set_purpose(sc, purpose == AUTOCERT_USAGE_CLIENT
+                                                       ? X509_PURPOSE_SSL_CLIENT
+                                                       : X509_PURPOSE_SSL_SERVER)) {
+        rc = ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot set the purpose");
+        goto out;
+    }
+    if (X509_verify_cert(sc) != 1) {
+        rc = reason(ctx, sc, cert_file, host, ip, purpose);
+        ERR_clear_error();
+        goto out;
+    }
+    chain = X509_STORE_CTX_get0_chain(sc);
+    for (i = 0; i < sk_X509_num(chain); i++) {
+        char cn[256];
+        ac_buf_appendf(&b, "%sCN=%s", i ? " <- " : "",
+                       cn_of(X509_get_subject_name(sk_X509_value(chain, i)), cn, sizeof(cn)));
+    }
+    if (summary && (*summary = ac_buf_steal(&b)) == NULL)
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+out:
+    ac_buf_free(&b);
+    X509_STORE_CTX_free(sc);
+    X509_STORE_free(store);
+    sk_X509_free(untrusted);
+    sk_X509_pop_free(certs, X509_free);
+    sk_X509_pop_free(cas, X509_free);
+    return rc;
+}
