@@ -150,6 +150,9 @@ autocert_err ac_account_ensure(autocert_ctx *ctx)
     json_t *j = NULL;
     autocert_err rc;
 
+    /* Every later request needs the directory's URLs. */
+    if ((rc = ac_acme_directory(ctx)) != AUTOCERT_OK)
+        return rc;
     if (ctx->account.key && ctx->account.url)
         return AUTOCERT_OK;
     if ((rc = ac_storage(ctx, &st)) != AUTOCERT_OK)
@@ -194,8 +197,6 @@ autocert_err ac_account_ensure(autocert_ctx *ctx)
         goto out;
 
     /* A new account. */
-    if ((rc = ac_acme_directory(ctx)) != AUTOCERT_OK)
-        goto out;
     if (ctx->dir.terms_of_service && !ctx->agree_tos) {
         rc = ac_err(ctx, AUTOCERT_ERR_TOS,
                     "the CA's terms of service (%s) must be agreed to: pass --agree-tos",

@@ -175,6 +175,8 @@ autocert_err ac_acme_post(autocert_ctx *ctx, const char *url, json_t *payload,
         return rc;
     if (ctx->account.key == NULL)
         return ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: no account key loaded", what);
+    if (url == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "%s: the server gave no URL for it", what);
     if (payload && (body_payload = json_dumps(payload, JSON_COMPACT)) == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     for (;;) {

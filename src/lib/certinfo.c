@@ -130,7 +130,18 @@ autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len, char *
         x = NULL;
         count++;
     }
-    ERR_clear_error(); /* the loop ends on "no start line" */
+    /* The loop must end on "no start line" (the end of the input); any other
+     * reason is a certificate that does not decode. */
+    {
+        unsigned long e = ERR_peek_last_error();
+
+        if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+            rc = ac_err_ssl(ctx, AUTOCERT_ERR_PROTOCOL,
+                            "certificate chain: certificate %d does not decode", count + 1);
+            goto out;
+        }
+        ERR_clear_error();
+    }
     if (count == 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "certificate download: no PEM certificate in the response");
         goto out;

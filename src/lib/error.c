@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #define ACME_URN "urn:ietf:params:acme:error:"
+#define MAX_DETAIL 4000
 
 const char *autocert_strerror(autocert_err err)
 {
@@ -98,12 +99,20 @@ autocert_err ac_err_ssl(autocert_ctx *ctx, autocert_err code, const char *fmt, .
         ERR_clear_error();
         return code;
     }
-    ac_buf_init(&b, 4096);
+    ac_buf_init(&b, 64 * 1024);
     va_start(ap, fmt);
-    n = vsnprintf(one, sizeof(one), fmt, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n >= 0)
-        ac_buf_append(&b, one, strlen(one));
+    if (n >= 0) {
+        char *msg = malloc((size_t)n + 1);
+        if (msg) {
+            va_start(ap, fmt);
+            vsnprintf(msg, (size_t)n + 1, fmt, ap);
+            va_end(ap);
+            ac_buf_append(&b, msg, (size_t)n);
+            free(msg);
+        }
+    }
     /* The most specific reason is the last one queued. */
     e = ERR_peek_last_error();
     if (e != 0) {
@@ -147,7 +156,9 @@ static void format_one(ac_buf *b, json_t *p)
     const char *detail = json_string_value(json_object_get(p, "detail"));
     json_t *id = json_object_get(p, "identifier");
 
-    ac_buf_appendf(b, "%s: %s", short_type(type), detail ? detail : "(no detail)");
+    /* A server's detail is cut at MAX_DETAIL characters: one readable line. */
+    ac_buf_appendf(b, "%s: %.*s%s", short_type(type), MAX_DETAIL, detail ? detail : "(no detail)",
+                   detail && strlen(detail) > MAX_DETAIL ? "..." : "");
     if (json_is_object(id)) {
         const char *it = json_string_value(json_object_get(id, "type"));
         const char *iv = json_string_value(json_object_get(id, "value"));

@@ -1,0 +1,70 @@
+#!/bin/sh
+# test.sh: the whole test suite: a -Werror build with `make check`, then an ASan+UBSan build with `make check`.
+#
+# Installs missing build dependencies first when run as root (scripts/install-deps.sh).
+# Build directories: build-werror/ and build-sanitizers/ in the source tree.
+# Environment: JOBS (default 2).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=${JOBS:-2}
+
+if [ "$(id -u)" = 0 ]; then
+    scripts/install-deps.sh --if-missing
+fi
+
+./autogen.sh >/dev/null 2>&1 || ./autogen.sh
+
+total_pass=0
+total_fail=0
+total_skip=0
+
+# count FIELD LOG: the number after "# FIELD:" in an automake test-suite.log.
+count() {
+    n=$(sed -n "s/^# $1: *\\([0-9]*\\).*/\\1/p" "$2" | head -n 1)
+    echo "${n:-0}"
+}
+
+run_pass() {
+    name=$1
+    shift
+    dir=$top/build-$name
+    echo "=== $name: configure $*"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cd "$dir"
+    "$top/configure" -q "$@"
+    echo "=== $name: make -j$jobs"
+    make -j"$jobs" >make.out 2>&1 || { cat make.out; echo "=== $name: build failed"; return 1; }
+    echo "=== $name: make check"
+    rc=0
+    make -j"$jobs" check >check.out 2>&1 || rc=$?
+    grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' check.out || true
+    if [ -f test-suite.log ]; then
+        total_pass=$((total_pass + $(count PASS test-suite.log) + $(count XFAIL test-suite.log)))
+        total_fail=$((total_fail + $(count FAIL test-suite.log) + $(count XPASS test-suite.log) + $(count ERROR test-suite.log)))
+        total_skip=$((total_skip + $(count SKIP test-suite.log)))
+    fi
+    if [ "$rc" -ne 0 ]; then
+        if [ -f test-suite.log ]; then
+            cat test-suite.log
+        else
+            cat check.out
+        fi
+        echo "=== $name: make check failed"
+        return 1
+    fi
+    cd "$top"
+}
+
+status=0
+run_pass werror --enable-werror || status=1
+if [ "$status" -eq 0 ]; then
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    export ASAN_OPTIONS UBSAN_OPTIONS
+    run_pass sanitizers --enable-werror --enable-sanitizers || status=1
+fi
+echo "check: $total_pass passed, $total_fail failed, $total_skip skipped"
+exit "$status"
