@@ -28,6 +28,7 @@ static void obtain_usage(FILE *f)
           "  --bind ADDR           address of the HTTP-01 responder (default all) [AUTOCERT_BIND]\n"
           "  --webroot DIR         write challenge files under DIR instead  [AUTOCERT_WEBROOT]\n"
           "  --key-type TYPE       ec256 (default), ec384, rsa2048, rsa3072, rsa4096 [AUTOCERT_KEY_TYPE]\n"
+          "  --account-key-type T  new account key: ec256 (ES256, default), ec384, rsa2048..4096 (RS256)\n"
           "  --eab-kid KID         External Account Binding key id          [AUTOCERT_EAB_KID]\n"
           "  --eab-hmac-key KEY    External Account Binding MAC key (base64url) [AUTOCERT_EAB_HMAC_KEY]\n"
           "  --cache DIR           cache directory (default ~/.autocert-cache) [AUTOCERT_CACHE]\n"
@@ -109,7 +110,7 @@ static const char *opt_or_env(const char *opt, const char *env)
 int cmd_obtain(int argc, char **argv)
 {
     enum { O_EMAIL = 256, O_TOS, O_DIR, O_STAGING, O_CABUNDLE, O_PORT, O_BIND, O_WEBROOT,
-           O_KEYTYPE, O_EABKID, O_EABKEY, O_CACHE, O_FORCE, O_TIMEOUT };
+           O_KEYTYPE, O_ACCTKEY, O_EABKID, O_EABKEY, O_CACHE, O_FORCE, O_TIMEOUT };
     static const struct option opts[] = {
         {"email", required_argument, NULL, O_EMAIL},
         {"agree-tos", no_argument, NULL, O_TOS},
@@ -120,6 +121,7 @@ int cmd_obtain(int argc, char **argv)
         {"bind", required_argument, NULL, O_BIND},
         {"webroot", required_argument, NULL, O_WEBROOT},
         {"key-type", required_argument, NULL, O_KEYTYPE},
+        {"account-key-type", required_argument, NULL, O_ACCTKEY},
         {"eab-kid", required_argument, NULL, O_EABKID},
         {"eab-hmac-key", required_argument, NULL, O_EABKEY},
         {"cache", required_argument, NULL, O_CACHE},
@@ -132,7 +134,7 @@ int cmd_obtain(int argc, char **argv)
     };
     const char *email = NULL, *dir = NULL, *cabundle = NULL, *port = NULL, *bind = NULL;
     const char *webroot = NULL, *keytype = NULL, *eabkid = NULL, *eabkey = NULL, *cache = NULL;
-    const char *timeout = NULL, *tos_env;
+    const char *timeout = NULL, *acctkey = NULL, *tos_env;
     int tos = 0, staging = 0, force = 0, c, status = EXIT_FAIL;
     char **names = NULL;
     size_t n = 0;
@@ -154,6 +156,7 @@ int cmd_obtain(int argc, char **argv)
         case O_BIND: bind = optarg; break;
         case O_WEBROOT: webroot = optarg; break;
         case O_KEYTYPE: keytype = optarg; break;
+        case O_ACCTKEY: acctkey = optarg; break;
         case O_EABKID: eabkid = optarg; break;
         case O_EABKEY: eabkey = optarg; break;
         case O_CACHE: cache = optarg; break;
@@ -231,6 +234,14 @@ int cmd_obtain(int argc, char **argv)
             goto out;
         }
         autocert_set_key_type(ctx, kt);
+    }
+    if (acctkey) {
+        if (autocert_key_type_parse(acctkey, &kt) != AUTOCERT_OK || kt == AUTOCERT_KEY_ED25519) {
+            cli_error("obtain: unknown account key type '%s' (ec256, ec384, rsa2048, rsa3072, rsa4096)",
+                      acctkey);
+            goto out;
+        }
+        autocert_set_account_key_type(ctx, kt);
     }
     if (timeout) {
         if (parse_uint(timeout, 1, 86400, "timeout", &num) != 0)

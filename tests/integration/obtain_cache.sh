@@ -1,0 +1,62 @@
+#!/bin/sh
+# obtain_cache.sh: RS256 accounts, account URL recovery, and corrupt cache files that are never overwritten.
+AC_TEST_SLOT=8
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
+
+start_pebble
+name=cache.example.org
+certdir=$CACHE/certs/$name
+
+# 1. An RSA account key: every request is signed with RS256.
+ac_obtain_ok "$name" --account-key-type rsa2048
+ac_check_stdout "$name"
+ac_check_cert "$name"
+acct=$(find "$CACHE/accounts" -mindepth 1 -maxdepth 1)
+openssl pkey -in "$acct/account.key" -noout -text 2>/dev/null | grep -q 'Private-Key: (2048 bit' ||
+    ac_fail "the account key is not RSA 2048"
+[ "$(ac_mode "$acct/account.key")" = 600 ] || ac_fail "account.key mode $(ac_mode "$acct/account.key")"
+ac_ok "RS256 account"
+
+# 2. Only the key survived: the account URL is recovered (onlyReturnExisting), no new account.
+url=$(jq -r .url "$acct/account.json")
+rm "$acct/account.json"
+accounts=$(grep -c "accounts in memory" "$WORK/pebble.log" || true)
+ac_obtain_ok "$name" --force
+ac_check_cert "$name"
+[ "$(jq -r .url "$acct/account.json")" = "$url" ] || ac_fail "the recovered account URL differs from $url"
+[ "$(grep -c "accounts in memory" "$WORK/pebble.log" || true)" -eq "$accounts" ] ||
+    ac_fail "a new account was registered instead of recovering the cached key's"
+ac_ok "account URL recovered from the cached key"
+
+# 3. A corrupt certificate file: a clear error naming it, nothing replaced.
+printf 'not a certificate\n' >"$certdir/fullchain.pem"
+cp "$certdir/privkey.pem" "$WORK/key.before"
+ac_obtain_fails "$name"
+ac_stderr_names "$certdir/fullchain.pem"
+grep -q 'not a certificate' "$certdir/fullchain.pem" || ac_fail "the corrupt fullchain.pem was overwritten"
+cmp -s "$WORK/key.before" "$certdir/privkey.pem" || ac_fail "privkey.pem changed after a failed run"
+ac_ok "corrupt fullchain.pem reported and kept"
+
+# --force replaces the unreadable entry on purpose.
+ac_obtain_ok "$name" --force
+ac_check_cert "$name"
+ac_ok "--force replaced the corrupt entry"
+
+# 4. A corrupt account key: a clear error naming it, the file kept.
+printf 'garbage\n' >"$acct/account.key"
+ac_obtain_fails other.example.org
+ac_stderr_names "$acct/account.key"
+grep -q garbage "$acct/account.key" || ac_fail "the corrupt account.key was overwritten"
+ac_no_cert other.example.org
+ac_ok "corrupt account.key reported and kept"
+
+# 5. A stale lock holder: a second writer waits for the lock, then fails clearly.
+exec 9>"$CACHE/.lock"
+flock -x 9
+ac_obtain_fails "$name" --timeout 1
+ac_stderr_has 'locked'
+flock -u 9
+exec 9>&-
+ac_ok "a locked cache is reported"
+
+ac_done
