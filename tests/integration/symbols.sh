@@ -1,0 +1,25 @@
+#!/bin/sh
+# symbols.sh: the shared library exports only autocert_* symbols, each declared in the public header.
+set -eu
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+lib=$top_builddir/.libs/libautocert.so
+if [ ! -e "$lib" ]; then
+    echo "FAIL: no shared library at $lib"
+    exit 1
+fi
+syms=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}')
+[ -n "$syms" ] || { echo "FAIL: no exported symbols in $lib"; exit 1; }
+bad=0
+for s in $syms; do
+    case $s in
+    autocert_*) ;;
+    *) echo "FAIL: $lib exports $s, outside the autocert_ namespace"; bad=1; continue ;;
+    esac
+    if ! grep -qw "$s" "$top_srcdir/include/autocert.h"; then
+        echo "FAIL: $s is exported but not declared in include/autocert.h"
+        bad=1
+    fi
+done
+[ "$bad" -eq 0 ] || exit 1
+echo "PASS: $(echo "$syms" | wc -l) symbols, all autocert_* and declared"
