@@ -14,6 +14,9 @@ extern int cli_quiet;   /* -q */
 
 /* Prints "autocert: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Appends the comma-separated items of `arg` to the malloc'd array *v (strings
+ * malloc'd); an empty item is an error naming `what` and `arg`.  0 or -1. */
+int cli_split_list(const char *arg, const char *what, char ***v, size_t *n);
 /* The library logger writing to stderr. */
 void cli_log(void *arg, autocert_log_level level, const char *msg);
 

@@ -44,35 +44,6 @@ int cli_ca_days(const char *s, int *out)
     return 0;
 }
 
-int cli_ca_split(const char *arg, const char *what, char ***v, size_t *n)
-{
-    const char *p = arg;
-
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char **nv;
-
-        if (len == 0) {
-            cli_error("empty %s in '%s'", what, arg);
-            return -1;
-        }
-        if ((nv = realloc(*v, (*n + 1) * sizeof(char *))) == NULL) {
-            cli_error("out of memory");
-            return -1;
-        }
-        *v = nv;
-        if ((nv[*n] = strndup(p, len)) == NULL) {
-            cli_error("out of memory");
-            return -1;
-        }
-        (*n)++;
-        if (comma == NULL)
-            return 0;
-        p = comma + 1;
-    }
-}
-
 void cli_ca_strv_free(char **v, size_t n)
 {
     size_t i;

@@ -12,9 +12,6 @@ autocert_ctx *cli_ca_ctx(void);
 void cli_ca_fail(autocert_ctx *ctx, autocert_err rc);
 /* A number of days in [1, 36500]; -1 after an error line. */
 int cli_ca_days(const char *s, int *out);
-/* Appends the comma-separated items of `arg` to *v (malloc'd strings);
- * -1 after an error line naming `what` when an item is empty. */
-int cli_ca_split(const char *arg, const char *what, char ***v, size_t *n);
 void cli_ca_strv_free(char **v, size_t n);
 /* The files of the cached ACME certificate `name` in the cache `cache_dir`
  * (NULL: the default): *cert and *key malloc'd; -1 after an error line. */

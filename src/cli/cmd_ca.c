@@ -105,11 +105,11 @@ int cmd_ca(int argc, char **argv)
         case O_CAKEY: p.issuer_key = optarg; break;
         case O_CAKEYPW: p.issuer_key_password_file = optarg; break;
         case O_DNS:
-            if (cli_ca_split(optarg, "DNS name", &dns, &n_dns) != 0)
+            if (cli_split_list(optarg, "DNS name", &dns, &n_dns) != 0)
                 goto out;
             break;
         case O_IP:
-            if (cli_ca_split(optarg, "IP address", &ips, &n_ips) != 0)
+            if (cli_split_list(optarg, "IP address", &ips, &n_ips) != 0)
                 goto out;
             break;
         case O_SERVER: p.usage = AUTOCERT_USAGE_SERVER; roles++; break;

@@ -60,35 +60,6 @@ bad:
     return -1;
 }
 
-/* Appends the comma-separated names of `arg` to *v. */
-static int split_names(const char *arg, char ***v, size_t *n)
-{
-    const char *p = arg;
-
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char **nv;
-
-        if (len == 0) {
-            cli_error("empty name in '%s'", arg);
-            return -1;
-        }
-        if ((nv = realloc(*v, (*n + 1) * sizeof(char *))) == NULL ||
-            (nv[*n] = strndup(p, len)) == NULL) {
-            if (nv)
-                *v = nv;
-            cli_error("out of memory");
-            return -1;
-        }
-        *v = nv;
-        (*n)++;
-        if (comma == NULL)
-            return 0;
-        p = comma + 1;
-    }
-}
-
 static void print_failure(autocert_ctx *ctx, autocert_err rc, const char *what)
 {
     const char *msg = autocert_last_error(ctx);
@@ -169,7 +140,7 @@ int cmd_obtain(int argc, char **argv)
         }
     }
     for (; optind < argc; optind++)
-        if (split_names(argv[optind], &names, &n) != 0)
+        if (cli_split_list(argv[optind], "name", &names, &n) != 0)
             goto out;
     if (n == 0) {
         cli_error("obtain: no names given (e.g. autocert obtain example.com,www.example.com)");

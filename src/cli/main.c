@@ -32,6 +32,35 @@ void cli_log(void *arg, autocert_log_level level, const char *msg)
         fprintf(stderr, "%s\n", msg);
 }
 
+int cli_split_list(const char *arg, const char *what, char ***v, size_t *n)
+{
+    const char *p = arg;
+
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char **nv;
+
+        if (len == 0) {
+            cli_error("empty %s in '%s'", what, arg);
+            return -1;
+        }
+        if ((nv = realloc(*v, (*n + 1) * sizeof(char *))) == NULL) {
+            cli_error("out of memory");
+            return -1;
+        }
+        *v = nv;
+        if ((nv[*n] = strndup(p, len)) == NULL) {
+            cli_error("out of memory");
+            return -1;
+        }
+        (*n)++;
+        if (comma == NULL)
+            return 0;
+        p = comma + 1;
+    }
+}
+
 static const struct {
     const char *name;
     int (*fn)(int, char **);
