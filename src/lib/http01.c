@@ -355,7 +355,7 @@ static autocert_err write_token(ac_http01 *h, autocert_ctx *ctx, const char *tok
     char *path = NULL, *tmp = NULL;
     ac_buf b;
     int fd = -1;
-    size_t len = strlen(key_auth), done = 0;
+    size_t len = strlen(key_auth);
     autocert_err rc;
 
     if ((rc = dir_make(ctx, h->dir_wk, &h->made_wk)) != AUTOCERT_OK ||
@@ -385,16 +385,9 @@ static autocert_err write_token(ac_http01 *h, autocert_ctx *ctx, const char *tok
         rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot set the mode of %s: %s", tmp, strerror(errno));
         goto out;
     }
-    while (done < len) {
-        ssize_t w = write(fd, key_auth + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", tmp,
-                        w < 0 ? strerror(errno) : "short write");
-            goto out;
-        }
-        done += (size_t)w;
+    if (ac_write_all(fd, key_auth, len) != 0) {
+        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+        goto out;
     }
     if (close(fd) != 0) {
         fd = -1;

@@ -210,6 +210,16 @@ autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len,
 /* Nonzero if the private key matches the leaf certificate. */
 int ac_key_matches_cert(EVP_PKEY *key, const char *leaf_pem, size_t len);
 
+/* ---- fsutil.c: file system helpers (0 on success, -1 with errno) ------- */
+/* Writes all of `data`, retrying on EINTR and short writes. */
+int ac_write_all(int fd, const void *data, size_t len);
+/* fsync(2) of a directory, making renames and creations in it durable. */
+int ac_fsync_dir(const char *path);
+/* rm -r of `path` without following symbolic links; ENOENT is success. */
+int ac_remove_tree(const char *path);
+/* mkdir -p with mode 0700 for every missing component. */
+int ac_mkdir_parents(const char *path);
+
 /* ---- storage.c / storage_dir.c ----------------------------------------- */
 struct autocert_storage {
     const autocert_storage_ops *ops;

@@ -51,7 +51,6 @@
 #define NAME_MAX_LEN 200
 #define LOCK_NAME ".lock"
 #define LOCK_POLL_NS (50L * 1000L * 1000L)
-#define RMTREE_DEPTH 8
 
 typedef struct {
     char *root;
@@ -141,131 +140,6 @@ static autocert_err io_err(int e)
     return AUTOCERT_ERR_IO;
 }
 
-/* ---- file system helpers ------------------------------------------------ */
-
-static int fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc, e;
-
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    e = errno;
-    close(fd);
-    errno = e;
-    return rc;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (w == 0) {
-            errno = EIO;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Removes every entry of the directory `dfd` (consumed), recursing into
- * subdirectories without following symbolic links. */
-static int clear_dirfd(int dfd, int depth)
-{
-    DIR *dir = NULL;
-    struct dirent *de;
-    int rc = 0, pass, left;
-
-    if (depth > RMTREE_DEPTH) {
-        close(dfd);
-        errno = ELOOP;
-        return -1;
-    }
-    if ((dir = fdopendir(dfd)) == NULL) {
-        close(dfd);
-        return -1;
-    }
-    /* Deleting while reading may hide entries: read again until empty. */
-    for (pass = 0; pass < 4; pass++) {
-        left = 0;
-        rewinddir(dir);
-        while ((de = readdir(dir)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            left = 1;
-            if (unlinkat(dirfd(dir), de->d_name, 0) == 0)
-                continue;
-            if (errno == EISDIR || errno == EPERM) {
-                int sub = openat(dirfd(dir), de->d_name,
-                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (sub >= 0 && clear_dirfd(sub, depth + 1) == 0 &&
-                    unlinkat(dirfd(dir), de->d_name, AT_REMOVEDIR) == 0)
-                    continue;
-            }
-            if (errno != ENOENT)
-                rc = -1;
-        }
-        if (!left || rc != 0)
-            break;
-    }
-    closedir(dir);
-    return rc;
-}
-
-/* rm -r of `path` (a directory, or anything else which is unlinked). */
-static int remove_tree(const char *path)
-{
-    int fd;
-
-    if (unlink(path) == 0)
-        return 0;
-    if (errno == ENOENT)
-        return 0;
-    if (errno != EISDIR && errno != EPERM)
-        return -1;
-    fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    if (clear_dirfd(fd, 0) != 0)
-        return -1;
-    return rmdir(path);
-}
-
-/* mkdir -p with mode 0700 for every missing component. */
-static int mkdir_parents(const char *path)
-{
-    char *p = strdup(path), *s;
-    int rc = 0;
-
-    if (p == NULL)
-        return -1;
-    for (s = p + 1; ; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            rc = -1;
-            break;
-        }
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    free(p);
-    return rc;
-}
-
 /* Creates ROOT/<area> (0700) if needed; it must be a real directory. */
 static autocert_err ensure_area(const char *area)
 {
@@ -352,7 +226,7 @@ static autocert_err prepare_root(const char *root)
     if (stat(root, &sb) != 0) {
         if (errno != ENOENT)
             return io_err(errno);
-        if (mkdir_parents(root) != 0)
+        if (ac_mkdir_parents(root) != 0)
             return io_err(errno);
         if (stat(root, &sb) != 0)
             return io_err(errno);
@@ -515,7 +389,7 @@ static autocert_err write_items(const char *tmp, const autocert_item *items, siz
         mode_t mode = items[i].secret ? 0600 : 0644;
         fd = openat(dfd, items[i].name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         /* fchmod: the mode must not depend on the umask. */
-        if (fd < 0 || fchmod(fd, mode) != 0 || write_all(fd, items[i].data, items[i].len) != 0 ||
+        if (fd < 0 || fchmod(fd, mode) != 0 || ac_write_all(fd, items[i].data, items[i].len) != 0 ||
             fsync(fd) != 0)
             goto fail;
         if (close(fd) != 0) {
@@ -571,7 +445,7 @@ static autocert_err replace_by_rename(const char *area, const char *name, const 
         rename(old, live); /* put the previous generation back */
         goto out;
     }
-    remove_tree(old);
+    ac_remove_tree(old);
 out:
     free(old);
     return rc;
@@ -616,7 +490,7 @@ static autocert_err dir_store(void *be, const char *set, const autocert_item *it
     for (tries = 0; tries < 3; tries++) {
         if (exchange(tmp, live) == 0) {
             /* The old generation now sits under the temporary name. */
-            remove_tree(tmp);
+            ac_remove_tree(tmp);
             made = 0;
             rc = AUTOCERT_OK;
             break;
@@ -648,11 +522,11 @@ static autocert_err dir_store(void *be, const char *set, const autocert_item *it
             break;
         }
     }
-    if (rc == AUTOCERT_OK && fsync_dir(area) != 0)
+    if (rc == AUTOCERT_OK && ac_fsync_dir(area) != 0)
         rc = io_err(errno);
 out:
     if (made)
-        remove_tree(tmp);
+        ac_remove_tree(tmp);
     free(area);
     free(tmp);
     free(live);
@@ -783,7 +657,7 @@ static autocert_err dir_remove(void *be, const char *set)
         rmdir(tmp);
         goto out;
     }
-    if (remove_tree(tmp) != 0 || fsync_dir(area) != 0)
+    if (ac_remove_tree(tmp) != 0 || ac_fsync_dir(area) != 0)
         rc = io_err(errno);
 out:
     free(area);

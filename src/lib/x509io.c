@@ -371,8 +371,6 @@ static char *dir_of(const char *path)
 static autocert_err write_temp(autocert_ctx *ctx, const ac_outfile *f, char **tmp)
 {
     char *dir = dir_of(f->path);
-    const char *p;
-    size_t off = 0;
     int fd = -1;
     autocert_err rc = AUTOCERT_OK;
 
@@ -388,16 +386,9 @@ static autocert_err write_temp(autocert_ctx *ctx, const ac_outfile *f, char **tm
         *tmp = NULL;
         goto out;
     }
-    p = f->data;
-    while (off < f->len) {
-        ssize_t w = write(fd, p + off, f->len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            rc = ac_err(ctx, AUTOCERT_ERR_IO, "%s: %s", f->path, strerror(errno));
-            goto out;
-        }
-        off += (size_t)w;
+    if (ac_write_all(fd, f->data, f->len) != 0) {
+        rc = ac_err(ctx, AUTOCERT_ERR_IO, "%s: %s", f->path, strerror(errno));
+        goto out;
     }
     if (fchmod(fd, f->secret ? 0600 : 0644) != 0 || fsync(fd) != 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_IO, "%s: %s", f->path, strerror(errno));
@@ -418,12 +409,9 @@ out:
 static void sync_dir(const char *path)
 {
     char *dir = dir_of(path);
-    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
+    if (dir)
+        (void)ac_fsync_dir(dir);
     free(dir);
 }
 
