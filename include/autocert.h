@@ -186,6 +186,9 @@ const char *autocert_last_problem_type(const autocert_ctx *ctx);
 
 /* Number of HTTP requests this context has sent (for benchmarks and tests). */
 unsigned long autocert_request_count(const autocert_ctx *ctx);
+/* Number of connections it opened for them: one kept-alive connection serves
+ * a whole order. */
+unsigned long autocert_connection_count(const autocert_ctx *ctx);
 
 /* ------------------------------------------------------------------------ */
 /* Certificates */

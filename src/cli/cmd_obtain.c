@@ -241,8 +241,10 @@ int cmd_obtain(int argc, char **argv)
     }
     status = 0;
 out:
-    if (ctx && cli_verbose)
+    if (ctx && cli_verbose) {
+        fprintf(stderr, "connections: %lu\n", autocert_connection_count(ctx));
         fprintf(stderr, "requests: %lu\n", autocert_request_count(ctx));
+    }
     autocert_cert_free(cert);
     autocert_ctx_free(ctx);
     autocert_strv_free(names, n);

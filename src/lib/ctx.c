@@ -264,6 +264,11 @@ unsigned long autocert_request_count(const autocert_ctx *ctx)
     return ctx->n_requests;
 }
 
+unsigned long autocert_connection_count(const autocert_ctx *ctx)
+{
+    return ctx->n_connects;
+}
+
 void autocert_strv_free(char **v, size_t n)
 {
     size_t i;

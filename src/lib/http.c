@@ -184,6 +184,11 @@ autocert_err ac_http_request(autocert_ctx *ctx, const char *method, const char *
                       "%s %s: %s", method, url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+    {
+        long nc = 0;
+        if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK && nc > 0)
+            ctx->n_connects += (unsigned long)nc;
+    }
     resp->content_type = header_dup(c, "Content-Type");
     resp->location = header_dup(c, "Location");
     resp->nonce = header_dup(c, "Replay-Nonce");

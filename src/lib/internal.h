@@ -258,6 +258,7 @@ struct autocert_ctx {
     void *curl;          /* CURL *, reused for every request */
     void *curl_headers;  /* struct curl_slist * for POSTs */
     unsigned long n_requests;
+    unsigned long n_connects; /* connections libcurl opened */
     ac_directory dir;
     int have_dir;
     char *nonce;

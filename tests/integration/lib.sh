@@ -185,7 +185,7 @@ ac_make_tls() {
 }
 
 # --- Pebble --------------------------------------------------------------------------
-# start_pebble [eab] [nonce=PERCENT] [httpport=PORT]
+# start_pebble [eab] [nonce=PERCENT] [httpport=PORT] [authzreuse=PERCENT (default 0)]
 #   eab        require External Account Binding; AC_EAB_KID / AC_EAB_KEY are valid credentials
 #   nonce=N    reject N % of valid nonces (default 0)
 #   httpport=N the port Pebble's validator connects to for HTTP-01 (default AC_HTTP_PORT)
@@ -200,9 +200,11 @@ start_pebble() {
     ac_eab=false
     ac_nonce=0
     ac_vaport=$AC_HTTP_PORT
+    ac_reuse=0
     for ac_opt in "$@"; do
         case $ac_opt in
         eab) ac_eab=true ;;
+        authzreuse=*) ac_reuse=${ac_opt#authzreuse=} ;;
         nonce=*) ac_nonce=${ac_opt#nonce=} ;;
         httpport=*) ac_vaport=${ac_opt#httpport=} ;;
         *) ac_fail "start_pebble: unknown option $ac_opt" ;;
@@ -240,8 +242,8 @@ EOF
     AC_CHALL_PID=$AC_LAST_PID
     # The environment is given explicitly: an inherited PEBBLE_VA_ALWAYS_VALID
     # would make every validation pass.
-    ac_spawn pebble.log env -u PEBBLE_VA_ALWAYS_VALID -u PEBBLE_AUTHZREUSE \
-        PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="$ac_nonce" \
+    ac_spawn pebble.log env -u PEBBLE_VA_ALWAYS_VALID \
+        PEBBLE_AUTHZREUSE="$ac_reuse" PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="$ac_nonce" \
         pebble -config "$WORK/pebble.json" -dnsserver "127.0.0.1:$AC_DNS_PORT"
     AC_PEBBLE_PID=$AC_LAST_PID
     ac_wait_for 100 curl -s -o /dev/null "http://127.0.0.1:$AC_CHALL_PORT/" ||

@@ -19,6 +19,9 @@ ac_check_cert "$name"
 n=$(ac_requests)
 [ "$n" -gt 0 ] || ac_fail "a first run reported 'requests: $n'"
 ac_ok "first run made $n requests"
+conns=$(sed -n 's/^connections: //p' "$WORK/stderr")
+[ "$conns" = 1 ] || ac_fail "the first run opened '$conns' connections, expected one kept-alive connection"
+ac_ok "one connection served the whole run"
 [ "$(ac_count_accounts)" -eq 1 ] || ac_fail "expected one account, found $(ac_count_accounts)"
 acct=$(find "$CACHE/accounts" -mindepth 1 -maxdepth 1)
 [ -s "$acct/account.key" ] || ac_fail "no $acct/account.key"

@@ -1,9 +1,9 @@
 #!/bin/sh
-# obtain_cache.sh: RS256 accounts, account URL recovery, and corrupt cache files that are never overwritten.
+# obtain_cache.sh: RS256 accounts, account URL recovery, reused authorizations, corrupt cache files never overwritten.
 AC_TEST_SLOT=8
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
-start_pebble
+start_pebble authzreuse=100
 name=cache.example.org
 certdir=$CACHE/certs/$name
 
@@ -27,6 +27,10 @@ ac_check_cert "$name"
 [ "$(grep -c "accounts in memory" "$WORK/pebble.log" || true)" -eq "$accounts" ] ||
     ac_fail "a new account was registered instead of recovering the cached key's"
 ac_ok "account URL recovered from the cached key"
+# Pebble reuses every valid authorization here: no challenge is answered again.
+grep -q "dns:$name: already authorized" "$WORK/stderr" || ac_fail "a valid authorization was not skipped"
+grep -q "answering http-01" "$WORK/stderr" && ac_fail "a challenge was answered although the authorization was valid"
+ac_ok "valid authorization skipped"
 
 # 3. A corrupt certificate file: a clear error naming it, nothing replaced.
 printf 'not a certificate\n' >"$certdir/fullchain.pem"
