@@ -107,6 +107,34 @@ ac_run_fails 'name mismatch' verify --ca pki/ca.crt --host nope.example n1/node.
 ac_run_fails 'name mismatch' verify --ca pki/ca.crt --ip 10.9.9.9 n1/node.crt
 ac_run_fails 'wrong usage' verify --ca pki/ca.crt --purpose server n2/node.crt
 ac_run_fails 'wrong issuer' verify --ca pki/other.crt n1/node.crt
+# An expired certificate, made with `openssl ca`, which can set dates in the past.
+mkdir -p old
+cat >old/ca.cnf <<'EOF'
+[ ca ]
+default_ca = c
+[ c ]
+dir = old
+database = old/index.txt
+new_certs_dir = old
+serial = old/serial
+default_md = sha256
+policy = p
+unique_subject = no
+[ p ]
+commonName = supplied
+[ v3_ca ]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+EOF
+: >old/index.txt
+echo 01 >old/serial
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out old/ca.key 2>/dev/null
+openssl req -new -key old/ca.key -subj /CN=old-ca -out old/ca.csr
+openssl ca -batch -config old/ca.cnf -selfsign -keyfile old/ca.key -in old/ca.csr \
+    -startdate 20200101000000Z -enddate 20210101000000Z -extensions v3_ca -out old/ca.crt >/dev/null 2>&1 ||
+    ac_fail "openssl ca could not make the expired certificate"
+ac_run_fails 'expired' verify --ca old/ca.crt old/ca.crt
 ac_ok "verify: success and clear reasons"
 
 printf 'p12-pass\n' >pw
