@@ -18,26 +18,11 @@
 #include <openssl/x509v3.h>
 
 #include "internal.h"
+#include "unit.h"
 
 /* Known validity for the test certificates. */
 #define NOT_BEFORE ((time_t)1700000000) /* 2023-11-14 */
 #define NOT_AFTER ((time_t)2600000000)  /* 2052-05-25: a GeneralizedTime */
-
-static int setup(void **state)
-{
-    autocert_ctx *ctx = autocert_ctx_new();
-
-    if (ctx == NULL)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    autocert_ctx_free(*state);
-    return 0;
-}
 
 static EVP_PKEY *gen(autocert_key_type t)
 {
@@ -613,5 +598,5 @@ int main(void)
         cmocka_unit_test(test_pem_split_corrupt_member),
         cmocka_unit_test(test_key_matches_cert),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, ctx_setup, ctx_teardown);
 }

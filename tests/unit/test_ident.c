@@ -11,22 +11,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
-
-static int setup(void **state)
-{
-    autocert_ctx *ctx = autocert_ctx_new();
-
-    if (ctx == NULL)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    autocert_ctx_free(*state);
-    return 0;
-}
+#include "unit.h"
 
 /* Parses `in` and expects success with the given type and value. */
 static void expect_ok(autocert_ctx *ctx, const char *in, int wildcard, ac_id_type type,
@@ -280,5 +265,5 @@ int main(void)
         cmocka_unit_test(test_entry_name),
         cmocka_unit_test(test_identifier_normalize),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, ctx_setup, ctx_teardown);
 }

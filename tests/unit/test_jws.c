@@ -17,6 +17,7 @@
 #include <openssl/param_build.h>
 
 #include "internal.h"
+#include "unit.h"
 
 /* RFC 7638 section 3.1: an RSA public key and its thumbprint. */
 static const char rfc7638_n[] =
@@ -272,22 +273,6 @@ static EVP_PKEY *gen(autocert_key_type t)
     assert_int_equal(ac_key_generate(NULL, t, &k), AUTOCERT_OK);
     assert_non_null(k);
     return k;
-}
-
-static int setup(void **state)
-{
-    autocert_ctx *ctx = autocert_ctx_new();
-
-    if (ctx == NULL)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    autocert_ctx_free(*state);
-    return 0;
 }
 
 /* ---- RFC vectors ------------------------------------------------------ */
@@ -718,5 +703,5 @@ int main(void)
         cmocka_unit_test(test_eab),
         cmocka_unit_test(test_alg),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, ctx_setup, ctx_teardown);
 }

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 
 #include "internal.h"
+#include "unit.h"
 
 #define URN "urn:ietf:params:acme:error:"
 
@@ -58,22 +59,6 @@ static int count_lines(const char *s)
         if (*s == '\n')
             n++;
     return n;
-}
-
-static int setup(void **state)
-{
-    autocert_ctx *ctx = autocert_ctx_new();
-
-    if (ctx == NULL)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    autocert_ctx_free(*state);
-    return 0;
 }
 
 static void test_format_subproblems(void **state)
@@ -330,5 +315,5 @@ int main(void)
         cmocka_unit_test(test_strerror),
         cmocka_unit_test(test_last_error_default),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, ctx_setup, ctx_teardown);
 }
