@@ -4,10 +4,8 @@
 
 #include "autocert.h"
 
-/* Exit status: 0 success (changed), 1 failure, 2 nothing to do (unchanged). */
-#define EXIT_CHANGED 0
+/* Exit status of a failed command (success is 0). */
 #define EXIT_FAIL 1
-#define EXIT_UNCHANGED 2
 
 extern int cli_verbose; /* -v count */
 extern int cli_quiet;   /* -q */

@@ -122,7 +122,6 @@ void autocert_ctx_free(autocert_ctx *ctx)
     free(ctx->webroot);
     autocert_storage_free(ctx->storage);
     ac_errinfo_free(&ctx->err);
-    free(ctx->scratch);
     free(ctx);
 }
 

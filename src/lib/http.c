@@ -25,7 +25,6 @@ void ac_http_resp_free(ac_http_resp *r)
     free(r->content_type);
     free(r->location);
     free(r->nonce);
-    free(r->link_up);
     ac_http_resp_init(r);
 }
 
@@ -78,33 +77,6 @@ static char *header_dup(CURL *c, const char *name)
     if (curl_easy_header(c, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL)
         return NULL;
     return strdup(h->value);
-}
-
-/* The target of the first Link header with rel="up" (RFC 8288), or NULL. */
-static char *link_up(CURL *c)
-{
-    struct curl_header *h = NULL;
-    size_t i;
-
-    for (i = 0; curl_easy_header(c, "Link", i, CURLH_HEADER, -1, &h) == CURLHE_OK; i++) {
-        const char *v = h->value, *lt = strchr(v, '<'), *gt;
-        const char *params;
-
-        if (lt == NULL || (gt = strchr(lt, '>')) == NULL)
-            continue;
-        params = gt + 1;
-        if (strstr(params, "rel=\"up\"") || strstr(params, "rel=up")) {
-            char *s = malloc((size_t)(gt - lt));
-            if (s) {
-                memcpy(s, lt + 1, (size_t)(gt - lt - 1));
-                s[gt - lt - 1] = '\0';
-            }
-            return s;
-        }
-        if (h->amount <= i + 1)
-            break;
-    }
-    return NULL;
 }
 
 static autocert_err handle(autocert_ctx *ctx, CURL **out)
@@ -192,7 +164,6 @@ autocert_err ac_http_request(autocert_ctx *ctx, const char *method, const char *
     resp->content_type = header_dup(c, "Content-Type");
     resp->location = header_dup(c, "Location");
     resp->nonce = header_dup(c, "Replay-Nonce");
-    resp->link_up = link_up(c);
     {
         char *ra = header_dup(c, "Retry-After");
         resp->retry_after = ac_http_parse_retry_after(ra, time(NULL));

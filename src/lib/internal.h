@@ -126,7 +126,6 @@ typedef struct {
     char *content_type;
     char *location;
     char *nonce;
-    char *link_up;      /* Link: <...>;rel="up" (first), or NULL */
     long retry_after;   /* seconds, -1 when absent */
 } ac_http_resp;
 
@@ -267,8 +266,6 @@ struct autocert_ctx {
 
     /* last failure */
     ac_errinfo err;
-    /* scratch for borrowed strings */
-    char *scratch;
 };
 
 /* Monotonic clock, seconds. */
