@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "internal.h"
@@ -40,13 +39,6 @@ autocert_err ac_sleep(autocert_ctx *ctx, double seconds, const char *what)
     return AUTOCERT_OK;
 }
 
-static int is_json_type(const char *ct, const char *want)
-{
-    size_t n = strlen(want);
-
-    return ct && strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
-
 autocert_err ac_acme_json(autocert_ctx *ctx, ac_http_resp *resp, const char *what, json_t **out)
 {
     json_error_t jerr;
@@ -63,20 +55,39 @@ autocert_err ac_acme_json(autocert_ctx *ctx, ac_http_resp *resp, const char *wha
     return AUTOCERT_OK;
 }
 
-/* Turns a non-2xx response into an error: problem document or bare status. */
-static autocert_err response_error(autocert_ctx *ctx, ac_http_resp *resp, const char *what)
+/* The problem document of a response (new reference), or NULL. */
+static json_t *problem_of(const ac_http_resp *resp)
 {
-    json_t *p = NULL;
+    json_t *p;
+
+    if (resp->body.len == 0)
+        return NULL;
+    p = json_loadb((const char *)resp->body.data, resp->body.len, 0, NULL);
+    if (json_is_object(p) && json_is_string(json_object_get(p, "type")))
+        return p;
+    json_decref(p);
+    return NULL;
+}
+
+/* Turns a non-2xx response into an error: its problem document `p` (may be
+ * NULL) or the bare status. */
+static autocert_err problem_error(autocert_ctx *ctx, const ac_http_resp *resp, json_t *p,
+                                  const char *what)
+{
     autocert_err rc;
 
-    if (resp->body.len > 0)
-        p = json_loadb((const char *)resp->body.data, resp->body.len, 0, NULL);
-    if (json_is_object(p) && json_is_string(json_object_get(p, "type"))) {
-        rc = ac_err_problem(ctx, resp->status, p, what);
-    } else {
-        rc = ac_err(ctx, AUTOCERT_ERR_HTTP, "%s: unexpected HTTP status %ld", what, resp->status);
-        ctx->err.http_status = resp->status;
-    }
+    if (p)
+        return ac_err_problem(ctx, resp->status, p, what);
+    rc = ac_err(ctx, AUTOCERT_ERR_HTTP, "%s: unexpected HTTP status %ld", what, resp->status);
+    ctx->err.http_status = resp->status;
+    return rc;
+}
+
+static autocert_err response_error(autocert_ctx *ctx, const ac_http_resp *resp, const char *what)
+{
+    json_t *p = problem_of(resp);
+    autocert_err rc = problem_error(ctx, resp, p, what);
+
     json_decref(p);
     return rc;
 }
@@ -201,9 +212,7 @@ autocert_err ac_acme_post(autocert_ctx *ctx, const char *url, json_t *payload,
         }
         if (resp->status >= 200 && resp->status < 300)
             break;
-        if (is_json_type(resp->content_type, "application/problem+json") ||
-            is_json_type(resp->content_type, "application/json"))
-            p = json_loadb((const char *)resp->body.data, resp->body.len, 0, NULL);
+        p = problem_of(resp);
         type = json_string_value(json_object_get(p, "type"));
         if (type && strcmp(type, "urn:ietf:params:acme:error:badNonce") == 0 &&
             bad_nonce < MAX_BAD_NONCE) {
@@ -212,17 +221,18 @@ autocert_err ac_acme_post(autocert_ctx *ctx, const char *url, json_t *payload,
             json_decref(p);
             continue;
         }
-        json_decref(p);
         if ((resp->status == 429 || resp->status == 503) && resp->retry_after >= 0 &&
             retry_after < MAX_RETRY_AFTER && (double)resp->retry_after < ac_deadline_left(ctx)) {
             retry_after++;
             ac_log(ctx, AUTOCERT_LOG_INFO, "%s: server busy (HTTP %ld), retrying in %ld s", what,
                    resp->status, resp->retry_after);
+            json_decref(p);
             if ((rc = ac_sleep(ctx, (double)resp->retry_after, what)) != AUTOCERT_OK)
                 break;
             continue;
         }
-        rc = response_error(ctx, resp, what);
+        rc = problem_error(ctx, resp, p, what);
+        json_decref(p);
         break;
     }
     free(body_payload);
