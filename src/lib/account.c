@@ -73,18 +73,6 @@ out:
     return rc;
 }
 
-/* Loads an item, naming the file on failure; NOT_FOUND passes silently. */
-static autocert_err load_item(autocert_ctx *ctx, autocert_storage *st, const char *set,
-                              const char *item, unsigned char **data, size_t *len)
-{
-    autocert_err rc = st->ops->load(st->be, set, item, data, len);
-
-    if (rc != AUTOCERT_OK && rc != AUTOCERT_ERR_NOT_FOUND)
-        return ac_err(ctx, rc, "cannot read cache file %s/%s/%s: %s", st->root ? st->root : "",
-                      set, item, autocert_strerror(rc));
-    return rc;
-}
-
 /* POSTs newAccount; fills ctx->account.url from Location. */
 static autocert_err new_account(autocert_ctx *ctx, int only_existing)
 {
@@ -160,7 +148,7 @@ autocert_err ac_account_ensure(autocert_ctx *ctx)
     if (ctx->account.set == NULL && (rc = account_set(ctx, &ctx->account.set)) != AUTOCERT_OK)
         return rc;
 
-    rc = load_item(ctx, st, ctx->account.set, ITEM_KEY, &pem, &pemlen);
+    rc = ac_storage_load(ctx, st, ctx->account.set, ITEM_KEY, &pem, &pemlen);
     if (rc == AUTOCERT_OK) {
         char what[512];
 
@@ -168,7 +156,7 @@ autocert_err ac_account_ensure(autocert_ctx *ctx)
                  ctx->account.set, ITEM_KEY);
         if ((rc = ac_key_from_pem(ctx, pem, pemlen, what, &ctx->account.key)) != AUTOCERT_OK)
             goto out;
-        rc = load_item(ctx, st, ctx->account.set, ITEM_META, &meta, &metalen);
+        rc = ac_storage_load(ctx, st, ctx->account.set, ITEM_META, &meta, &metalen);
         if (rc == AUTOCERT_OK) {
             const char *url;
 

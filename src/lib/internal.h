@@ -226,6 +226,12 @@ struct autocert_storage {
     char *root; /* directory backend only */
 };
 
+/* Loads one item (see autocert_storage_ops.load); a failure other than
+ * NOT_FOUND is recorded on ctx naming the file.  NOT_FOUND is returned
+ * without a message, for the caller to word. */
+autocert_err ac_storage_load(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                             const char *item, unsigned char **data, size_t *len);
+
 /* ---- context ---------------------------------------------------------- */
 struct ac_account {
     EVP_PKEY *key;

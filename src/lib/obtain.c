@@ -92,18 +92,13 @@ static autocert_err load_entry(autocert_ctx *ctx, autocert_storage *st, const ch
     memset(&ci, 0, sizeof(ci));
     if (set == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    rc = st->ops->load(st->be, set, ITEM_META, &meta, &metalen);
+    rc = ac_storage_load(ctx, st, set, ITEM_META, &meta, &metalen);
     if (rc == AUTOCERT_OK)
-        rc = st->ops->load(st->be, set, ITEM_FULL, &full, &fulllen);
-    if (rc == AUTOCERT_ERR_NOT_FOUND) {
+        rc = ac_storage_load(ctx, st, set, ITEM_FULL, &full, &fulllen);
+    if (rc == AUTOCERT_ERR_NOT_FOUND)
         ac_err(ctx, rc, "no cached certificate for %s", entry);
+    if (rc != AUTOCERT_OK)
         goto out;
-    }
-    if (rc != AUTOCERT_OK) {
-        rc = ac_err(ctx, rc, "cannot read cache entry %s/%s: %s", root_of(st), set,
-                    autocert_strerror(rc));
-        goto out;
-    }
     snprintf(what, sizeof(what), "cache file %s/%s/%s", root_of(st), set, ITEM_META);
     j = json_loadb((const char *)meta, metalen, 0, NULL);
     names = json_object_get(j, "names");

@@ -35,3 +35,15 @@ const char *autocert_storage_dir_root(const autocert_storage *st)
 {
     return st ? st->root : NULL;
 }
+
+/* Loads an item, naming the file on failure; NOT_FOUND passes silently. */
+autocert_err ac_storage_load(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                             const char *item, unsigned char **data, size_t *len)
+{
+    autocert_err rc = st->ops->load(st->be, set, item, data, len);
+
+    if (rc != AUTOCERT_OK && rc != AUTOCERT_ERR_NOT_FOUND)
+        return ac_err(ctx, rc, "cannot read cache file %s/%s/%s: %s", st->root ? st->root : "",
+                      set, item, autocert_strerror(rc));
+    return rc;
+}
