@@ -9,6 +9,8 @@
 #include <openssl/crypto.h>
 
 #include "internal.h"
+#include "acme/acme.h"
+#include "storage/storage.h"
 
 const char *autocert_version(void)
 {

@@ -6,6 +6,8 @@
 #include <time.h>
 
 #include "internal.h"
+#include "acme/acme.h"
+#include "storage/storage.h"
 
 #define ITEM_KEY "privkey.pem"
 #define ITEM_CERT "cert.pem"

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "acme/acme.h"
 
 /* A fixed "now" so that date arithmetic does not depend on the clock. */
 #define NOW ((time_t)1700000000) /* Tue, 14 Nov 2023 22:13:20 GMT */

@@ -20,7 +20,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
+#include "acme/acme.h"
+#include "ca/ca.h"
 
 typedef struct {
     autocert_ctx *ctx;

@@ -17,7 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
+#include "acme/acme.h"
 #include "unit.h"
 
 /* Known validity for the test certificates. */

@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
-#include "internal.h"
+#include "acme/acme.h"
 #include "unit.h"
 
 /* RFC 7638 section 3.1: an RSA public key and its thumbprint. */

@@ -12,7 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "internal.h"
+#include "acme/acme.h"
 #include "unit.h"
 
 #define URN "urn:ietf:params:acme:error:"

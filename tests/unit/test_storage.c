@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "storage/storage.h"
 
 typedef struct {
     char dir[64];   /* the temporary directory of the test */

@@ -17,7 +17,7 @@
 
 #include <microhttpd.h>
 
-#include "internal.h"
+#include "challenge/challenge.h"
 
 /*
  * Embedded mode serves exactly GET and HEAD of

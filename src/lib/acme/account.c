@@ -6,7 +6,8 @@
 
 #include <openssl/evp.h>
 
-#include "internal.h"
+#include "acme/acme.h"
+#include "storage/storage.h"
 
 #define ITEM_KEY "account.key"
 #define ITEM_META "account.json"

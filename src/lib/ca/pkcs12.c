@@ -8,7 +8,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
-#include "internal.h"
+#include "ca/ca.h"
 
 autocert_err ac_p12_parse(autocert_ctx *ctx, const unsigned char *der, size_t len,
                           const char *what, const char *password, EVP_PKEY **key,

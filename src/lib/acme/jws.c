@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "internal.h"
+#include "acme/acme.h"
 
 const char *ac_jws_alg(EVP_PKEY *key)
 {

@@ -13,7 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "internal.h"
+#include "ca/ca.h"
 
 #define MAX_PASSWORD 1024
 

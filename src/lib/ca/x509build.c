@@ -12,7 +12,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
+#include "ca/ca.h"
 
 #define SERIAL_BYTES 16     /* 128 random bits */
 #define BACKDATE_S 300      /* tolerate this much clock skew between nodes */

@@ -46,7 +46,7 @@
 
 #include <openssl/crypto.h>
 
-#include "internal.h"
+#include "storage/storage.h"
 
 #define NAME_MAX_LEN 200
 #define LOCK_NAME ".lock"

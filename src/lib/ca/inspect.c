@@ -12,7 +12,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
+#include "ca/ca.h"
 
 /* ---- facts as JSON -------------------------------------------------------- */
 

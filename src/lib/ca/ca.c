@@ -9,7 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
+#include "ca/ca.h"
 
 #define CA_DAYS 1825
 #define NODE_DAYS 365

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "acme/acme.h"
 
 #define MAX_BAD_NONCE 10 /* retries of one request after badNonce */
 #define MAX_RETRY_AFTER 3 /* retries of one request after 429/503 with Retry-After */

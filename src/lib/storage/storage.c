@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "internal.h"
+#include "storage/storage.h"
 
 /* The handle takes `be` only on success: when NULL is returned the caller
  * still owns it.  `path` is the one optional operation. */

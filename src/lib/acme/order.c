@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "acme/acme.h"
 
 #define POLL_FIRST 0.05 /* seconds before the first poll */
 #define POLL_MAX 2.0    /* the backoff stops growing here */

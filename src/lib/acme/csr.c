@@ -8,7 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
+#include "acme/acme.h"
 
 /* Appends one identifier to a GeneralNames list. */
 static int add_name(GENERAL_NAMES *gens, const ac_ident *id)

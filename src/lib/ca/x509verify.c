@@ -9,7 +9,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
+#include "ca/ca.h"
 
 /* The CN of a name, or "?" (into buf). */
 static const char *cn_of(const X509_NAME *name, char *buf, size_t n)

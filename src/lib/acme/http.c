@@ -8,7 +8,7 @@
 
 #include <curl/curl.h>
 
-#include "internal.h"
+#include "acme/acme.h"
 
 #define USER_AGENT "autocert/" PACKAGE_VERSION
 
