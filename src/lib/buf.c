@@ -89,3 +89,11 @@ void ac_buf_free_secret(ac_buf *b)
         OPENSSL_cleanse(b->data, b->cap);
     ac_buf_free(b);
 }
+
+void ac_free_secret(void *p, size_t len)
+{
+    if (p == NULL)
+        return;
+    OPENSSL_cleanse(p, len);
+    free(p);
+}

@@ -23,12 +23,12 @@ void ac_certinfo_clear(ac_certinfo *ci)
     memset(ci, 0, sizeof(*ci));
 }
 
-static time_t asn1_time(const ASN1_TIME *t)
+time_t ac_asn1_time(const ASN1_TIME *t)
 {
     struct tm tm;
 
     memset(&tm, 0, sizeof(tm));
-    if (!ASN1_TIME_to_tm(t, &tm))
+    if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
         return (time_t)-1;
     return timegm(&tm);
 }
@@ -56,8 +56,8 @@ autocert_err ac_certinfo_parse(autocert_ctx *ctx, const char *pem, size_t len,
     memset(out, 0, sizeof(*out));
     if ((x = first_cert(pem, len)) == NULL)
         return ac_err_ssl(ctx, AUTOCERT_ERR_CORRUPT, "%s: no PEM certificate", what);
-    out->not_before = asn1_time(X509_get0_notBefore(x));
-    out->not_after = asn1_time(X509_get0_notAfter(x));
+    out->not_before = ac_asn1_time(X509_get0_notBefore(x));
+    out->not_after = ac_asn1_time(X509_get0_notAfter(x));
     if (out->not_before == (time_t)-1 || out->not_after == (time_t)-1) {
         rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: unreadable validity period", what);
         goto out;

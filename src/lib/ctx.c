@@ -17,51 +17,6 @@ const char *autocert_version(void)
     return PACKAGE_VERSION;
 }
 
-static const struct {
-    const char *name;
-    autocert_key_type type;
-} key_names[] = {
-    {"ec256", AUTOCERT_KEY_EC256},   {"ec384", AUTOCERT_KEY_EC384},
-    {"rsa2048", AUTOCERT_KEY_RSA2048}, {"rsa3072", AUTOCERT_KEY_RSA3072},
-    {"rsa4096", AUTOCERT_KEY_RSA4096}, {"ed25519", AUTOCERT_KEY_ED25519},
-    /* aliases */
-    {"p256", AUTOCERT_KEY_EC256},    {"p384", AUTOCERT_KEY_EC384},
-    {"ecdsa", AUTOCERT_KEY_EC256},   {"rsa", AUTOCERT_KEY_RSA2048},
-};
-
-autocert_err autocert_key_type_parse(const char *name, autocert_key_type *out)
-{
-    size_t i;
-
-    if (name == NULL)
-        return AUTOCERT_ERR_INVALID;
-    for (i = 0; i < sizeof(key_names) / sizeof(key_names[0]); i++) {
-        if (strcasecmp(name, key_names[i].name) == 0) {
-            *out = key_names[i].type;
-            return AUTOCERT_OK;
-        }
-    }
-    return AUTOCERT_ERR_INVALID;
-}
-
-const char *autocert_key_type_name(autocert_key_type type)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(key_names) / sizeof(key_names[0]); i++)
-        if (key_names[i].type == type)
-            return key_names[i].name;
-    return "unknown";
-}
-
-double ac_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 autocert_ctx *autocert_ctx_new(void)
 {
     autocert_ctx *ctx = calloc(1, sizeof(*ctx));

@@ -1,7 +1,8 @@
-/* fsutil.c: file system helpers: complete writes, directory fsync, tree removal, private mkdir -p. */
+/* fsutil.c: files and directories: complete writes, safe creation, mkdir, tree removal, whole-file reads and writes. */
 #include "config.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "internal.h"
 
@@ -112,7 +115,31 @@ int ac_remove_tree(const char *path)
     return rmdir(path);
 }
 
-/* mkdir -p with mode 0700 for every missing component. */
+int ac_mkdir(const char *path, mode_t mode, unsigned flags, int *made)
+{
+    struct stat sb;
+    int rc;
+
+    if (made)
+        *made = 0;
+    if (mkdir(path, mode) == 0) {
+        if (made)
+            *made = 1;
+        /* The umask may have taken bits away. */
+        return chmod(path, mode);
+    }
+    if (errno != EEXIST)
+        return -1;
+    rc = (flags & AC_MKDIR_NOFOLLOW) ? lstat(path, &sb) : stat(path, &sb);
+    if (rc != 0)
+        return -1;
+    if (!S_ISDIR(sb.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
 int ac_mkdir_parents(const char *path)
 {
     char *p = strdup(path), *s;
@@ -120,19 +147,241 @@ int ac_mkdir_parents(const char *path)
 
     if (p == NULL)
         return -1;
-    for (s = p + 1; ; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
+    for (s = p + 1;; s++) {
         char c = *s;
+
+        if (c != '/' && c != '\0')
+            continue;
         *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            rc = -1;
-            break;
-        }
+        rc = ac_mkdir(p, 0700, 0, NULL);
         *s = c;
-        if (c == '\0')
+        if (rc != 0 || c == '\0')
             break;
     }
     free(p);
+    return rc;
+}
+
+/* Fills the new file `fd` and closes it: 0, or -1 with errno. */
+static int fill(int fd, const void *data, size_t len, mode_t mode, unsigned flags)
+{
+    int e;
+
+    /* fchmod: the mode must not depend on the umask. */
+    if (fchmod(fd, mode) != 0 || ac_write_all(fd, data, len) != 0 ||
+        ((flags & AC_WRITE_SYNC) && fsync(fd) != 0)) {
+        e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return close(fd);
+}
+
+int ac_file_create_at(int dfd, const char *name, const void *data, size_t len, mode_t mode,
+                      unsigned flags)
+{
+    int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    int e;
+
+    if (fd < 0)
+        return -1;
+    if (fill(fd, data, len, mode, flags) != 0) {
+        e = errno;
+        unlinkat(dfd, name, 0);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+int ac_file_create_temp(const char *dir, const char *tag, const void *data, size_t len,
+                        mode_t mode, unsigned flags, char **path)
+{
+    size_t n = strlen(dir) + strlen(tag) + 8;
+    int fd, e;
+
+    if ((*path = malloc(n)) == NULL)
+        return -1;
+    snprintf(*path, n, "%s/%sXXXXXX", dir, tag);
+    /* mkstemp creates the file 0600 with O_EXCL: never readable by others. */
+    if ((fd = mkstemp(*path)) < 0 || fill(fd, data, len, mode, flags) != 0) {
+        e = errno;
+        if (fd >= 0)
+            unlink(*path);
+        free(*path);
+        *path = NULL;
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+autocert_err ac_file_read(autocert_ctx *ctx, const char *path, size_t max,
+                          unsigned char **data, size_t *len)
+{
+    ac_buf b;
+    unsigned char chunk[4096];
+    int fd = -1;
+    ssize_t n;
+    autocert_err rc = AUTOCERT_OK;
+
+    *data = NULL;
+    *len = 0;
+    ac_buf_init(&b, max);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = ac_err(ctx, errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : AUTOCERT_ERR_IO,
+                    "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    for (;;) {
+        n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = ac_err(ctx, AUTOCERT_ERR_IO, "%s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (ac_buf_append(&b, chunk, (size_t)n) < 0) {
+            rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: larger than %zu bytes", path, max);
+            goto out;
+        }
+    }
+    if (b.len == 0) {
+        rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: empty file", path);
+        goto out;
+    }
+    *len = b.len;
+    *data = (unsigned char *)ac_buf_steal(&b);
+out:
+    OPENSSL_cleanse(chunk, sizeof(chunk));
+    if (fd >= 0)
+        close(fd);
+    ac_buf_free_secret(&b);
+    return rc;
+}
+
+char *ac_path_join(const char *dir, const char *base, const char *ext)
+{
+    ac_buf b;
+
+    ac_buf_init(&b, 8192);
+    if (ac_buf_appendf(&b, "%s%s%s%s", dir ? dir : "", dir && *dir ? "/" : "", base,
+                       ext ? ext : "") < 0) {
+        ac_buf_free(&b);
+        return NULL;
+    }
+    return ac_buf_steal(&b);
+}
+
+autocert_err ac_dir_ensure(autocert_ctx *ctx, const char *dir)
+{
+    if (ac_mkdir(dir, 0700, 0, NULL) == 0)
+        return AUTOCERT_OK;
+    if (errno == ENOTDIR)
+        return ac_err(ctx, AUTOCERT_ERR_IO, "%s: not a directory", dir);
+    return ac_err(ctx, AUTOCERT_ERR_IO, "cannot create directory %s: %s", dir, strerror(errno));
+}
+
+autocert_err ac_files_absent(autocert_ctx *ctx, const ac_outfile *f, size_t n)
+{
+    struct stat st;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (lstat(f[i].path, &st) == 0)
+            return ac_err(ctx, AUTOCERT_ERR_EXISTS,
+                          "%s already exists (not overwritten; --force replaces it)", f[i].path);
+    return AUTOCERT_OK;
+}
+
+/* The directory part of `path` ("." when none), malloc'd. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (slash == NULL)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+/* Writes one temporary file next to f->path; *tmp malloc'd. */
+static autocert_err write_temp(autocert_ctx *ctx, const ac_outfile *f, char **tmp)
+{
+    char *dir = dir_of(f->path);
+    autocert_err rc = AUTOCERT_OK;
+
+    *tmp = NULL;
+    if (dir == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    if (ac_file_create_temp(dir, ".autocert-tmp.", f->data, f->len, f->secret ? 0600 : 0644,
+                            AC_WRITE_SYNC, tmp) != 0)
+        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", f->path, strerror(errno));
+    free(dir);
+    return rc;
+}
+
+static void sync_dir(const char *path)
+{
+    char *dir = dir_of(path);
+
+    if (dir)
+        (void)ac_fsync_dir(dir);
+    free(dir);
+}
+
+autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, int force)
+{
+    char **tmp = NULL;
+    int *placed = NULL;
+    size_t i;
+    autocert_err rc = AUTOCERT_OK;
+
+    if ((tmp = calloc(n ? n : 1, sizeof(*tmp))) == NULL ||
+        (placed = calloc(n ? n : 1, sizeof(*placed))) == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (!force && (rc = ac_files_absent(ctx, f, n)) != AUTOCERT_OK)
+        goto out;
+    for (i = 0; i < n; i++)
+        if ((rc = write_temp(ctx, &f[i], &tmp[i])) != AUTOCERT_OK)
+            goto out;
+    for (i = 0; i < n; i++) {
+        if (force) {
+            if (rename(tmp[i], f[i].path) != 0) {
+                rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot replace %s: %s", f[i].path, strerror(errno));
+                goto out;
+            }
+        } else {
+            /* link() never replaces: a file that appeared meanwhile is kept. */
+            if (link(tmp[i], f[i].path) != 0) {
+                rc = ac_err(ctx, errno == EEXIST ? AUTOCERT_ERR_EXISTS : AUTOCERT_ERR_IO,
+                            "cannot create %s: %s", f[i].path, strerror(errno));
+                goto out;
+            }
+            unlink(tmp[i]);
+        }
+        placed[i] = 1;
+        free(tmp[i]);
+        tmp[i] = NULL;
+        sync_dir(f[i].path);
+    }
+out:
+    for (i = 0; tmp && i < n; i++) {
+        if (tmp[i]) {
+            unlink(tmp[i]);
+            free(tmp[i]);
+        }
+        /* Without force nothing existed before: take back what this call made. */
+        if (rc != AUTOCERT_OK && !force && placed && placed[i])
+            unlink(f[i].path);
+    }
+    free(tmp);
+    free(placed);
     return rc;
 }

@@ -4,8 +4,12 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <time.h>
+
+#include <sys/types.h>
 
 #include <jansson.h>
+#include <openssl/asn1.h>
 #include <openssl/evp.h>
 
 #include "autocert.h"
@@ -39,6 +43,8 @@ char *ac_buf_steal(ac_buf *b);
 void ac_buf_free(ac_buf *b);
 /* Cleanses the contents before freeing (secrets). */
 void ac_buf_free_secret(ac_buf *b);
+/* Frees `len` bytes at `p` after cleansing them; NULL is a no-op. */
+void ac_free_secret(void *p, size_t len);
 
 /* ---- error.c: the detail record of the last failure ------------------- */
 typedef struct {
@@ -83,8 +89,6 @@ autocert_err ac_key_from_pem(autocert_ctx *ctx, const void *pem, size_t len,
                              const char *what, EVP_PKEY **out);
 /* "ec256", "rsa2048"... of an existing key; "unknown" otherwise. Static. */
 const char *ac_key_type_of(EVP_PKEY *key);
-/* Frees a buffer after cleansing it. */
-void ac_free_secret(void *p, size_t len);
 
 /* ---- ident.c: identifier validation ------------------------------------ */
 typedef enum { AC_ID_DNS = 0, AC_ID_IP = 1 } ac_id_type;
@@ -109,21 +113,73 @@ typedef struct {
 autocert_err ac_certinfo_parse(autocert_ctx *ctx, const char *pem, size_t len,
                                const char *what, ac_certinfo *out);
 void ac_certinfo_clear(ac_certinfo *ci);
+/* Seconds since the epoch of an ASN1_TIME, (time_t)-1 when NULL or unreadable. */
+time_t ac_asn1_time(const ASN1_TIME *t);
 /* Splits a PEM chain into the leaf and the rest (both malloc'd). */
 autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len,
                           char **leaf, char **rest);
 /* Nonzero if the private key matches the leaf certificate. */
 int ac_key_matches_cert(EVP_PKEY *key, const char *leaf_pem, size_t len);
 
-/* ---- fsutil.c: file system helpers (0 on success, -1 with errno) ------- */
+/* ---- timeutil.c: clocks and time formats --------------------------------- */
+/* Monotonic clock, seconds. */
+double ac_now(void);
+typedef enum {
+    AC_UTC_MINUTE, /* 2026-11-23 19:37 UTC */
+    AC_UTC_SECOND, /* 2026-11-23 19:37:00 UTC */
+    AC_UTC_ISO     /* 2026-11-23T19:37:00Z */
+} ac_utc_style;
+/* `t` as UTC text into buf; "?" when `t` is (time_t)-1 or does not format. */
+void ac_utc_format(time_t t, ac_utc_style style, char *buf, size_t n);
+/* Sleeps `seconds` (fractions allowed), resuming after signals. */
+void ac_sleep_s(double seconds);
+
+/* ---- fsutil.c: files and directories ------------------------------------ */
+/* errno level: 0 on success, -1 with errno. */
 /* Writes all of `data`, retrying on EINTR and short writes. */
 int ac_write_all(int fd, const void *data, size_t len);
 /* fsync(2) of a directory, making renames and creations in it durable. */
 int ac_fsync_dir(const char *path);
 /* rm -r of `path` without following symbolic links; ENOENT is success. */
 int ac_remove_tree(const char *path);
+#define AC_MKDIR_NOFOLLOW 0x1u /* an existing symbolic link is not the directory */
+/* Creates the directory `path` with `mode` (whatever the umask) unless it
+ * exists; what exists must be a directory (ENOTDIR).  *made (may be NULL)
+ * is set when this call created it. */
+int ac_mkdir(const char *path, mode_t mode, unsigned flags, int *made);
 /* mkdir -p with mode 0700 for every missing component. */
 int ac_mkdir_parents(const char *path);
+#define AC_WRITE_SYNC 0x1u /* fsync the file before closing it */
+/* The new file `name` in the directory `dfd` (O_EXCL, O_NOFOLLOW) holding
+ * `data`, with `mode` whatever the umask.  Nothing is left on failure. */
+int ac_file_create_at(int dfd, const char *name, const void *data, size_t len, mode_t mode,
+                      unsigned flags);
+/* The same under a fresh name "DIR/<tag>XXXXXX"; *path (malloc'd) names it. */
+int ac_file_create_temp(const char *dir, const char *tag, const void *data, size_t len,
+                        mode_t mode, unsigned flags, char **path);
+
+/* Context level: failures are recorded on ctx, naming the path. */
+/* Reads a whole file of at most `max` bytes; *data malloc'd, NUL-terminated. */
+autocert_err ac_file_read(autocert_ctx *ctx, const char *path, size_t max,
+                          unsigned char **data, size_t *len);
+/* "dir/base.ext", malloc'd. */
+char *ac_path_join(const char *dir, const char *base, const char *ext);
+/* Creates `dir` (mode 0700) unless it exists as a directory. */
+autocert_err ac_dir_ensure(autocert_ctx *ctx, const char *dir);
+
+/* One output file of ac_files_write. */
+typedef struct {
+    const char *path;
+    const void *data;
+    size_t len;
+    int secret; /* 0600 instead of 0644 */
+} ac_outfile;
+/* AUTOCERT_ERR_EXISTS (naming it) when one of the files exists. */
+autocert_err ac_files_absent(autocert_ctx *ctx, const ac_outfile *f, size_t n);
+/* Writes every file through a temporary file in the same directory: with
+ * `force` renamed over the target, else linked (never replacing).  On
+ * failure the files of this call are removed again. */
+autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, int force);
 
 /* The URLs of an ACME directory. */
 typedef struct {
@@ -174,8 +230,6 @@ struct autocert_ctx {
     ac_errinfo err;
 };
 
-/* Monotonic clock, seconds. */
-double ac_now(void);
 /* The storage, opening the default directory backend on first use. */
 autocert_err ac_storage(autocert_ctx *ctx, autocert_storage **out);
 

@@ -286,14 +286,6 @@ static autocert_err parse_names(autocert_ctx *ctx, const char *const *names, siz
     return AUTOCERT_OK;
 }
 
-static void fmt_time(time_t t, char *buf, size_t n)
-{
-    struct tm tm;
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(buf, n, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(buf, n, "?");
-}
-
 autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t n,
                              unsigned flags, autocert_cert **out)
 {
@@ -330,7 +322,7 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
 
         if (!(flags & AUTOCERT_OBTAIN_FORCE) && same_names(ctx, cached, ids, nids) &&
             time(NULL) < renew_at(ctx, cached)) {
-            fmt_time(cached->not_after, when, sizeof(when));
+            ac_utc_format(cached->not_after, AC_UTC_MINUTE, when, sizeof(when));
             ac_log(ctx, AUTOCERT_LOG_INFO,
                    "a valid certificate for %s is cached (expires %s, not due for renewal): no "
                    "request made",

@@ -25,17 +25,12 @@ double ac_deadline_left(autocert_ctx *ctx)
 
 autocert_err ac_sleep(autocert_ctx *ctx, double seconds, const char *what)
 {
-    struct timespec ts;
-
     if (seconds <= 0)
         return AUTOCERT_OK;
     if (seconds >= ac_deadline_left(ctx))
         return ac_err(ctx, AUTOCERT_ERR_TIMEOUT, "timed out (%u s) waiting for %s",
                       ctx->timeout_s, what);
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    ac_sleep_s(seconds);
     return AUTOCERT_OK;
 }
 

@@ -6,11 +6,7 @@
 
 #include <openssl/x509.h>
 
-
-/* x509io.c: the toolkit's files. */
-/* Reads a whole file of at most `max` bytes; *data malloc'd, NUL-terminated. */
-autocert_err ac_file_read(autocert_ctx *ctx, const char *path, size_t max,
-                          unsigned char **data, size_t *len);
+/* x509io.c: the toolkit's inputs. */
 /* The first line of a password file (without the line end); *pw malloc'd,
  * free with ac_free_secret(*pw, strlen(*pw)). */
 autocert_err ac_password_read(autocert_ctx *ctx, const char *path, char **pw);
@@ -25,26 +21,7 @@ autocert_err ac_csr_load(autocert_ctx *ctx, const char *path, X509_REQ **out);
 /* PEM text of a certificate appended to `b`. */
 autocert_err ac_x509_pem_append(autocert_ctx *ctx, X509 *x, ac_buf *b);
 
-typedef struct {
-    const char *path;
-    const void *data;
-    size_t len;
-    int secret; /* 0600 instead of 0644 */
-} ac_outfile;
-/* AUTOCERT_ERR_EXISTS (naming it) when one of the files exists. */
-autocert_err ac_files_absent(autocert_ctx *ctx, const ac_outfile *f, size_t n);
-/* Writes every file through a temporary file in the same directory: with
- * `force` renamed over the target, else linked (never replacing).  On
- * failure the files of this call are removed again. */
-autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, int force);
-/* Creates `dir` (mode 0700) unless it exists as a directory. */
-autocert_err ac_dir_ensure(autocert_ctx *ctx, const char *dir);
-/* "dir/base.ext", malloc'd. */
-char *ac_path_join(const char *dir, const char *base, const char *ext);
-
 /* x509build.c: the building blocks of a certificate. */
-/* Seconds since the epoch of an ASN1_TIME, (time_t)-1 when unreadable. */
-time_t ac_asn1_time(const ASN1_TIME *t);
 /* A random positive 128-bit serial number. */
 autocert_err ac_x509_set_serial(autocert_ctx *ctx, X509 *x);
 /* notBefore a few minutes back (never before the issuer's), notAfter `days`

@@ -32,12 +32,11 @@ static json_t *name_json(const X509_NAME *name)
 
 static json_t *time_json(time_t t)
 {
-    struct tm tm;
     char buf[32];
 
-    if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL ||
-        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    if (t == (time_t)-1)
         return json_null();
+    ac_utc_format(t, AC_UTC_ISO, buf, sizeof(buf));
     return json_string(buf);
 }
 

@@ -18,16 +18,6 @@
 #define BACKDATE_S 300      /* tolerate this much clock skew between nodes */
 #define MAX_DAYS 36500
 
-time_t ac_asn1_time(const ASN1_TIME *t)
-{
-    struct tm tm;
-
-    memset(&tm, 0, sizeof(tm));
-    if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
-        return (time_t)-1;
-    return timegm(&tm);
-}
-
 autocert_err ac_x509_set_serial(autocert_ctx *ctx, X509 *x)
 {
     unsigned char raw[SERIAL_BYTES];
@@ -53,14 +43,6 @@ out:
     return rc;
 }
 
-static void fmt_date(time_t t, char *buf, size_t n)
-{
-    struct tm tm;
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-        snprintf(buf, n, "?");
-}
-
 autocert_err ac_x509_set_validity(autocert_ctx *ctx, X509 *x, int days, X509 *issuer, int clamp)
 {
     time_t now = time(NULL), nb = now - BACKDATE_S, na;
@@ -77,17 +59,17 @@ autocert_err ac_x509_set_validity(autocert_ctx *ctx, X509 *x, int days, X509 *is
         if (inb == (time_t)-1 || ina == (time_t)-1)
             return ac_err(ctx, AUTOCERT_ERR_INVALID, "the issuer's validity period is unreadable");
         if (ina <= now) {
-            fmt_date(ina, date, sizeof(date));
+            ac_utc_format(ina, AC_UTC_SECOND, date, sizeof(date));
             return ac_err(ctx, AUTOCERT_ERR_INVALID, "the issuing CA expired on %s", date);
         }
         if (inb > now) {
-            fmt_date(inb, date, sizeof(date));
+            ac_utc_format(inb, AC_UTC_SECOND, date, sizeof(date));
             return ac_err(ctx, AUTOCERT_ERR_INVALID, "the issuing CA is not valid before %s", date);
         }
         if (na > ina && clamp)
             na = ina;
         if (na > ina) {
-            fmt_date(ina, date, sizeof(date));
+            ac_utc_format(ina, AC_UTC_SECOND, date, sizeof(date));
             return ac_err(ctx, AUTOCERT_ERR_INVALID,
                           "%d days would outlive the issuing CA, which expires on %s "
                           "(at most %ld days)",

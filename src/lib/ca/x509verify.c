@@ -21,12 +21,7 @@ static const char *cn_of(const X509_NAME *name, char *buf, size_t n)
 
 static void date_of(const ASN1_TIME *t, char *buf, size_t n)
 {
-    time_t tt = ac_asn1_time(t);
-    struct tm tm;
-
-    if (tt == (time_t)-1 || gmtime_r(&tt, &tm) == NULL ||
-        strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-        snprintf(buf, n, "?");
+    ac_utc_format(ac_asn1_time(t), AC_UTC_SECOND, buf, n);
 }
 
 /* Records the reason of a failed verification. */

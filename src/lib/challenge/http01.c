@@ -309,22 +309,16 @@ out:
 /* Creates `dir` 0755 unless it is a directory already; *made set when created. */
 static autocert_err dir_make(autocert_ctx *ctx, const char *dir, int *made)
 {
-    struct stat st;
+    int created = 0;
 
-    if (mkdir(dir, 0755) == 0) {
-        *made = 1;
-        /* The umask may have taken bits away: the web server must enter it. */
-        if (chmod(dir, 0755) != 0)
-            return ac_err(ctx, AUTOCERT_ERR_IO, "cannot set the mode of %s: %s", dir,
-                          strerror(errno));
-        return AUTOCERT_OK;
-    }
-    if (errno != EEXIST)
+    /* 0755 whatever the umask: the web server must enter it. */
+    if (ac_mkdir(dir, 0755, 0, &created) != 0) {
+        if (errno == ENOTDIR)
+            return ac_err(ctx, AUTOCERT_ERR_IO, "%s exists and is not a directory", dir);
         return ac_err(ctx, AUTOCERT_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-    if (stat(dir, &st) != 0)
-        return ac_err(ctx, AUTOCERT_ERR_IO, "%s: %s", dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return ac_err(ctx, AUTOCERT_ERR_IO, "%s exists and is not a directory", dir);
+    }
+    if (created)
+        *made = 1;
     return AUTOCERT_OK;
 }
 
@@ -353,61 +347,25 @@ static autocert_err write_token(ac_http01 *h, autocert_ctx *ctx, const char *tok
                                 const char *key_auth)
 {
     char *path = NULL, *tmp = NULL;
-    ac_buf b;
-    int fd = -1;
-    size_t len = strlen(key_auth);
     autocert_err rc;
 
     if ((rc = dir_make(ctx, h->dir_wk, &h->made_wk)) != AUTOCERT_OK ||
         (rc = dir_make(ctx, h->dir_ac, &h->made_ac)) != AUTOCERT_OK)
-        goto out;
-    ac_buf_init(&b, 8192);
-    if (ac_buf_appendf(&b, "%s/.tmp-XXXXXX", h->dir_ac) != 0) {
-        ac_buf_free(&b);
-        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    tmp = ac_buf_steal(&b);
-    path = token_path(h, token);
-    if (tmp == NULL || path == NULL) {
-        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    fd = mkstemp(tmp);
-    if (fd < 0) {
+        return rc;
+    if ((path = token_path(h, token)) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    /* A challenge file need not survive a crash: no fsync. */
+    if (ac_file_create_temp(h->dir_ac, ".autocert-tmp.", key_auth, strlen(key_auth), 0644, 0,
+                            &tmp) != 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot create a file in %s: %s", h->dir_ac,
                     strerror(errno));
-        free(tmp);
-        tmp = NULL;
-        goto out;
-    }
-    if (fchmod(fd, 0644) != 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot set the mode of %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (ac_write_all(fd, key_auth, len) != 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
+    } else if (rename(tmp, path) != 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot rename %s to %s: %s", tmp, path,
                     strerror(errno));
-        goto out;
-    }
-    free(tmp);
-    tmp = NULL;
-    ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: wrote %s", path);
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp != NULL)
         unlink(tmp);
+    } else {
+        ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: wrote %s", path);
+    }
     free(tmp);
     free(path);
     return rc;

@@ -143,14 +143,8 @@ static autocert_err io_err(int e)
 /* Creates ROOT/<area> (0700) if needed; it must be a real directory. */
 static autocert_err ensure_area(const char *area)
 {
-    struct stat sb;
-
-    if (mkdir(area, 0700) != 0 && errno != EEXIST)
-        return io_err(errno);
-    if (lstat(area, &sb) != 0)
-        return io_err(errno);
-    if (!S_ISDIR(sb.st_mode))
-        return AUTOCERT_ERR_IO;
+    if (ac_mkdir(area, 0700, AC_MKDIR_NOFOLLOW, NULL) != 0)
+        return errno == ENOTDIR ? AUTOCERT_ERR_IO : io_err(errno);
     return AUTOCERT_OK;
 }
 
@@ -379,36 +373,22 @@ out:
 /* Writes every item into the directory `tmp`, then syncs it. */
 static autocert_err write_items(const char *tmp, const autocert_item *items, size_t n)
 {
-    int dfd, fd = -1, e;
+    int dfd, e;
     size_t i;
-    autocert_err rc = AUTOCERT_OK;
 
     if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
         return io_err(errno);
-    for (i = 0; i < n; i++) {
-        mode_t mode = items[i].secret ? 0600 : 0644;
-        fd = openat(dfd, items[i].name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-        /* fchmod: the mode must not depend on the umask. */
-        if (fd < 0 || fchmod(fd, mode) != 0 || ac_write_all(fd, items[i].data, items[i].len) != 0 ||
-            fsync(fd) != 0)
-            goto fail;
-        if (close(fd) != 0) {
-            fd = -1;
-            goto fail;
-        }
-        fd = -1;
+    for (i = 0; i < n; i++)
+        if (ac_file_create_at(dfd, items[i].name, items[i].data, items[i].len,
+                              items[i].secret ? 0600 : 0644, AC_WRITE_SYNC) != 0)
+            break;
+    if (i == n && fsync(dfd) == 0) {
+        close(dfd);
+        return AUTOCERT_OK;
     }
-    if (fsync(dfd) != 0)
-        goto fail;
-    close(dfd);
-    return AUTOCERT_OK;
-fail:
     e = errno;
-    rc = io_err(e);
-    if (fd >= 0)
-        close(fd);
     close(dfd);
-    return rc;
+    return io_err(e);
 }
 
 /* Exchanges the directories `a` and `b` atomically: 0, or -1 with errno. */
