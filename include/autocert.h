@@ -211,8 +211,13 @@ autocert_err autocert_identifier_normalize(autocert_ctx *ctx, const char *in, ch
 autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t n,
                              unsigned flags, autocert_cert **out);
 
-/* Loads the cached certificate whose entry is named after `name`. */
+/* Loads the cached certificate whose entry is named after `name`: its
+ * metadata, chain and key.  *out: caller frees with autocert_cert_free(). */
 autocert_err autocert_cert_load(autocert_ctx *ctx, const char *name, autocert_cert **out);
+/* The same from the entry's metadata alone, without reading the chain or
+ * the key (cheap enough for a scan of many entries); the PEM accessors of
+ * the result return NULL. */
+autocert_err autocert_cert_info(autocert_ctx *ctx, const char *name, autocert_cert **out);
 /* Lists cached certificate entry names: *names malloc'd array of malloc'd
  * strings, caller frees with autocert_strv_free(). */
 autocert_err autocert_cert_list(autocert_ctx *ctx, char ***names, size_t *n);
@@ -232,9 +237,16 @@ const char *autocert_cert_fullchain_path(const autocert_cert *cert);
 const char *autocert_cert_key_path(const autocert_cert *cert);
 const char *autocert_cert_cert_path(const autocert_cert *cert);
 const char *autocert_cert_chain_path(const autocert_cert *cert);
-/* PEM texts (NUL-terminated). */
+/* PEM texts (NUL-terminated): the certificate followed by its chain, and
+ * the private key (cleansed when the certificate is freed).  NULL for a
+ * certificate from autocert_cert_info(). */
 const char *autocert_cert_fullchain_pem(const autocert_cert *cert);
+const char *autocert_cert_key_pem(const autocert_cert *cert);
+/* The ACME directory URL of the CA that issued it. */
 const char *autocert_cert_directory(const autocert_cert *cert);
+/* The type of its key as autocert_key_type_name() spells it ("ec256",
+ * "rsa2048", ...); a string because a cache may hold keys of types this
+ * version has no enum value for. */
 const char *autocert_cert_key_type(const autocert_cert *cert);
 
 /* ---- Private CA toolkit ---- */
@@ -251,10 +263,13 @@ const char *autocert_cert_key_type(const autocert_cert *cert);
 #define AUTOCERT_USAGE_SERVER 0x1u
 #define AUTOCERT_USAGE_CLIENT 0x2u
 
-/* Parameters of autocert_ca_create/_issue/_sign.  Zero-initialise, then set
- * what is needed: zero or NULL means the documented default.  Fields are only
- * ever appended. */
+/* Parameters of autocert_ca_create/_issue/_sign.  Initialise with
+ * autocert_ca_params_init(), then set what is needed: zero or NULL means the
+ * documented default.  Fields are only ever appended; `size` tells the
+ * library which ones a caller knows, so a program built against an older
+ * header keeps working. */
 typedef struct {
+    size_t size;               /* sizeof(autocert_ca_params), set by _init() */
     const char *out_dir;       /* output directory, created 0700; NULL: "." */
     const char *name;          /* base name: NULL gives "ca", "intermediate" or "node" */
     const char *common_name;   /* NULL: "autocert CA", or the first DNS name / IP */
@@ -272,6 +287,9 @@ typedef struct {
     const char *csr;           /* sign: the CSR file (PEM or DER) */
     unsigned flags;            /* AUTOCERT_CA_* */
 } autocert_ca_params;
+
+/* Zeroes *p and sets p->size. */
+void autocert_ca_params_init(autocert_ca_params *p);
 
 /* Creates a self-signed root CA (or, with AUTOCERT_CA_INTERMEDIATE, a CA
  * signed by issuer_cert/issuer_key) as DIR/NAME.crt and DIR/NAME.key.

@@ -71,7 +71,7 @@ int cmd_ca(int argc, char **argv)
     int c, ret = EXIT_FAIL, roles = 0, keytype_set = 0;
     autocert_err rc;
 
-    memset(&p, 0, sizeof(p));
+    autocert_ca_params_init(&p);
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         ca_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_FAIL : 0;

@@ -293,7 +293,7 @@ autocert_err ac_files_absent(autocert_ctx *ctx, const ac_outfile *f, size_t n)
     for (i = 0; i < n; i++)
         if (lstat(f[i].path, &st) == 0)
             return ac_err(ctx, AUTOCERT_ERR_EXISTS,
-                          "%s already exists (not overwritten; --force replaces it)", f[i].path);
+                          "%s already exists (not overwritten)", f[i].path);
     return AUTOCERT_OK;
 }
 

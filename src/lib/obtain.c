@@ -22,6 +22,8 @@ struct autocert_cert {
     time_t not_before, not_after;
     int is_new;
     char *fullchain_pem;
+    char *key_pem; /* secret: cleansed on free */
+    size_t key_len;
     char *directory;
     char *key_type;
     char *path_full, *path_key, *path_cert, *path_chain;
@@ -34,6 +36,7 @@ void autocert_cert_free(autocert_cert *c)
     free(c->name);
     autocert_strv_free(c->ids, c->n_ids);
     free(c->fullchain_pem);
+    ac_free_secret(c->key_pem, c->key_len);
     free(c->directory);
     free(c->key_type);
     free(c->path_full);
@@ -57,6 +60,7 @@ const char *autocert_cert_key_path(const autocert_cert *c) { return c->path_key;
 const char *autocert_cert_cert_path(const autocert_cert *c) { return c->path_cert; }
 const char *autocert_cert_chain_path(const autocert_cert *c) { return c->path_chain; }
 const char *autocert_cert_fullchain_pem(const autocert_cert *c) { return c->fullchain_pem; }
+const char *autocert_cert_key_pem(const autocert_cert *c) { return c->key_pem; }
 const char *autocert_cert_directory(const autocert_cert *c) { return c->directory; }
 const char *autocert_cert_key_type(const autocert_cert *c) { return c->key_type; }
 
@@ -79,11 +83,11 @@ static const char *root_of(autocert_storage *st)
 /* Loads entry `entry` from the cache into a certificate object.  Every file
  * that is present but unreadable or malformed is an error naming it. */
 static autocert_err load_entry(autocert_ctx *ctx, autocert_storage *st, const char *entry,
-                               autocert_cert **out)
+                               int meta_only, autocert_cert **out)
 {
     char *set = cert_set(entry);
-    unsigned char *meta = NULL, *full = NULL;
-    size_t metalen = 0, fulllen = 0, i;
+    unsigned char *meta = NULL, *full = NULL, *key = NULL;
+    size_t metalen = 0, fulllen = 0, keylen = 0, i;
     json_t *j = NULL, *names;
     autocert_cert *c = NULL;
     ac_certinfo ci;
@@ -95,8 +99,10 @@ static autocert_err load_entry(autocert_ctx *ctx, autocert_storage *st, const ch
     if (set == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     rc = ac_storage_load(ctx, st, set, ITEM_META, &meta, &metalen);
-    if (rc == AUTOCERT_OK)
+    if (rc == AUTOCERT_OK && !meta_only)
         rc = ac_storage_load(ctx, st, set, ITEM_FULL, &full, &fulllen);
+    if (rc == AUTOCERT_OK && !meta_only)
+        rc = ac_storage_load(ctx, st, set, ITEM_KEY, &key, &keylen);
     if (rc == AUTOCERT_ERR_NOT_FOUND)
         ac_err(ctx, rc, "no cached certificate for %s", entry);
     if (rc != AUTOCERT_OK)
@@ -109,8 +115,13 @@ static autocert_err load_entry(autocert_ctx *ctx, autocert_storage *st, const ch
         goto out;
     }
     snprintf(what, sizeof(what), "cache file %s/%s/%s", root_of(st), set, ITEM_FULL);
-    if ((rc = ac_certinfo_parse(ctx, (const char *)full, fulllen, what, &ci)) != AUTOCERT_OK)
+    if (meta_only) {
+        ci.not_before = (time_t)json_integer_value(json_object_get(j, "not_before"));
+        ci.not_after = (time_t)json_integer_value(json_object_get(j, "not_after"));
+    } else if ((rc = ac_certinfo_parse(ctx, (const char *)full, fulllen, what, &ci)) !=
+               AUTOCERT_OK) {
         goto out;
+    }
     if ((c = calloc(1, sizeof(*c))) == NULL ||
         (c->ids = calloc(json_array_size(names), sizeof(char *))) == NULL)
         goto nomem;
@@ -127,6 +138,9 @@ static autocert_err load_entry(autocert_ctx *ctx, autocert_storage *st, const ch
     c->name = strdup(entry);
     c->fullchain_pem = (char *)full;
     full = NULL;
+    c->key_pem = (char *)key;
+    c->key_len = keylen;
+    key = NULL;
     c->directory = strdup(json_string_value(json_object_get(j, "directory")) ?
                           json_string_value(json_object_get(j, "directory")) : "");
     c->key_type = strdup(json_string_value(json_object_get(j, "key_type")) ?
@@ -152,6 +166,7 @@ out:
     json_decref(j);
     free(meta);
     free(full);
+    ac_free_secret(key, keylen);
     free(set);
     return rc;
 }
@@ -316,7 +331,7 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
     }
     locked = 1;
 
-    rc = load_entry(ctx, st, entry, &cached);
+    rc = load_entry(ctx, st, entry, 0, &cached);
     if (rc == AUTOCERT_OK) {
         char when[64];
 
@@ -342,7 +357,7 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
         /* Never silently replace what we cannot read. */
         goto out;
     } else {
-        ac_log(ctx, AUTOCERT_LOG_WARN, "%s; replacing it (--force)", autocert_last_error(ctx));
+        ac_log(ctx, AUTOCERT_LOG_WARN, "%s; replacing it as forced", autocert_last_error(ctx));
         ac_err_clear(ctx);
     }
 
@@ -361,7 +376,7 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
         goto out;
     ac_log(ctx, AUTOCERT_LOG_INFO, "certificate for %s stored", entry);
     if (out) {
-        if ((rc = load_entry(ctx, st, entry, out)) == AUTOCERT_OK)
+        if ((rc = load_entry(ctx, st, entry, 0, out)) == AUTOCERT_OK)
             (*out)->is_new = 1;
     }
 out:
@@ -378,7 +393,8 @@ out:
     return rc;
 }
 
-autocert_err autocert_cert_load(autocert_ctx *ctx, const char *name, autocert_cert **out)
+static autocert_err cert_load(autocert_ctx *ctx, const char *name, int meta_only,
+                              autocert_cert **out)
 {
     autocert_storage *st = NULL;
     ac_ident id;
@@ -394,9 +410,19 @@ autocert_err autocert_cert_load(autocert_ctx *ctx, const char *name, autocert_ce
     if (entry == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     if ((rc = ac_storage(ctx, &st)) == AUTOCERT_OK)
-        rc = load_entry(ctx, st, entry, out);
+        rc = load_entry(ctx, st, entry, meta_only, out);
     free(entry);
     return rc;
+}
+
+autocert_err autocert_cert_load(autocert_ctx *ctx, const char *name, autocert_cert **out)
+{
+    return cert_load(ctx, name, 0, out);
+}
+
+autocert_err autocert_cert_info(autocert_ctx *ctx, const char *name, autocert_cert **out)
+{
+    return cert_load(ctx, name, 1, out);
 }
 
 autocert_err autocert_cert_list(autocert_ctx *ctx, char ***names, size_t *n)

@@ -102,7 +102,7 @@ static void make_cas(fixture *f, int inter, autocert_key_type kt)
     autocert_ca_params p;
     char *c = path(f, "ca.crt"), *k = path(f, "ca.key");
 
-    memset(&p, 0, sizeof(p));
+    autocert_ca_params_init(&p);
     p.out_dir = f->dir;
     p.key_type = kt;
     assert_int_equal(autocert_ca_create(f->ctx, &p, NULL, NULL), AUTOCERT_OK);
@@ -127,7 +127,7 @@ static autocert_err issue(fixture *f, const char *ca, const char *name, unsigned
 
     snprintf(keyname, sizeof(keyname), "%.*s.key", (int)(strlen(ca) - 4), ca);
     k = path(f, keyname);
-    memset(&p, 0, sizeof(p));
+    autocert_ca_params_init(&p);
     p.out_dir = f->dir;
     p.name = name;
     p.usage = usage;
@@ -315,7 +315,7 @@ static void test_verify_reasons(void **state)
                      AUTOCERT_ERR_VERIFY);
     assert_non_null(strstr(autocert_last_error(f->ctx), "name mismatch"));
     /* Another CA. */
-    memset(&p, 0, sizeof(p));
+    autocert_ca_params_init(&p);
     p.out_dir = other;
     assert_int_equal(autocert_ca_create(f->ctx, &p, NULL, NULL), AUTOCERT_OK);
     free(other);
@@ -359,7 +359,7 @@ static void test_bad_input_nothing_written(void **state)
     free(after);
     /* A key that is not the CA's. */
     assert_int_equal(issue(f, "ca.crt", "n2", 0, "a.example", NULL, 0), AUTOCERT_OK);
-    memset(&p, 0, sizeof(p));
+    autocert_ca_params_init(&p);
     p.out_dir = f->dir;
     p.name = "n3";
     p.dns = dns;
@@ -409,7 +409,7 @@ static void test_sign_csr(void **state)
     assert_non_null(fp);
     assert_int_equal(fwrite(der, 1, len, fp), len);
     fclose(fp);
-    memset(&p, 0, sizeof(p));
+    autocert_ca_params_init(&p);
     p.out_dir = f->dir;
     p.csr = csr_p;
     p.issuer_cert = ca_p;

@@ -188,14 +188,14 @@ autocert_err ac_account_ensure(autocert_ctx *ctx)
     /* A new account. */
     if (ctx->dir.terms_of_service && !ctx->agree_tos) {
         rc = ac_err(ctx, AUTOCERT_ERR_TOS,
-                    "the CA's terms of service (%s) must be agreed to: pass --agree-tos",
+                    "the CA's terms of service (%s) must be agreed to",
                     ctx->dir.terms_of_service);
         goto out;
     }
     if (ctx->dir.eab_required && ctx->eab_kid == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_EAB_REQUIRED,
-                    "the ACME server %s requires External Account Binding: pass --eab-kid and "
-                    "--eab-hmac-key from your CA account",
+                    "the ACME server %s requires External Account Binding: a key id and an HMAC "
+                    "key from your CA account",
                     ctx->directory_url);
         goto out;
     }

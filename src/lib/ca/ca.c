@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,29 +323,52 @@ out:
     return rc;
 }
 
-static void init_out(char **a, char **b)
+void autocert_ca_params_init(autocert_ca_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->size = sizeof(*p);
+}
+
+/* What every entry point does first: clears the outputs and the last
+ * error, and copies the caller's parameters into *p.  A caller built
+ * against an older header passes a smaller size: the fields it does not
+ * know stay zero, their documented default. */
+static autocert_err prologue(autocert_ctx *ctx, const autocert_ca_params *in,
+                             autocert_ca_params *p, char **a, char **b)
 {
     if (a)
         *a = NULL;
     if (b)
         *b = NULL;
+    ac_err_clear(ctx);
+    memset(p, 0, sizeof(*p));
+    if (in == NULL || in->size < offsetof(autocert_ca_params, flags) + sizeof(in->flags))
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "CA parameters not initialised with autocert_ca_params_init()");
+    memcpy(p, in, in->size < sizeof(*p) ? in->size : sizeof(*p));
+    p->size = sizeof(*p);
+    if (p->days < 0)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "invalid validity of %d days", p->days);
+    return AUTOCERT_OK;
 }
 
-autocert_err autocert_ca_create(autocert_ctx *ctx, const autocert_ca_params *p,
+autocert_err autocert_ca_create(autocert_ctx *ctx, const autocert_ca_params *in,
                                 char **cert_path, char **key_path)
 {
-    int inter = (p->flags & AUTOCERT_CA_INTERMEDIATE) != 0;
+    autocert_ca_params pv;
+    const autocert_ca_params *p = &pv;
+    int inter;
     issuer is;
     paths o;
     EVP_PKEY *key = NULL;
     X509 *x = NULL;
     autocert_err rc;
 
-    init_out(cert_path, key_path);
-    ac_err_clear(ctx);
     memset(&is, 0, sizeof(is));
-    if (p->days < 0)
-        return ac_err(ctx, AUTOCERT_ERR_INVALID, "invalid validity of %d days", p->days);
+    memset(&o, 0, sizeof(o));
+    if ((rc = prologue(ctx, in, &pv, cert_path, key_path)) != AUTOCERT_OK)
+        return rc;
+    inter = (p->flags & AUTOCERT_CA_INTERMEDIATE) != 0;
     if ((rc = paths_make(ctx, p, inter ? "intermediate" : "ca", 1, &o)) != AUTOCERT_OK)
         goto out;
     if (inter) {
@@ -386,9 +410,11 @@ static const char *default_cn(const ac_ident *ids, size_t n)
     return n ? ids[0].value : NULL;
 }
 
-autocert_err autocert_ca_issue(autocert_ctx *ctx, const autocert_ca_params *p,
+autocert_err autocert_ca_issue(autocert_ctx *ctx, const autocert_ca_params *in,
                                char **cert_path, char **key_path)
 {
+    autocert_ca_params pv;
+    const autocert_ca_params *p = &pv;
     issuer is;
     paths o;
     ac_ident *ids = NULL;
@@ -397,14 +423,10 @@ autocert_err autocert_ca_issue(autocert_ctx *ctx, const autocert_ca_params *p,
     X509 *x = NULL;
     autocert_err rc;
 
-    init_out(cert_path, key_path);
-    ac_err_clear(ctx);
     memset(&is, 0, sizeof(is));
     memset(&o, 0, sizeof(o));
-    if (p->days < 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "invalid validity of %d days", p->days);
-        goto out;
-    }
+    if ((rc = prologue(ctx, in, &pv, cert_path, key_path)) != AUTOCERT_OK)
+        return rc;
     if ((rc = idents_from_params(ctx, p, &ids, &n)) != AUTOCERT_OK)
         goto out;
     if (n == 0) {
@@ -447,8 +469,10 @@ static char *csr_cn(X509_REQ *req)
     return cn;
 }
 
-autocert_err autocert_ca_sign(autocert_ctx *ctx, const autocert_ca_params *p, char **cert_path)
+autocert_err autocert_ca_sign(autocert_ctx *ctx, const autocert_ca_params *in, char **cert_path)
 {
+    autocert_ca_params pv;
+    const autocert_ca_params *p = &pv;
     issuer is;
     paths o;
     ac_ident *ids = NULL;
@@ -458,14 +482,10 @@ autocert_err autocert_ca_sign(autocert_ctx *ctx, const autocert_ca_params *p, ch
     char *cn = NULL;
     autocert_err rc;
 
-    init_out(cert_path, NULL);
-    ac_err_clear(ctx);
     memset(&is, 0, sizeof(is));
     memset(&o, 0, sizeof(o));
-    if (p->days < 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "invalid validity of %d days", p->days);
-        goto out;
-    }
+    if ((rc = prologue(ctx, in, &pv, cert_path, NULL)) != AUTOCERT_OK)
+        return rc;
     if (p->csr == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "no CSR file given");
         goto out;
@@ -480,7 +500,7 @@ autocert_err autocert_ca_sign(autocert_ctx *ctx, const autocert_ca_params *p, ch
         goto out;
     if (n == 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_INVALID,
-                    "%s has no DNS name or IP address: give them with --dns/--ip", p->csr);
+                    "%s has no DNS name or IP address: they must be given", p->csr);
         goto out;
     }
     if (p->common_name == NULL)
