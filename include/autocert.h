@@ -45,7 +45,8 @@ typedef enum {
     AUTOCERT_ERR_BIND = 18,         /* could not listen on the challenge address */
     AUTOCERT_ERR_MISMATCH = 19,     /* key does not match certificate, or similar */
     AUTOCERT_ERR_VERIFY = 20,       /* certificate verification failed */
-    AUTOCERT_ERR_PASSWORD = 21      /* wrong or missing password */
+    AUTOCERT_ERR_PASSWORD = 21,     /* wrong or missing password */
+    AUTOCERT_ERR_NO_NAMES = 22      /* a certificate needs a DNS name or IP address, none given */
 } autocert_err;
 
 /* A fixed English text for an error code; never NULL. */

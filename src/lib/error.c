@@ -37,6 +37,7 @@ const char *autocert_strerror(autocert_err err)
     case AUTOCERT_ERR_MISMATCH: return "mismatch";
     case AUTOCERT_ERR_VERIFY: return "verification failed";
     case AUTOCERT_ERR_PASSWORD: return "wrong or missing password";
+    case AUTOCERT_ERR_NO_NAMES: return "no DNS name or IP address";
     }
     return "unknown error";
 }

@@ -344,7 +344,7 @@ static void test_bad_input_nothing_written(void **state)
     assert_int_equal(issue(f, "ca.crt", NULL, 0, "bad_name!", NULL, 0), AUTOCERT_ERR_INVALID);
     assert_int_equal(issue(f, "ca.crt", NULL, 0, "10.1.1.1", NULL, 0), AUTOCERT_ERR_INVALID);
     assert_int_equal(issue(f, "ca.crt", NULL, 0, NULL, "host.example", 0), AUTOCERT_ERR_INVALID);
-    assert_int_equal(issue(f, "ca.crt", NULL, 0, NULL, NULL, 0), AUTOCERT_ERR_INVALID);
+    assert_int_equal(issue(f, "ca.crt", NULL, 0, NULL, NULL, 0), AUTOCERT_ERR_NO_NAMES);
     assert_int_equal(issue(f, "ca.crt", NULL, 0, "a.example", NULL, -1), AUTOCERT_ERR_INVALID);
     assert_int_equal(issue(f, "ca.crt", NULL, 0, "a.example", NULL, 3650), AUTOCERT_ERR_INVALID);
     assert_non_null(strstr(autocert_last_error(f->ctx), "outlive"));

@@ -430,7 +430,7 @@ autocert_err autocert_ca_issue(autocert_ctx *ctx, const autocert_ca_params *in,
     if ((rc = idents_from_params(ctx, p, &ids, &n)) != AUTOCERT_OK)
         goto out;
     if (n == 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "at least one DNS name or IP address is needed");
+        rc = ac_err(ctx, AUTOCERT_ERR_NO_NAMES, "at least one DNS name or IP address is needed");
         goto out;
     }
     if ((rc = paths_make(ctx, p, "node", 1, &o)) != AUTOCERT_OK ||
@@ -499,8 +499,7 @@ autocert_err autocert_ca_sign(autocert_ctx *ctx, const autocert_ca_params *in, c
     if (rc != AUTOCERT_OK)
         goto out;
     if (n == 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_INVALID,
-                    "%s has no DNS name or IP address: they must be given", p->csr);
+        rc = ac_err(ctx, AUTOCERT_ERR_NO_NAMES, "%s has no DNS name or IP address", p->csr);
         goto out;
     }
     if (p->common_name == NULL)
