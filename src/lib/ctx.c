@@ -1,6 +1,7 @@
 /* ctx.c: the context handle: defaults, configuration setters, teardown. */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,7 +10,6 @@
 #include <openssl/crypto.h>
 
 #include "internal.h"
-#include "acme/acme.h"
 #include "storage/storage.h"
 
 const char *autocert_version(void)
@@ -19,12 +19,15 @@ const char *autocert_version(void)
 
 autocert_ctx *autocert_ctx_new(void)
 {
+    static atomic_ullong next_id = 1;
     autocert_ctx *ctx = calloc(1, sizeof(*ctx));
 
     if (ctx == NULL)
         return NULL;
+    ctx->id = atomic_fetch_add(&next_id, 1);
     ctx->directory_url = strdup(AUTOCERT_LETSENCRYPT_URL);
-    if (ctx->directory_url == NULL) {
+    if (ctx->directory_url == NULL || pthread_mutex_init(&ctx->lock, NULL) != 0) {
+        free(ctx->directory_url);
         free(ctx);
         return NULL;
     }
@@ -37,36 +40,10 @@ autocert_ctx *autocert_ctx_new(void)
     return ctx;
 }
 
-static void directory_clear(ac_directory *d)
-{
-    free(d->new_nonce);
-    free(d->new_account);
-    free(d->new_order);
-    free(d->revoke_cert);
-    free(d->key_change);
-    free(d->terms_of_service);
-    memset(d, 0, sizeof(*d));
-}
-
-/* Forgets the ACME session: a new directory means new nonces and account. */
-static void session_reset(autocert_ctx *ctx)
-{
-    directory_clear(&ctx->dir);
-    ctx->have_dir = 0;
-    free(ctx->nonce);
-    ctx->nonce = NULL;
-    EVP_PKEY_free(ctx->account.key);
-    free(ctx->account.url);
-    free(ctx->account.set);
-    memset(&ctx->account, 0, sizeof(ctx->account));
-}
-
 void autocert_ctx_free(autocert_ctx *ctx)
 {
     if (ctx == NULL)
         return;
-    session_reset(ctx);
-    ac_http_cleanup(ctx);
     free(ctx->directory_url);
     free(ctx->ca_bundle);
     free(ctx->email);
@@ -78,7 +55,8 @@ void autocert_ctx_free(autocert_ctx *ctx)
     free(ctx->http_bind);
     free(ctx->webroot);
     autocert_storage_free(ctx->storage);
-    ac_errinfo_free(&ctx->err);
+    pthread_mutex_destroy(&ctx->lock);
+    ac_err_forget(ctx);
     free(ctx);
 }
 
@@ -102,7 +80,6 @@ autocert_err autocert_set_directory(autocert_ctx *ctx, const char *url)
     if (url == NULL || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
         return ac_err(ctx, AUTOCERT_ERR_INVALID,
                       "directory URL '%s' is not an http(s) URL", url ? url : "(null)");
-    session_reset(ctx);
     return set_str(ctx, &ctx->directory_url, url);
 }
 
@@ -207,22 +184,31 @@ autocert_err autocert_set_cache_dir(autocert_ctx *ctx, const char *dir)
 
 autocert_err ac_storage(autocert_ctx *ctx, autocert_storage **out)
 {
-    autocert_err rc;
+    autocert_err rc = AUTOCERT_OK;
 
-    if (ctx->storage == NULL && (rc = autocert_set_cache_dir(ctx, NULL)) != AUTOCERT_OK)
-        return rc;
+    /* Operations running in parallel threads may all come here first. */
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->storage == NULL)
+        rc = autocert_set_cache_dir(ctx, NULL);
     *out = ctx->storage;
-    return AUTOCERT_OK;
+    pthread_mutex_unlock(&ctx->lock);
+    return rc;
+}
+
+void ac_ctx_set_transport(autocert_ctx *ctx, const ac_transport *tp, void *arg)
+{
+    ctx->transport = tp;
+    ctx->transport_arg = arg;
 }
 
 unsigned long autocert_request_count(const autocert_ctx *ctx)
 {
-    return ctx->n_requests;
+    return atomic_load(&((autocert_ctx *)ctx)->n_requests);
 }
 
 unsigned long autocert_connection_count(const autocert_ctx *ctx)
 {
-    return ctx->n_connects;
+    return atomic_load(&((autocert_ctx *)ctx)->n_connects);
 }
 
 void autocert_strv_free(char **v, size_t n)

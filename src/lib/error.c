@@ -1,6 +1,7 @@
 /* error.c: error codes, their texts, and the detail record of the last failure. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,27 +43,126 @@ const char *autocert_strerror(autocert_err err)
     return "unknown error";
 }
 
-void ac_errinfo_free(ac_errinfo *e)
+/*
+ * The detail of the last failure is kept per thread and per context: a
+ * server's renewal thread and its request threads may use one context at
+ * once, and each reads the failure of its own last call.  Every thread
+ * holds a short list of records, one per context it has seen fail, found
+ * by the context's unique id (never reused, unlike an address).  A record
+ * goes when its context is freed in that thread, or with the thread.
+ */
+typedef struct slot {
+    unsigned long long ctx_id;
+    ac_errinfo err;
+    struct slot *next;
+} slot;
+
+static pthread_key_t slots_key;
+static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
+static int slots_ready;
+
+static void errinfo_clear(ac_errinfo *e)
 {
     free(e->problem_type);
     free(e->msg);
-    e->problem_type = NULL;
-    e->msg = NULL;
-    e->code = AUTOCERT_OK;
-    e->http_status = 0;
+    memset(e, 0, sizeof(*e));
+}
+
+static void slots_free(void *head)
+{
+    slot *s = head, *next;
+
+    for (; s != NULL; s = next) {
+        next = s->next;
+        errinfo_clear(&s->err);
+        free(s);
+    }
+}
+
+static void slots_init(void)
+{
+    slots_ready = pthread_key_create(&slots_key, slots_free) == 0;
+}
+
+/* This thread's record for `ctx`, created when `create`; NULL otherwise
+ * (or when out of memory: the detail is then lost, the code is not). */
+static ac_errinfo *errinfo_of(const autocert_ctx *ctx, int create)
+{
+    slot *head, *s;
+
+    pthread_once(&slots_once, slots_init);
+    if (!slots_ready)
+        return NULL;
+    head = pthread_getspecific(slots_key);
+    for (s = head; s != NULL; s = s->next)
+        if (s->ctx_id == ctx->id)
+            return &s->err;
+    if (!create || (s = calloc(1, sizeof(*s))) == NULL)
+        return NULL;
+    s->ctx_id = ctx->id;
+    s->next = head;
+    if (pthread_setspecific(slots_key, s) != 0) {
+        free(s);
+        return NULL;
+    }
+    return &s->err;
 }
 
 void ac_err_clear(autocert_ctx *ctx)
 {
-    if (ctx)
-        ac_errinfo_free(&ctx->err);
+    ac_errinfo *e = ctx ? errinfo_of(ctx, 0) : NULL;
+
+    if (e)
+        errinfo_clear(e);
 }
 
-static void set_msg(autocert_ctx *ctx, autocert_err code, char *msg)
+void ac_err_forget(const autocert_ctx *ctx)
 {
-    ac_errinfo_free(&ctx->err);
-    ctx->err.code = code;
-    ctx->err.msg = msg;
+    slot *head, **pp, *s;
+
+    pthread_once(&slots_once, slots_init);
+    if (!slots_ready)
+        return;
+    head = pthread_getspecific(slots_key);
+    for (pp = &head; (s = *pp) != NULL; pp = &s->next) {
+        if (s->ctx_id == ctx->id) {
+            *pp = s->next;
+            errinfo_clear(&s->err);
+            free(s);
+            break;
+        }
+    }
+    pthread_setspecific(slots_key, head);
+}
+
+static ac_errinfo *set_msg(autocert_ctx *ctx, autocert_err code, char *msg)
+{
+    ac_errinfo *e = errinfo_of(ctx, 1);
+
+    if (e == NULL) {
+        free(msg);
+        return NULL;
+    }
+    errinfo_clear(e);
+    e->code = code;
+    e->msg = msg;
+    return e;
+}
+
+void ac_err_http_status(autocert_ctx *ctx, long status)
+{
+    ac_errinfo *e = ctx ? errinfo_of(ctx, 0) : NULL;
+
+    if (e)
+        e->http_status = status;
+}
+
+void ac_err_recode(autocert_ctx *ctx, autocert_err code)
+{
+    ac_errinfo *e = ctx ? errinfo_of(ctx, 0) : NULL;
+
+    if (e)
+        e->code = code;
 }
 
 autocert_err ac_err(autocert_ctx *ctx, autocert_err code, const char *fmt, ...)
@@ -82,9 +182,10 @@ autocert_err ac_err(autocert_ctx *ctx, autocert_err code, const char *fmt, ...)
             vsnprintf(s, (size_t)n + 1, fmt, ap);
             va_end(ap);
         }
+        if (s)
+            ac_log(ctx, AUTOCERT_LOG_DEBUG, "error: %s", s);
         set_msg(ctx, code, s);
     }
-    ac_log(ctx, AUTOCERT_LOG_DEBUG, "error: %s", ctx->err.msg ? ctx->err.msg : "");
     return code;
 }
 
@@ -197,6 +298,7 @@ autocert_err ac_err_problem(autocert_ctx *ctx, long status, json_t *problem, con
     const char *type = json_string_value(json_object_get(problem, "type"));
     autocert_err code = ac_problem_code(type);
     char *text = ac_problem_format(problem);
+    ac_errinfo *e;
     ac_buf b;
 
     if (ctx == NULL) {
@@ -210,28 +312,34 @@ autocert_err ac_err_problem(autocert_ctx *ctx, long status, json_t *problem, con
     if (status)
         ac_buf_appendf(&b, " [HTTP %ld]", status);
     free(text);
-    set_msg(ctx, code, ac_buf_steal(&b));
-    ctx->err.http_status = status;
-    if (type)
-        ctx->err.problem_type = strdup(type);
+    if ((e = set_msg(ctx, code, ac_buf_steal(&b))) != NULL) {
+        e->http_status = status;
+        e->problem_type = type ? strdup(type) : NULL;
+    }
     return code;
 }
 
 const char *autocert_last_error(const autocert_ctx *ctx)
 {
-    if (ctx == NULL)
+    const ac_errinfo *e = ctx ? errinfo_of(ctx, 0) : NULL;
+
+    if (e == NULL)
         return "";
-    if (ctx->err.msg)
-        return ctx->err.msg;
-    return ctx->err.code ? autocert_strerror(ctx->err.code) : "";
+    if (e->msg)
+        return e->msg;
+    return e->code ? autocert_strerror(e->code) : "";
 }
 
 long autocert_last_http_status(const autocert_ctx *ctx)
 {
-    return ctx ? ctx->err.http_status : 0;
+    const ac_errinfo *e = ctx ? errinfo_of(ctx, 0) : NULL;
+
+    return e ? e->http_status : 0;
 }
 
 const char *autocert_last_problem_type(const autocert_ctx *ctx)
 {
-    return (ctx && ctx->err.problem_type) ? ctx->err.problem_type : "";
+    const ac_errinfo *e = ctx ? errinfo_of(ctx, 0) : NULL;
+
+    return (e && e->problem_type) ? e->problem_type : "";
 }

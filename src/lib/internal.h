@@ -2,7 +2,9 @@
 #ifndef AC_INTERNAL_H
 #define AC_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -47,6 +49,7 @@ void ac_buf_free_secret(ac_buf *b);
 void ac_free_secret(void *p, size_t len);
 
 /* ---- error.c: the detail record of the last failure ------------------- */
+/* One record per thread and context: see error.c. */
 typedef struct {
     autocert_err code;
     long http_status;
@@ -68,8 +71,13 @@ autocert_err ac_err_problem(autocert_ctx *ctx, long status, json_t *problem, con
 char *ac_problem_format(json_t *problem);
 /* Maps an ACME problem type URN to an error code. */
 autocert_err ac_problem_code(const char *type);
+/* Forgets the failure recorded for ctx in the calling thread. */
 void ac_err_clear(autocert_ctx *ctx);
-void ac_errinfo_free(ac_errinfo *e);
+/* Frees the calling thread's record for ctx (when the context goes). */
+void ac_err_forget(const autocert_ctx *ctx);
+/* Amends the failure just recorded: its HTTP status, its code. */
+void ac_err_http_status(autocert_ctx *ctx, long status);
+void ac_err_recode(autocert_ctx *ctx, autocert_err code);
 
 /* ---- log.c ------------------------------------------------------------- */
 void ac_log(autocert_ctx *ctx, autocert_log_level level, const char *fmt, ...) AC_PRINTF(3, 4);
@@ -181,22 +189,14 @@ autocert_err ac_files_absent(autocert_ctx *ctx, const ac_outfile *f, size_t n);
  * failure the files of this call are removed again. */
 autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, int force);
 
-/* The URLs of an ACME directory. */
-typedef struct {
-    char *new_nonce, *new_account, *new_order, *revoke_cert, *key_change;
-    char *terms_of_service;
-    int eab_required;
-} ac_directory;
+/* ---- ctx.c: configuration ---------------------------------------------- */
+typedef struct ac_transport ac_transport; /* acme/acme.h */
 
-/* ---- context ---------------------------------------------------------- */
-struct ac_account {
-    EVP_PKEY *key;
-    char *url;
-    char *set; /* storage key "accounts/<id>" */
-};
-
+/* The context is configuration, read by every operation and written only
+ * by the setters (before operations start).  Operations keep their state
+ * in sessions of their own; the counters are atomic, the lazily opened
+ * default storage is guarded by `lock`. */
 struct autocert_ctx {
-    /* configuration */
     char *directory_url;
     char *ca_bundle;
     char *email;
@@ -214,22 +214,16 @@ struct autocert_ctx {
     void *log_arg;
     autocert_log_level log_level;
     autocert_storage *storage;
-
-    /* session */
-    void *curl;          /* CURL *, reused for every request */
-    void *curl_headers;  /* struct curl_slist * for POSTs */
-    unsigned long n_requests;
-    unsigned long n_connects; /* connections libcurl opened */
-    ac_directory dir;
-    int have_dir;
-    char *nonce;
-    struct ac_account account;
-    double deadline;     /* monotonic seconds */
-
-    /* last failure */
-    ac_errinfo err;
+    pthread_mutex_t lock;
+    const ac_transport *transport; /* NULL: HTTPS over libcurl */
+    void *transport_arg;
+    atomic_ulong n_requests;
+    atomic_ulong n_connects;
+    unsigned long long id; /* unique, never reused: keys the failure records */
 };
 
+/* Routes the context's requests through `tp` (tests play a CA with it). */
+void ac_ctx_set_transport(autocert_ctx *ctx, const ac_transport *tp, void *arg);
 /* The storage, opening the default directory backend on first use. */
 autocert_err ac_storage(autocert_ctx *ctx, autocert_storage **out);
 

@@ -311,12 +311,14 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
     EVP_PKEY *key = NULL;
     char *entry = NULL, *chain = NULL;
     int locked = 0;
+    ac_session sess;
     autocert_err rc;
 
     if (out)
         *out = NULL;
     ac_err_clear(ctx);
-    ac_deadline_start(ctx);
+    if ((rc = ac_session_init(&sess, ctx, NULL)) != AUTOCERT_OK)
+        return rc;
     if ((rc = parse_names(ctx, names, n, &ids, &nids)) != AUTOCERT_OK)
         goto out;
     if ((rc = ac_storage(ctx, &st)) != AUTOCERT_OK)
@@ -361,7 +363,7 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
         ac_err_clear(ctx);
     }
 
-    if ((rc = ac_account_ensure(ctx)) != AUTOCERT_OK)
+    if ((rc = ac_account_ensure(&sess)) != AUTOCERT_OK)
         goto out;
     ac_log(ctx, AUTOCERT_LOG_INFO, "generating a %s certificate key", autocert_key_type_name(ctx->key_type));
     if (ctx->key_type == AUTOCERT_KEY_ED25519) {
@@ -370,7 +372,7 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
     }
     if ((rc = ac_key_generate(ctx, ctx->key_type, &key)) != AUTOCERT_OK)
         goto out;
-    if ((rc = ac_order_issue(ctx, ids, nids, key, &chain)) != AUTOCERT_OK)
+    if ((rc = ac_order_issue(&sess, ids, nids, key, &chain)) != AUTOCERT_OK)
         goto out;
     if ((rc = store_entry(ctx, st, entry, ids, nids, key, chain)) != AUTOCERT_OK)
         goto out;
@@ -389,7 +391,7 @@ out:
     for (i = 0; i < nids; i++)
         ac_ident_clear(&ids[i]);
     free(ids);
-    ctx->deadline = 0;
+    ac_session_cleanup(&sess);
     return rc;
 }
 

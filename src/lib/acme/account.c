@@ -13,9 +13,9 @@
 #define ITEM_META "account.json"
 
 /* "accounts/<host>-<12 hex of SHA-256(directory URL)>": one account per directory. */
-static autocert_err account_set(autocert_ctx *ctx, char **out)
+static autocert_err account_set(ac_session *s, char **out)
 {
-    const char *url = ctx->directory_url, *h;
+    const char *url = s->directory_url, *h;
     unsigned char md[32];
     unsigned int mdlen = 0;
     char host[64];
@@ -34,39 +34,40 @@ static autocert_err account_set(autocert_ctx *ctx, char **out)
     if (i == 0 || host[0] == '.')
         snprintf(host, sizeof(host), "acme");
     if (!EVP_Digest(url, strlen(url), md, &mdlen, EVP_sha256(), NULL))
-        return ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot hash directory URL");
+        return ac_err_ssl(s->ctx, AUTOCERT_ERR_CRYPTO, "cannot hash directory URL");
     n = strlen("accounts/") + strlen(host) + 1 + 12 + 1;
     if ((*out = malloc(n)) == NULL)
-        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        return ac_err(s->ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     snprintf(*out, n, "accounts/%s-%02x%02x%02x%02x%02x%02x", host, md[0], md[1], md[2], md[3],
              md[4], md[5]);
     return AUTOCERT_OK;
 }
 
 /* Stores key and metadata as one set. */
-static autocert_err save(autocert_ctx *ctx, autocert_storage *st)
+static autocert_err save(ac_session *s, autocert_storage *st, const char *set)
 {
+    autocert_ctx *ctx = s->ctx;
     char *pem = NULL, *meta = NULL;
     size_t pemlen = 0;
     json_t *j = NULL;
     autocert_item items[2];
     autocert_err rc;
 
-    if ((rc = ac_key_to_pem(ctx, ctx->account.key, &pem, &pemlen)) != AUTOCERT_OK)
+    if ((rc = ac_key_to_pem(ctx, s->account.key, &pem, &pemlen)) != AUTOCERT_OK)
         return rc;
-    j = json_pack("{s:s, s:s, s:s*, s:s}", "url", ctx->account.url, "directory",
-                  ctx->directory_url, "email", ctx->email, "key_type",
-                  ac_key_type_of(ctx->account.key));
+    j = json_pack("{s:s, s:s, s:s*, s:s}", "url", s->account.url, "directory",
+                  s->directory_url, "email", ctx->email, "key_type",
+                  ac_key_type_of(s->account.key));
     if (j == NULL || (meta = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
     }
     items[0] = (autocert_item){ITEM_KEY, pem, pemlen, 1};
     items[1] = (autocert_item){ITEM_META, meta, strlen(meta), 0};
-    rc = st->ops->store(st->be, ctx->account.set, items, 2);
+    rc = st->ops->store(st->be, set, items, 2);
     if (rc != AUTOCERT_OK)
         rc = ac_err(ctx, rc, "cannot save account in cache %s/%s: %s",
-                    st->root ? st->root : "", ctx->account.set, autocert_strerror(rc));
+                    st->root ? st->root : "", set, autocert_strerror(rc));
 out:
     ac_free_secret(pem, pemlen);
     free(meta);
@@ -74,147 +75,159 @@ out:
     return rc;
 }
 
-/* POSTs newAccount; fills ctx->account.url from Location. */
-static autocert_err new_account(autocert_ctx *ctx, int only_existing)
+/* The newAccount payload of a registration: terms, contact, EAB. */
+static autocert_err registration(ac_session *s, json_t **out)
 {
-    ac_http_resp resp;
-    json_t *payload = NULL, *eab = NULL;
+    autocert_ctx *ctx = s->ctx;
+    json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", ctx->agree_tos ? 1 : 0), *eab = NULL;
     unsigned char *mac = NULL;
     size_t mac_len = 0;
+    autocert_err rc = AUTOCERT_OK;
+
+    *out = NULL;
+    if (p == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    if (ctx->email) {
+        json_t *contact = json_array();
+
+        if (contact == NULL || json_object_set_new(p, "contact", contact) != 0 ||
+            json_array_append_new(contact, json_sprintf("mailto:%s", ctx->email)) != 0)
+            rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    }
+    if (rc == AUTOCERT_OK && ctx->eab_kid) {
+        if (ac_b64url_decode(ctx->eab_hmac, &mac, &mac_len) != AUTOCERT_OK)
+            rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "external account binding HMAC key is not base64url");
+        else if ((rc = ac_jws_eab(ctx, s->account.key, ctx->eab_kid, mac, mac_len,
+                                  s->dir.new_account, &eab)) == AUTOCERT_OK)
+            json_object_set_new(p, "externalAccountBinding", eab);
+    }
+    ac_free_secret(mac, mac_len);
+    if (rc != AUTOCERT_OK)
+        json_decref(p);
+    else
+        *out = p;
+    return rc;
+}
+
+/* POSTs newAccount (a registration, or a lookup of the key's account);
+ * takes the account URL from Location. */
+static autocert_err new_account(ac_session *s, int only_existing)
+{
+    ac_http_resp resp;
+    json_t *payload = NULL;
     autocert_err rc;
 
     ac_http_resp_init(&resp);
-    if (only_existing) {
-        payload = json_pack("{s:b}", "onlyReturnExisting", 1);
-    } else {
-        payload = json_pack("{s:b}", "termsOfServiceAgreed", ctx->agree_tos ? 1 : 0);
-        if (payload && ctx->email) {
-            size_t n = strlen(ctx->email) + 8;
-            char *mailto = malloc(n);
-            if (mailto) {
-                snprintf(mailto, n, "mailto:%s", ctx->email);
-                json_object_set_new(payload, "contact", json_pack("[s]", mailto));
-                free(mailto);
-            }
-        }
-        if (payload && ctx->eab_kid) {
-            if (ac_b64url_decode(ctx->eab_hmac, &mac, &mac_len) != AUTOCERT_OK) {
-                rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "external account binding HMAC key is not base64url");
-                goto out;
-            }
-            rc = ac_jws_eab(ctx, ctx->account.key, ctx->eab_kid, mac, mac_len,
-                            ctx->dir.new_account, &eab);
-            if (rc != AUTOCERT_OK)
-                goto out;
-            json_object_set_new(payload, "externalAccountBinding", eab);
-        }
+    if (only_existing)
+        rc = (payload = json_pack("{s:b}", "onlyReturnExisting", 1)) != NULL
+                 ? AUTOCERT_OK : ac_err(s->ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    else
+        rc = registration(s, &payload);
+    if (rc == AUTOCERT_OK)
+        rc = ac_acme_post(s, s->dir.new_account, payload,
+                          only_existing ? "account lookup" : "new account", &resp);
+    if (rc == AUTOCERT_OK && resp.location == NULL)
+        rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new account: no Location header in the response");
+    if (rc == AUTOCERT_OK) {
+        free(s->account.url);
+        s->account.url = resp.location;
+        resp.location = NULL;
     }
-    if (payload == NULL) {
-        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    rc = ac_acme_post(ctx, ctx->dir.new_account, payload,
-                      only_existing ? "account lookup" : "new account", &resp);
-    if (rc != AUTOCERT_OK)
-        goto out;
-    if (resp.location == NULL) {
-        rc = ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "new account: no Location header in the response");
-        goto out;
-    }
-    free(ctx->account.url);
-    ctx->account.url = resp.location;
-    resp.location = NULL;
-out:
-    ac_free_secret(mac, mac_len);
     json_decref(payload);
     ac_http_resp_free(&resp);
     return rc;
 }
 
-autocert_err ac_account_ensure(autocert_ctx *ctx)
+/* The cached account: its key, then its URL from the metadata or, when only
+ * the key survived, from the CA.  *have_key tells whether a key is cached. */
+static autocert_err load_cached(ac_session *s, autocert_storage *st, const char *set,
+                                int *have_key)
 {
-    autocert_storage *st = NULL;
+    autocert_ctx *ctx = s->ctx;
     unsigned char *pem = NULL, *meta = NULL;
     size_t pemlen = 0, metalen = 0;
+    const char *url;
     json_t *j = NULL;
+    char what[512];
     autocert_err rc;
 
-    /* Every later request needs the directory's URLs. */
-    if ((rc = ac_acme_directory(ctx)) != AUTOCERT_OK)
+    *have_key = 0;
+    if ((rc = ac_storage_load(ctx, st, set, ITEM_KEY, &pem, &pemlen)) != AUTOCERT_OK)
         return rc;
-    if (ctx->account.key && ctx->account.url)
-        return AUTOCERT_OK;
-    if ((rc = ac_storage(ctx, &st)) != AUTOCERT_OK)
-        return rc;
-    if (ctx->account.set == NULL && (rc = account_set(ctx, &ctx->account.set)) != AUTOCERT_OK)
-        return rc;
-
-    rc = ac_storage_load(ctx, st, ctx->account.set, ITEM_KEY, &pem, &pemlen);
-    if (rc == AUTOCERT_OK) {
-        char what[512];
-
-        snprintf(what, sizeof(what), "cache file %s/%s/%s", st->root ? st->root : "",
-                 ctx->account.set, ITEM_KEY);
-        if ((rc = ac_key_from_pem(ctx, pem, pemlen, what, &ctx->account.key)) != AUTOCERT_OK)
-            goto out;
-        rc = ac_storage_load(ctx, st, ctx->account.set, ITEM_META, &meta, &metalen);
-        if (rc == AUTOCERT_OK) {
-            const char *url;
-
-            j = json_loadb((const char *)meta, metalen, 0, NULL);
-            url = json_string_value(json_object_get(j, "url"));
-            if (url == NULL) {
-                rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "cache file %s/%s/%s: no account URL",
-                            st->root ? st->root : "", ctx->account.set, ITEM_META);
-                goto out;
-            }
-            if ((ctx->account.url = strdup(url)) == NULL)
-                rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-            ac_log(ctx, AUTOCERT_LOG_DEBUG, "using cached account %s", url);
-            goto out;
-        }
-        if (rc != AUTOCERT_ERR_NOT_FOUND)
-            goto out;
+    *have_key = 1;
+    snprintf(what, sizeof(what), "cache file %s/%s/%s", st->root ? st->root : "", set, ITEM_KEY);
+    if ((rc = ac_key_from_pem(ctx, pem, pemlen, what, &s->account.key)) != AUTOCERT_OK)
+        goto out;
+    rc = ac_storage_load(ctx, st, set, ITEM_META, &meta, &metalen);
+    if (rc == AUTOCERT_ERR_NOT_FOUND) {
         /* Only the key survived: ask the server for the account's URL. */
         ac_log(ctx, AUTOCERT_LOG_INFO, "looking up the account of the cached key");
-        if ((rc = new_account(ctx, 1)) != AUTOCERT_OK)
-            goto out;
-        rc = save(ctx, st);
+        if ((rc = new_account(s, 1)) == AUTOCERT_OK)
+            rc = save(s, st, set);
         goto out;
     }
-    if (rc != AUTOCERT_ERR_NOT_FOUND)
+    if (rc != AUTOCERT_OK)
         goto out;
-
-    /* A new account. */
-    if (ctx->dir.terms_of_service && !ctx->agree_tos) {
-        rc = ac_err(ctx, AUTOCERT_ERR_TOS,
-                    "the CA's terms of service (%s) must be agreed to",
-                    ctx->dir.terms_of_service);
-        goto out;
-    }
-    if (ctx->dir.eab_required && ctx->eab_kid == NULL) {
-        rc = ac_err(ctx, AUTOCERT_ERR_EAB_REQUIRED,
-                    "the ACME server %s requires External Account Binding: a key id and an HMAC "
-                    "key from your CA account",
-                    ctx->directory_url);
-        goto out;
-    }
-    ac_log(ctx, AUTOCERT_LOG_INFO, "registering a new account with %s", ctx->directory_url);
-    if ((rc = ac_key_generate(ctx, ctx->account_key_type, &ctx->account.key)) != AUTOCERT_OK)
-        goto out;
-    if ((rc = new_account(ctx, 0)) != AUTOCERT_OK)
-        goto out;
-    ac_log(ctx, AUTOCERT_LOG_INFO, "account %s", ctx->account.url);
-    rc = save(ctx, st);
+    j = json_loadb((const char *)meta, metalen, 0, NULL);
+    if ((url = json_string_value(json_object_get(j, "url"))) == NULL)
+        rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "cache file %s/%s/%s: no account URL",
+                    st->root ? st->root : "", set, ITEM_META);
+    else if ((s->account.url = strdup(url)) == NULL)
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    else
+        ac_log(ctx, AUTOCERT_LOG_DEBUG, "using cached account %s", url);
 out:
-    if (rc != AUTOCERT_OK) {
-        EVP_PKEY_free(ctx->account.key);
-        ctx->account.key = NULL;
-        free(ctx->account.url);
-        ctx->account.url = NULL;
-    }
     ac_free_secret(pem, pemlen);
     free(meta);
     json_decref(j);
+    return rc;
+}
+
+/* A new account, once the CA's conditions are known to be met. */
+static autocert_err register_new(ac_session *s, autocert_storage *st, const char *set)
+{
+    autocert_ctx *ctx = s->ctx;
+    autocert_err rc;
+
+    if (s->dir.terms_of_service && !ctx->agree_tos)
+        return ac_err(ctx, AUTOCERT_ERR_TOS, "the CA's terms of service (%s) must be agreed to",
+                      s->dir.terms_of_service);
+    if (s->dir.eab_required && ctx->eab_kid == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_EAB_REQUIRED,
+                      "the ACME server %s requires External Account Binding: a key id and an HMAC "
+                      "key from your CA account",
+                      s->directory_url);
+    ac_log(ctx, AUTOCERT_LOG_INFO, "registering a new account with %s", s->directory_url);
+    if ((rc = ac_key_generate(ctx, ctx->account_key_type, &s->account.key)) != AUTOCERT_OK ||
+        (rc = new_account(s, 0)) != AUTOCERT_OK)
+        return rc;
+    ac_log(ctx, AUTOCERT_LOG_INFO, "account %s", s->account.url);
+    return save(s, st, set);
+}
+
+autocert_err ac_account_ensure(ac_session *s)
+{
+    autocert_storage *st = NULL;
+    char *set = NULL;
+    int have_key = 0;
+    autocert_err rc;
+
+    /* Every later request needs the directory's URLs. */
+    if ((rc = ac_acme_directory(s)) != AUTOCERT_OK)
+        return rc;
+    if (s->account.key && s->account.url)
+        return AUTOCERT_OK;
+    if ((rc = ac_storage(s->ctx, &st)) != AUTOCERT_OK || (rc = account_set(s, &set)) != AUTOCERT_OK)
+        return rc;
+    rc = load_cached(s, st, set, &have_key);
+    if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key)
+        rc = register_new(s, st, set);
+    if (rc != AUTOCERT_OK) {
+        EVP_PKEY_free(s->account.key);
+        s->account.key = NULL;
+        free(s->account.url);
+        s->account.url = NULL;
+    }
+    free(set);
     return rc;
 }

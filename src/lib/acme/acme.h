@@ -25,51 +25,101 @@ autocert_err ac_jws_eab(autocert_ctx *ctx, EVP_PKEY *account_key, const char *ea
 /* The JWS "alg" for a key: "ES256", "ES384", "RS256"; NULL if unsupported. */
 const char *ac_jws_alg(EVP_PKEY *key);
 
-/* ---- http.c: libcurl, one reused handle per context ------------------- */
+/* ---- http.c and the transport hook ------------------------------------ */
 typedef struct {
     long status;
     ac_buf body;
-    char *content_type;
     char *location;
     char *nonce;
-    long retry_after;   /* seconds, -1 when absent */
+    long retry_after;        /* seconds, -1 when absent */
+    unsigned long connects;  /* connections opened for this request */
 } ac_http_resp;
 
 void ac_http_resp_init(ac_http_resp *r);
 void ac_http_resp_free(ac_http_resp *r);
-/* method "GET", "HEAD" or "POST" (body sent as application/jose+json). */
-autocert_err ac_http_request(autocert_ctx *ctx, const char *method, const char *url,
-                             const char *body, ac_http_resp *resp);
-void ac_http_cleanup(autocert_ctx *ctx);
 /* Seconds from a Retry-After value (delta-seconds or HTTP-date); -1 if bad. */
 long ac_http_parse_retry_after(const char *value, time_t now);
 
-/* ---- acme.c: directory, nonces, the single signed-POST path ----------- */
+typedef struct {
+    const char *method;  /* "GET", "HEAD" or "POST" (body as application/jose+json) */
+    const char *url;
+    const char *body;    /* POST only */
+    double timeout;      /* seconds for the whole request */
+} ac_http_req;
 
-autocert_err ac_acme_directory(autocert_ctx *ctx);
+/* How a session reaches the network.  `request` performs one request and
+ * fills `resp` (a failure is recorded on ctx); `*state` is the transport's
+ * own per-session state, NULL at first, released by `cleanup`.  `arg` is
+ * the pointer given with the transport.  The default is HTTPS over
+ * libcurl (ac_http_transport); tests install their own to play a CA. */
+struct ac_transport {
+    autocert_err (*request)(void *arg, void **state, autocert_ctx *ctx, const ac_http_req *req,
+                            ac_http_resp *resp);
+    void (*cleanup)(void *arg, void *state);
+};
+extern const ac_transport ac_http_transport;
+
+/* ---- session.c: one ACME conversation ---------------------------------- */
+/* The URLs of an ACME directory. */
+typedef struct {
+    char *new_nonce, *new_account, *new_order, *revoke_cert, *key_change;
+    char *terms_of_service;
+    int eab_required;
+} ac_directory;
+
+typedef struct {
+    EVP_PKEY *key;
+    char *url;
+} ac_account;
+
+/* Everything one operation (an order, a revocation...) keeps while it
+ * talks to one CA: the context's configuration is only read, so several
+ * sessions may run on one context in parallel threads. */
+typedef struct ac_session {
+    autocert_ctx *ctx;        /* configuration, logger, failure records */
+    char *directory_url;      /* the CA this session serves */
+    const ac_transport *tp;
+    void *tp_arg;
+    void *tp_state;
+    ac_directory dir;
+    int have_dir;
+    char *nonce;              /* from the last response, not yet used */
+    ac_account account;
+    double deadline;          /* monotonic seconds */
+} ac_session;
+
+/* Starts a session with `directory_url` (NULL: the context's) and the
+ * context's timeout as its deadline. */
+autocert_err ac_session_init(ac_session *s, autocert_ctx *ctx, const char *directory_url);
+void ac_session_cleanup(ac_session *s);
+/* Seconds left before the session's deadline. */
+double ac_session_left(const ac_session *s);
+/* Sleeps `seconds` unless that passes the deadline: TIMEOUT then. */
+autocert_err ac_session_sleep(ac_session *s, double seconds, const char *what);
+/* One HTTP request through the session's transport, within its deadline. */
+autocert_err ac_session_request(ac_session *s, const char *method, const char *url,
+                                const char *body, ac_http_resp *resp);
+
+/* ---- acme.c: directory, nonces, the single signed-POST path ----------- */
+autocert_err ac_acme_directory(ac_session *s);
 /* Signs and POSTs `payload` (NULL: POST-as-GET) to `url` with the account
  * key (kid = account URL once known).  Retries badNonce, honours
- * Retry-After on 429/503 within the operation deadline.  Any non-2xx
- * response with a problem document becomes an error.  `what` names the
- * request in messages. */
-autocert_err ac_acme_post(autocert_ctx *ctx, const char *url, json_t *payload,
-                          const char *what, ac_http_resp *resp);
+ * Retry-After on 429/503 within the session's deadline.  Any non-2xx
+ * response becomes an error (from its problem document when it has one).
+ * `what` names the request in messages. */
+autocert_err ac_acme_post(ac_session *s, const char *url, json_t *payload, const char *what,
+                          ac_http_resp *resp);
 /* The JSON object of a response body (new reference); PROTOCOL on failure. */
 autocert_err ac_acme_json(autocert_ctx *ctx, ac_http_resp *resp, const char *what, json_t **out);
-/* Seconds left before the deadline of the current operation. */
-double ac_deadline_left(autocert_ctx *ctx);
-void ac_deadline_start(autocert_ctx *ctx);
-/* Sleeps `seconds` unless that passes the deadline: TIMEOUT then. */
-autocert_err ac_sleep(autocert_ctx *ctx, double seconds, const char *what);
 
 /* ---- account.c -------------------------------------------------------- */
-/* Loads or creates the account for the current directory. */
-autocert_err ac_account_ensure(autocert_ctx *ctx);
+/* Loads or creates the account of the session's directory. */
+autocert_err ac_account_ensure(ac_session *s);
 
 /* ---- order.c ---------------------------------------------------------- */
 /* Runs one order for `ids` with the loaded account, answering HTTP-01, and
  * finalizes it with a CSR of `cert_key`.  *chain: the PEM chain (malloc'd). */
-autocert_err ac_order_issue(autocert_ctx *ctx, const ac_ident *ids, size_t n, EVP_PKEY *cert_key,
+autocert_err ac_order_issue(ac_session *s, const ac_ident *ids, size_t n, EVP_PKEY *cert_key,
                             char **chain);
 
 /* ---- csr.c ------------------------------------------------------------ */

@@ -1,9 +1,9 @@
-/* http.c: HTTP over libcurl: one reused handle per context, bounded bodies, CA bundle override. */
+/* http.c: the default transport: HTTPS over libcurl, one kept-alive handle per session, bounded bodies, CA bundle override. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -11,6 +11,20 @@
 #include "acme/acme.h"
 
 #define USER_AGENT "autocert/" PACKAGE_VERSION
+#define CONNECT_TIMEOUT_S 15L
+
+typedef struct {
+    CURL *curl;
+    struct curl_slist *jose; /* Content-Type of every POST */
+} handle;
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void global_init(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 void ac_http_resp_init(ac_http_resp *r)
 {
@@ -22,29 +36,9 @@ void ac_http_resp_init(ac_http_resp *r)
 void ac_http_resp_free(ac_http_resp *r)
 {
     ac_buf_free(&r->body);
-    free(r->content_type);
     free(r->location);
     free(r->nonce);
     ac_http_resp_init(r);
-}
-
-void ac_http_cleanup(autocert_ctx *ctx)
-{
-    if (ctx->curl)
-        curl_easy_cleanup(ctx->curl);
-    ctx->curl = NULL;
-    curl_slist_free_all(ctx->curl_headers);
-    ctx->curl_headers = NULL;
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-    ac_buf *b = arg;
-
-    /* Returning a short count makes curl fail with CURLE_WRITE_ERROR. */
-    if (ac_buf_append(b, p, size * n) != 0)
-        return 0;
-    return size * n;
 }
 
 long ac_http_parse_retry_after(const char *value, time_t now)
@@ -69,6 +63,16 @@ long ac_http_parse_retry_after(const char *value, time_t now)
     return t > now ? (long)(t - now) : 0;
 }
 
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    ac_buf *b = arg;
+
+    /* Returning a short count makes curl fail with CURLE_WRITE_ERROR. */
+    if (ac_buf_append(b, p, size * n) != 0)
+        return 0;
+    return size * n;
+}
+
 /* A copy of the first value of a response header, or NULL. */
 static char *header_dup(CURL *c, const char *name)
 {
@@ -79,97 +83,114 @@ static char *header_dup(CURL *c, const char *name)
     return strdup(h->value);
 }
 
-static autocert_err handle(autocert_ctx *ctx, CURL **out)
+static void handle_free(handle *h)
 {
-    CURL *c = ctx->curl;
+    if (h == NULL)
+        return;
+    if (h->curl)
+        curl_easy_cleanup(h->curl);
+    curl_slist_free_all(h->jose);
+    free(h);
+}
 
-    if (c == NULL) {
-        static int global_done;
+/* The session's handle, created with its fixed options on first use. */
+static autocert_err handle_get(autocert_ctx *ctx, void **state, handle **out)
+{
+    handle *h = *state;
 
-        if (!global_done) {
-            if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                return ac_err(ctx, AUTOCERT_ERR_NETWORK, "cannot initialise libcurl");
-            global_done = 1;
-        }
-        c = curl_easy_init();
-        if (c == NULL)
-            return ac_err(ctx, AUTOCERT_ERR_NOMEM, "cannot create an HTTP handle");
-        ctx->curl_headers = curl_slist_append(NULL, "Content-Type: application/jose+json");
-        if (ctx->curl_headers == NULL) {
-            curl_easy_cleanup(c);
-            return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-        }
-        curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-        curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)AC_MAX_BODY);
-        if (ctx->ca_bundle)
-            curl_easy_setopt(c, CURLOPT_CAINFO, ctx->ca_bundle);
-        ctx->curl = c;
+    if (h != NULL) {
+        *out = h;
+        return AUTOCERT_OK;
     }
-    *out = c;
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK)
+        return ac_err(ctx, AUTOCERT_ERR_NETWORK, "cannot initialise libcurl: %s",
+                      curl_easy_strerror(global_rc));
+    if ((h = calloc(1, sizeof(*h))) == NULL || (h->curl = curl_easy_init()) == NULL ||
+        (h->jose = curl_slist_append(NULL, "Content-Type: application/jose+json")) == NULL) {
+        handle_free(h);
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "cannot create an HTTP handle");
+    }
+    curl_easy_setopt(h->curl, CURLOPT_USERAGENT, USER_AGENT);
+    curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+    curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)AC_MAX_BODY);
+    if (ctx->ca_bundle)
+        curl_easy_setopt(h->curl, CURLOPT_CAINFO, ctx->ca_bundle);
+    *state = h;
+    *out = h;
     return AUTOCERT_OK;
 }
 
-autocert_err ac_http_request(autocert_ctx *ctx, const char *method, const char *url,
-                             const char *body, ac_http_resp *resp)
+/* The options that change with every request. */
+static void prepare(handle *h, const ac_http_req *req, ac_http_resp *resp, char *errbuf)
 {
-    CURL *c = NULL;
-    CURLcode cc;
-    char errbuf[CURL_ERROR_SIZE];
-    double left = ac_deadline_left(ctx);
-    long timeout_ms;
-    autocert_err rc;
+    CURL *c = h->curl;
 
-    ac_http_resp_free(resp);
-    if ((rc = handle(ctx, &c)) != AUTOCERT_OK)
-        return rc;
-    if (left <= 0)
-        return ac_err(ctx, AUTOCERT_ERR_TIMEOUT, "out of time before %s %s", method, url);
-    timeout_ms = left > 60.0 ? 60000L : (long)(left * 1000.0) + 1;
-    errbuf[0] = '\0';
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(req->timeout * 1000.0) + 1);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp->body);
-    if (strcmp(method, "POST") == 0) {
+    if (strcmp(req->method, "POST") == 0) {
         curl_easy_setopt(c, CURLOPT_NOBODY, 0L);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, (struct curl_slist *)ctx->curl_headers);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->jose);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(req->body));
     } else {
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt(c, CURLOPT_NOBODY, strcmp(method, "HEAD") == 0 ? 1L : 0L);
+        curl_easy_setopt(c, CURLOPT_NOBODY, strcmp(req->method, "HEAD") == 0 ? 1L : 0L);
     }
-    ctx->n_requests++;
-    cc = curl_easy_perform(c);
-    if (cc != CURLE_OK) {
-        if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED)
-            return ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "%s %s: response larger than %u bytes",
-                          method, url, AC_MAX_BODY);
-        return ac_err(ctx, cc == CURLE_OPERATION_TIMEDOUT ? AUTOCERT_ERR_TIMEOUT : AUTOCERT_ERR_NETWORK,
-                      "%s %s: %s", method, url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-    }
+}
+
+/* Status, connection count and the headers ACME uses. */
+static void collect(CURL *c, ac_http_resp *resp)
+{
+    long nc = 0;
+    char *ra;
+
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-    {
-        long nc = 0;
-        if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK && nc > 0)
-            ctx->n_connects += (unsigned long)nc;
-    }
-    resp->content_type = header_dup(c, "Content-Type");
+    if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK && nc > 0)
+        resp->connects = (unsigned long)nc;
     resp->location = header_dup(c, "Location");
     resp->nonce = header_dup(c, "Replay-Nonce");
-    {
-        char *ra = header_dup(c, "Retry-After");
-        resp->retry_after = ac_http_parse_retry_after(ra, time(NULL));
-        free(ra);
-    }
-    ac_log(ctx, AUTOCERT_LOG_DEBUG, "%s %s -> %ld (%zu bytes)", method, url, resp->status,
-           resp->body.len);
+    ra = header_dup(c, "Retry-After");
+    resp->retry_after = ac_http_parse_retry_after(ra, time(NULL));
+    free(ra);
+}
+
+static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac_http_req *req,
+                            ac_http_resp *resp)
+{
+    handle *h = NULL;
+    char errbuf[CURL_ERROR_SIZE];
+    CURLcode cc;
+    autocert_err rc;
+
+    (void)arg;
+    if ((rc = handle_get(ctx, state, &h)) != AUTOCERT_OK)
+        return rc;
+    errbuf[0] = '\0';
+    prepare(h, req, resp, errbuf);
+    cc = curl_easy_perform(h->curl);
+    if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED)
+        return ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "%s %s: response larger than %u bytes",
+                      req->method, req->url, AC_MAX_BODY);
+    if (cc != CURLE_OK)
+        return ac_err(ctx, cc == CURLE_OPERATION_TIMEDOUT ? AUTOCERT_ERR_TIMEOUT : AUTOCERT_ERR_NETWORK,
+                      "%s %s: %s", req->method, req->url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    collect(h->curl, resp);
     return AUTOCERT_OK;
 }
+
+static void cleanup(void *arg, void *state)
+{
+    (void)arg;
+    handle_free(state);
+}
+
+const ac_transport ac_http_transport = {request, cleanup};

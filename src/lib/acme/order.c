@@ -17,10 +17,11 @@ static const char *status_of(json_t *obj)
 }
 
 /* POST-as-GET of `url` into *out (JSON object). */
-static autocert_err fetch(autocert_ctx *ctx, const char *url, const char *what,
+static autocert_err fetch(ac_session *s, const char *url, const char *what,
                           ac_http_resp *resp, json_t **out)
 {
-    autocert_err rc = ac_acme_post(ctx, url, NULL, what, resp);
+    autocert_ctx *ctx = s->ctx;
+    autocert_err rc = ac_acme_post(s, url, NULL, what, resp);
 
     if (rc != AUTOCERT_OK)
         return rc;
@@ -28,7 +29,7 @@ static autocert_err fetch(autocert_ctx *ctx, const char *url, const char *what,
 }
 
 /* Polls `url` while its status is one of the `busy` words (space separated). */
-static autocert_err poll_until(autocert_ctx *ctx, const char *url, const char *what,
+static autocert_err poll_until(ac_session *s, const char *url, const char *what,
                                const char *busy1, const char *busy2, json_t **obj)
 {
     ac_http_resp resp;
@@ -43,12 +44,12 @@ static autocert_err poll_until(autocert_ctx *ctx, const char *url, const char *w
         if (strcmp(st, busy1) != 0 && (busy2 == NULL || strcmp(st, busy2) != 0))
             break;
         delay = resp.retry_after > 0 ? (double)resp.retry_after : wait;
-        if ((rc = ac_sleep(ctx, delay, what)) != AUTOCERT_OK)
+        if ((rc = ac_session_sleep(s, delay, what)) != AUTOCERT_OK)
             break;
         wait = wait * 2 > POLL_MAX ? POLL_MAX : wait * 2;
         json_decref(*obj);
         *obj = NULL;
-        if ((rc = fetch(ctx, url, what, &resp, obj)) != AUTOCERT_OK)
+        if ((rc = fetch(s, url, what, &resp, obj)) != AUTOCERT_OK)
             break;
     }
     ac_http_resp_free(&resp);
@@ -66,8 +67,9 @@ static void ident_text(json_t *authz, char *buf, size_t n)
 }
 
 /* Reports why an authorization ended invalid, from its challenges' errors. */
-static autocert_err authz_failed(autocert_ctx *ctx, json_t *authz)
+static autocert_err authz_failed(ac_session *s, json_t *authz)
 {
+    autocert_ctx *ctx = s->ctx;
     json_t *chals = json_object_get(authz, "challenges"), *c;
     char id[300], ctxt[400];
     size_t i;
@@ -78,7 +80,7 @@ static autocert_err authz_failed(autocert_ctx *ctx, json_t *authz)
         json_t *e = json_object_get(c, "error");
         if (json_is_object(e)) {
             ac_err_problem(ctx, 0, e, ctxt);
-            ctx->err.code = AUTOCERT_ERR_VALIDATION;
+            ac_err_recode(ctx, AUTOCERT_ERR_VALIDATION);
             return AUTOCERT_ERR_VALIDATION;
         }
     }
@@ -92,9 +94,10 @@ typedef struct {
 } pending_authz;
 
 /* Fetches every authorization and answers the pending ones over HTTP-01. */
-static autocert_err answer(autocert_ctx *ctx, json_t *authzs, pending_authz *pa, size_t n,
+static autocert_err answer(ac_session *s, json_t *authzs, pending_authz *pa, size_t n,
                            ac_http01 **h01)
 {
+    autocert_ctx *ctx = s->ctx;
     ac_http_resp resp;
     json_t *empty = json_object();
     char *thumb = NULL;
@@ -114,7 +117,7 @@ static autocert_err answer(autocert_ctx *ctx, json_t *authzs, pending_authz *pa,
             rc = ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "order: malformed authorizations list");
             break;
         }
-        if ((rc = fetch(ctx, url, "authorization", &resp, &pa[i].authz)) != AUTOCERT_OK)
+        if ((rc = fetch(s, url, "authorization", &resp, &pa[i].authz)) != AUTOCERT_OK)
             break;
         ident_text(pa[i].authz, id, sizeof(id));
         if (strcmp(status_of(pa[i].authz), "valid") == 0) {
@@ -122,7 +125,7 @@ static autocert_err answer(autocert_ctx *ctx, json_t *authzs, pending_authz *pa,
             continue;
         }
         if (strcmp(status_of(pa[i].authz), "pending") != 0) {
-            rc = authz_failed(ctx, pa[i].authz);
+            rc = authz_failed(s, pa[i].authz);
             break;
         }
         chals = json_object_get(pa[i].authz, "challenges");
@@ -141,7 +144,7 @@ static autocert_err answer(autocert_ctx *ctx, json_t *authzs, pending_authz *pa,
             rc = ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "%s: malformed http-01 challenge", id);
             break;
         }
-        if (thumb == NULL && (rc = ac_jwk_thumbprint(ctx, ctx->account.key, &thumb)) != AUTOCERT_OK)
+        if (thumb == NULL && (rc = ac_jwk_thumbprint(ctx, s->account.key, &thumb)) != AUTOCERT_OK)
             break;
         if (*h01 == NULL &&
             (rc = ac_http01_start(ctx, ctx->http_bind, ctx->http_port, ctx->webroot, h01)) != AUTOCERT_OK)
@@ -161,7 +164,7 @@ static autocert_err answer(autocert_ctx *ctx, json_t *authzs, pending_authz *pa,
             break;
         }
         ac_log(ctx, AUTOCERT_LOG_INFO, "%s: answering http-01 challenge", id);
-        if ((rc = ac_acme_post(ctx, curl, empty, "challenge response", &resp)) != AUTOCERT_OK)
+        if ((rc = ac_acme_post(s, curl, empty, "challenge response", &resp)) != AUTOCERT_OK)
             break;
     }
     json_decref(empty);
@@ -171,8 +174,9 @@ static autocert_err answer(autocert_ctx *ctx, json_t *authzs, pending_authz *pa,
 }
 
 /* Waits until every answered authorization is valid. */
-static autocert_err await_authzs(autocert_ctx *ctx, pending_authz *pa, size_t n)
+static autocert_err await_authzs(ac_session *s, pending_authz *pa, size_t n)
 {
+    autocert_ctx *ctx = s->ctx;
     autocert_err rc;
     size_t i;
 
@@ -181,19 +185,20 @@ static autocert_err await_authzs(autocert_ctx *ctx, pending_authz *pa, size_t n)
 
         if (pa[i].token == NULL)
             continue;
-        if ((rc = poll_until(ctx, pa[i].url, "authorization", "pending", "processing",
+        if ((rc = poll_until(s, pa[i].url, "authorization", "pending", "processing",
                              &pa[i].authz)) != AUTOCERT_OK)
             return rc;
         if (strcmp(status_of(pa[i].authz), "valid") != 0)
-            return authz_failed(ctx, pa[i].authz);
+            return authz_failed(s, pa[i].authz);
         ident_text(pa[i].authz, id, sizeof(id));
         ac_log(ctx, AUTOCERT_LOG_INFO, "%s: validated", id);
     }
     return AUTOCERT_OK;
 }
 
-static autocert_err order_failed(autocert_ctx *ctx, json_t *order, const char *what)
+static autocert_err order_failed(ac_session *s, json_t *order, const char *what)
 {
+    autocert_ctx *ctx = s->ctx;
     json_t *e = json_object_get(order, "error");
 
     if (json_is_object(e))
@@ -201,9 +206,10 @@ static autocert_err order_failed(autocert_ctx *ctx, json_t *order, const char *w
     return ac_err(ctx, AUTOCERT_ERR_ACME, "%s: order is %s", what, status_of(order));
 }
 
-autocert_err ac_order_issue(autocert_ctx *ctx, const ac_ident *ids, size_t n, EVP_PKEY *cert_key,
+autocert_err ac_order_issue(ac_session *s, const ac_ident *ids, size_t n, EVP_PKEY *cert_key,
                             char **chain)
 {
+    autocert_ctx *ctx = s->ctx;
     ac_http_resp resp;
     json_t *payload = NULL, *idl = NULL, *order = NULL, *authzs;
     pending_authz *pa = NULL;
@@ -231,7 +237,7 @@ autocert_err ac_order_issue(autocert_ctx *ctx, const ac_ident *ids, size_t n, EV
     }
     ac_log(ctx, AUTOCERT_LOG_INFO, "ordering a certificate for %s%s", ids[0].value,
            n > 1 ? " and more" : "");
-    if ((rc = ac_acme_post(ctx, ctx->dir.new_order, payload, "new order", &resp)) != AUTOCERT_OK ||
+    if ((rc = ac_acme_post(s, s->dir.new_order, payload, "new order", &resp)) != AUTOCERT_OK ||
         (rc = ac_acme_json(ctx, &resp, "new order", &order)) != AUTOCERT_OK)
         goto out;
     if (resp.location == NULL || (order_url = strdup(resp.location)) == NULL) {
@@ -248,8 +254,8 @@ autocert_err ac_order_issue(autocert_ctx *ctx, const ac_ident *ids, size_t n, EV
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = answer(ctx, authzs, pa, na, &h01)) != AUTOCERT_OK ||
-        (rc = await_authzs(ctx, pa, na)) != AUTOCERT_OK)
+    if ((rc = answer(s, authzs, pa, na, &h01)) != AUTOCERT_OK ||
+        (rc = await_authzs(s, pa, na)) != AUTOCERT_OK)
         goto out;
     ac_http01_stop(h01);
     h01 = NULL;
@@ -277,15 +283,15 @@ autocert_err ac_order_issue(autocert_ctx *ctx, const ac_ident *ids, size_t n, EV
             goto out;
         }
         ac_log(ctx, AUTOCERT_LOG_INFO, "finalizing the order");
-        rc = ac_acme_post(ctx, fin, payload, "finalize", &resp);
+        rc = ac_acme_post(s, fin, payload, "finalize", &resp);
         free(fin);
     }
     if (rc != AUTOCERT_OK || (rc = ac_acme_json(ctx, &resp, "finalize", &order)) != AUTOCERT_OK)
         goto out;
-    if ((rc = poll_until(ctx, order_url, "order", "processing", NULL, &order)) != AUTOCERT_OK)
+    if ((rc = poll_until(s, order_url, "order", "processing", NULL, &order)) != AUTOCERT_OK)
         goto out;
     if (strcmp(status_of(order), "valid") != 0) {
-        rc = order_failed(ctx, order, "finalize");
+        rc = order_failed(s, order, "finalize");
         goto out;
     }
     cert_url = json_string_value(json_object_get(order, "certificate"));
@@ -294,7 +300,7 @@ autocert_err ac_order_issue(autocert_ctx *ctx, const ac_ident *ids, size_t n, EV
         goto out;
     }
     ac_log(ctx, AUTOCERT_LOG_INFO, "downloading the certificate");
-    if ((rc = ac_acme_post(ctx, cert_url, NULL, "certificate download", &resp)) != AUTOCERT_OK)
+    if ((rc = ac_acme_post(s, cert_url, NULL, "certificate download", &resp)) != AUTOCERT_OK)
         goto out;
     if (resp.body.len == 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "certificate download: empty response");
