@@ -13,6 +13,17 @@
 #define ACME_URN "urn:ietf:params:acme:error:"
 #define MAX_DETAIL 4000
 
+const char *ac_strerror(int e, char *buf, size_t n)
+{
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+    return strerror_r(e, buf, n); /* the GNU variant returns the text */
+#else
+    if (strerror_r(e, buf, n) != 0)
+        snprintf(buf, n, "error %d", e);
+    return buf;
+#endif
+}
+
 const char *autocert_strerror(autocert_err err)
 {
     switch (err) {

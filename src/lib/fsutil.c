@@ -231,7 +231,7 @@ autocert_err ac_file_read(autocert_ctx *ctx, const char *path, size_t max,
     ac_buf_init(&b, max);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         rc = ac_err(ctx, errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : AUTOCERT_ERR_IO,
-                    "%s: %s", path, strerror(errno));
+                    "%s: %s", path, AC_STRERROR(errno));
         goto out;
     }
     for (;;) {
@@ -239,7 +239,7 @@ autocert_err ac_file_read(autocert_ctx *ctx, const char *path, size_t max,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc = ac_err(ctx, AUTOCERT_ERR_IO, "%s: %s", path, strerror(errno));
+            rc = ac_err(ctx, AUTOCERT_ERR_IO, "%s: %s", path, AC_STRERROR(errno));
             goto out;
         }
         if (n == 0)
@@ -282,7 +282,7 @@ autocert_err ac_dir_ensure(autocert_ctx *ctx, const char *dir)
         return AUTOCERT_OK;
     if (errno == ENOTDIR)
         return ac_err(ctx, AUTOCERT_ERR_IO, "%s: not a directory", dir);
-    return ac_err(ctx, AUTOCERT_ERR_IO, "cannot create directory %s: %s", dir, strerror(errno));
+    return ac_err(ctx, AUTOCERT_ERR_IO, "cannot create directory %s: %s", dir, AC_STRERROR(errno));
 }
 
 autocert_err ac_files_absent(autocert_ctx *ctx, const ac_outfile *f, size_t n)
@@ -320,7 +320,7 @@ static autocert_err write_temp(autocert_ctx *ctx, const ac_outfile *f, char **tm
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     if (ac_file_create_temp(dir, ".autocert-tmp.", f->data, f->len, f->secret ? 0600 : 0644,
                             AC_WRITE_SYNC, tmp) != 0)
-        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", f->path, strerror(errno));
+        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", f->path, AC_STRERROR(errno));
     free(dir);
     return rc;
 }
@@ -354,14 +354,14 @@ autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, in
     for (i = 0; i < n; i++) {
         if (force) {
             if (rename(tmp[i], f[i].path) != 0) {
-                rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot replace %s: %s", f[i].path, strerror(errno));
+                rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot replace %s: %s", f[i].path, AC_STRERROR(errno));
                 goto out;
             }
         } else {
             /* link() never replaces: a file that appeared meanwhile is kept. */
             if (link(tmp[i], f[i].path) != 0) {
                 rc = ac_err(ctx, errno == EEXIST ? AUTOCERT_ERR_EXISTS : AUTOCERT_ERR_IO,
-                            "cannot create %s: %s", f[i].path, strerror(errno));
+                            "cannot create %s: %s", f[i].path, AC_STRERROR(errno));
                 goto out;
             }
             unlink(tmp[i]);

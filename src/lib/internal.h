@@ -57,6 +57,11 @@ typedef struct {
     char *msg;          /* readable message or NULL */
 } ac_errinfo;
 
+/* strerror(e), safe in threads: the text, in `buf` when it needs one. */
+const char *ac_strerror(int e, char *buf, size_t n);
+/* The same with a buffer that lives as long as the enclosing full
+ * expression, e.g. ac_err(ctx, code, "%s: %s", path, AC_STRERROR(errno)). */
+#define AC_STRERROR(e) ac_strerror((e), (char[128]){0}, 128)
 /* Records `code` with a formatted message on the context; returns `code`.
  * ctx may be NULL (nothing is recorded). */
 autocert_err ac_err(autocert_ctx *ctx, autocert_err code, const char *fmt, ...) AC_PRINTF(3, 4);

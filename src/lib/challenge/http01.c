@@ -191,7 +191,7 @@ static autocert_err bind_error(autocert_ctx *ctx, const char *where, unsigned po
         return ac_err(ctx, AUTOCERT_ERR_BIND,
                       "cannot listen on %s: address not available on this host", where);
     default:
-        return ac_err(ctx, AUTOCERT_ERR_BIND, "cannot listen on %s: %s", where, strerror(e));
+        return ac_err(ctx, AUTOCERT_ERR_BIND, "cannot listen on %s: %s", where, AC_STRERROR(e));
     }
 }
 
@@ -269,7 +269,7 @@ static autocert_err start_daemon(ac_http01 *h, autocert_ctx *ctx, const char *bi
      * with it on failure, `fd` keeps the socket alive until we know. */
     mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (mhd_fd < 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_BIND, "cannot listen on %s: %s", where, strerror(errno));
+        rc = ac_err(ctx, AUTOCERT_ERR_BIND, "cannot listen on %s: %s", where, AC_STRERROR(errno));
         goto out;
     }
     h->daemon = MHD_start_daemon(
@@ -315,7 +315,7 @@ static autocert_err dir_make(autocert_ctx *ctx, const char *dir, int *made)
     if (ac_mkdir(dir, 0755, 0, &created) != 0) {
         if (errno == ENOTDIR)
             return ac_err(ctx, AUTOCERT_ERR_IO, "%s exists and is not a directory", dir);
-        return ac_err(ctx, AUTOCERT_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+        return ac_err(ctx, AUTOCERT_ERR_IO, "cannot create %s: %s", dir, AC_STRERROR(errno));
     }
     if (created)
         *made = 1;
@@ -358,10 +358,10 @@ static autocert_err write_token(ac_http01 *h, autocert_ctx *ctx, const char *tok
     if (ac_file_create_temp(h->dir_ac, ".autocert-tmp.", key_auth, strlen(key_auth), 0644, 0,
                             &tmp) != 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot create a file in %s: %s", h->dir_ac,
-                    strerror(errno));
+                    AC_STRERROR(errno));
     } else if (rename(tmp, path) != 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot rename %s to %s: %s", tmp, path,
-                    strerror(errno));
+                    AC_STRERROR(errno));
         unlink(tmp);
     } else {
         ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: wrote %s", path);
@@ -397,7 +397,7 @@ autocert_err ac_http01_start(autocert_ctx *ctx, const char *bind_addr, unsigned 
         if (webroot[0] == '\0')
             return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot is empty");
         if (stat(webroot, &st) != 0)
-            return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s: %s", webroot, strerror(errno));
+            return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s: %s", webroot, AC_STRERROR(errno));
         if (!S_ISDIR(st.st_mode))
             return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s is not a directory", webroot);
     }
