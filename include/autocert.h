@@ -87,12 +87,22 @@ typedef void (*autocert_log_fn)(void *arg, autocert_log_level level, const char 
 /* ------------------------------------------------------------------------ */
 /* Storage: the engine reaches the cache only through this interface.
  *
- * Items are grouped in sets, addressed by a key such as "certs/example.com"
- * or "accounts/<directory-id>".  A set is always replaced whole: a reader
- * never sees items of two different generations.  The directory backend
- * (autocert_storage_dir_new) is the default; other backends (a shared store
- * for a fleet of servers) implement the same operations.
+ * Items are grouped in sets, addressed by a key "<area>/<name>" such as
+ * "certs/example.com" or "accounts/<directory-id>"; area, name and item
+ * names are 1 to 200 characters of [A-Za-z0-9._@:+-], not starting with
+ * '.' (the library checks every key before a backend sees it).  A set is
+ * always replaced whole: a reader never sees items of two generations.
+ * The directory backend (autocert_storage_dir_new) is the default; other
+ * backends (a shared store for a fleet of servers) implement the same
+ * operations.
+ *
+ * Every operation that can fail gets `detail`, a buffer of
+ * AUTOCERT_STORAGE_DETAIL bytes holding "" on entry, where a backend may
+ * say what went wrong ("open /var/cache/x/certs/a/meta.json: Permission
+ * denied"); the library puts it into its messages.
  */
+#define AUTOCERT_STORAGE_DETAIL 512
+
 typedef struct {
     const char *name;  /* e.g. "privkey.pem" */
     const void *data;
@@ -101,33 +111,50 @@ typedef struct {
 } autocert_item;
 
 typedef struct autocert_storage_ops {
-    /* Takes the writer lock of the whole store; blocks at most `wait_s`
-     * seconds, then returns AUTOCERT_ERR_LOCKED. */
-    autocert_err (*lock)(void *be, int wait_s);
-    void (*unlock)(void *be);
+    /* sizeof(autocert_storage_ops) where the backend was built: operations
+     * are only ever appended, and those beyond `size` count as absent. */
+    size_t size;
+    /* Takes the writer lock of one set, waiting at most `wait_s` seconds,
+     * then AUTOCERT_ERR_LOCKED.  Locks of different sets are independent;
+     * one set's lock has one holder at a time, also among the threads of a
+     * process.  The engine holds a certificate's lock while it orders it,
+     * an account's while it registers it. */
+    autocert_err (*lock)(void *be, const char *set, int wait_s, char *detail);
+    void (*unlock)(void *be, const char *set);
     /* Loads one item of a set into *data (malloc'd, caller frees; cleansed
      * by the caller when secret).  AUTOCERT_ERR_NOT_FOUND when absent. */
     autocert_err (*load)(void *be, const char *set, const char *item,
-                         unsigned char **data, size_t *len);
+                         unsigned char **data, size_t *len, char *detail);
     /* Atomically replaces the whole set with the given items. */
     autocert_err (*store)(void *be, const char *set,
-                          const autocert_item *items, size_t n);
+                          const autocert_item *items, size_t n, char *detail);
+    /* Replaces one item of an existing set, atomically for that item and
+     * without making a new generation of the set: for metadata that changes
+     * while the key and chain stay (renewal state).  The caller holds the
+     * set's lock.  AUTOCERT_ERR_NOT_FOUND when the set is absent. */
+    autocert_err (*store_item)(void *be, const char *set, const autocert_item *item,
+                               char *detail);
     /* Lists the sets whose key starts with `prefix` (e.g. "certs/"):
      * *keys is a malloc'd array of malloc'd strings, caller frees. */
-    autocert_err (*list)(void *be, const char *prefix, char ***keys, size_t *n);
+    autocert_err (*list)(void *be, const char *prefix, char ***keys, size_t *n, char *detail);
     /* Removes a whole set.  AUTOCERT_ERR_NOT_FOUND when absent. */
-    autocert_err (*remove)(void *be, const char *set);
+    autocert_err (*remove)(void *be, const char *set, char *detail);
     /* Optional: a file system path of an item (malloc'd), for servers that
      * read files; NULL when the backend has no files. */
     char *(*path)(void *be, const char *set, const char *item);
+    /* Optional: what messages call the store (a directory, a URL without
+     * its password); borrowed from the backend. */
+    const char *(*describe)(void *be);
     /* Frees the backend. */
     void (*destroy)(void *be);
 } autocert_storage_ops;
 
 typedef struct autocert_storage autocert_storage;
 
-/* A storage handle over caller-supplied operations; `be` is owned by the
- * handle and released with ops->destroy when the handle is freed. */
+/* A storage handle over caller-supplied operations.  On success the handle
+ * owns `be` and releases it with ops->destroy when freed; on failure (NULL:
+ * out of memory, or `ops` lacks a required operation or has a size smaller
+ * than the first version's) the caller still owns `be`.  `ops` is copied. */
 autocert_storage *autocert_storage_new(const autocert_storage_ops *ops, void *be);
 /* The directory backend rooted at `dir` (created 0700 if missing).  NULL for
  * `dir` means $AUTOCERT_CACHE, else ~/.autocert-cache. */

@@ -97,3 +97,14 @@ void ac_free_secret(void *p, size_t len)
     OPENSSL_cleanse(p, len);
     free(p);
 }
+
+void autocert_strv_free(char **v, size_t n)
+{
+    size_t i;
+
+    if (v == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}

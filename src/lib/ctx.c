@@ -210,14 +210,3 @@ unsigned long autocert_connection_count(const autocert_ctx *ctx)
 {
     return atomic_load(&((autocert_ctx *)ctx)->n_connects);
 }
-
-void autocert_strv_free(char **v, size_t n)
-{
-    size_t i;
-
-    if (v == NULL)
-        return;
-    for (i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}

@@ -75,9 +75,15 @@ static char *cert_set(const char *entry)
     return s;
 }
 
-static const char *root_of(autocert_storage *st)
+/* "cache file <where>" of an item, into buf. */
+static const char *cache_file(autocert_storage *st, const char *set, const char *item, char *buf,
+                              size_t n)
 {
-    return st->root ? st->root : "(storage)";
+    char *where = ac_storage_where(st, set, item);
+
+    snprintf(buf, n, "cache file %s", where ? where : item);
+    free(where);
+    return buf;
 }
 
 /* Loads entry `entry` from the cache into a certificate object.  Every file
@@ -107,14 +113,14 @@ static autocert_err load_entry(autocert_ctx *ctx, autocert_storage *st, const ch
         ac_err(ctx, rc, "no cached certificate for %s", entry);
     if (rc != AUTOCERT_OK)
         goto out;
-    snprintf(what, sizeof(what), "cache file %s/%s/%s", root_of(st), set, ITEM_META);
+    cache_file(st, set, ITEM_META, what, sizeof(what));
     j = json_loadb((const char *)meta, metalen, 0, NULL);
     names = json_object_get(j, "names");
     if (!json_is_array(names) || json_array_size(names) == 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: malformed (no names)", what);
         goto out;
     }
-    snprintf(what, sizeof(what), "cache file %s/%s/%s", root_of(st), set, ITEM_FULL);
+    cache_file(st, set, ITEM_FULL, what, sizeof(what));
     if (meta_only) {
         ci.not_before = (time_t)json_integer_value(json_object_get(j, "not_before"));
         ci.not_after = (time_t)json_integer_value(json_object_get(j, "not_after"));
@@ -128,8 +134,8 @@ static autocert_err load_entry(autocert_ctx *ctx, autocert_storage *st, const ch
     for (i = 0; i < json_array_size(names); i++) {
         const char *v = json_string_value(json_array_get(names, i));
         if (v == NULL) {
-            rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "cache file %s/%s/%s: malformed names",
-                        root_of(st), set, ITEM_META);
+            rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: malformed names",
+                        cache_file(st, set, ITEM_META, what, sizeof(what)));
             goto out;
         }
         if ((c->ids[c->n_ids++] = strdup(v)) == NULL)
@@ -149,12 +155,10 @@ static autocert_err load_entry(autocert_ctx *ctx, autocert_storage *st, const ch
         goto nomem;
     c->not_before = ci.not_before;
     c->not_after = ci.not_after;
-    if (st->ops->path) {
-        c->path_full = st->ops->path(st->be, set, ITEM_FULL);
-        c->path_key = st->ops->path(st->be, set, ITEM_KEY);
-        c->path_cert = st->ops->path(st->be, set, ITEM_CERT);
-        c->path_chain = st->ops->path(st->be, set, ITEM_CHAIN);
-    }
+    c->path_full = ac_storage_path(st, set, ITEM_FULL);
+    c->path_key = ac_storage_path(st, set, ITEM_KEY);
+    c->path_cert = ac_storage_path(st, set, ITEM_CERT);
+    c->path_chain = ac_storage_path(st, set, ITEM_CHAIN);
     *out = c;
     c = NULL;
     goto out;
@@ -243,10 +247,7 @@ static autocert_err store_entry(autocert_ctx *ctx, autocert_storage *st, const c
     items[2] = (autocert_item){ITEM_CHAIN, rest, strlen(rest), 0};
     items[3] = (autocert_item){ITEM_FULL, full, strlen(full), 0};
     items[4] = (autocert_item){ITEM_META, meta, strlen(meta), 0};
-    rc = st->ops->store(st->be, set, items, 5);
-    if (rc != AUTOCERT_OK)
-        rc = ac_err(ctx, rc, "cannot store certificate in %s/%s: %s", root_of(st), set,
-                    autocert_strerror(rc));
+    rc = ac_storage_store(ctx, st, set, items, 5);
     goto out;
 nomem:
     rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
@@ -309,7 +310,7 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
     autocert_storage *st = NULL;
     autocert_cert *cached = NULL;
     EVP_PKEY *key = NULL;
-    char *entry = NULL, *chain = NULL;
+    char *entry = NULL, *chain = NULL, *lockset = NULL;
     int locked = 0;
     ac_session sess;
     autocert_err rc;
@@ -327,10 +328,12 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = st->ops->lock(st->be, (int)ctx->timeout_s)) != AUTOCERT_OK) {
-        rc = ac_err(ctx, rc, "cache %s is locked by another process", root_of(st));
+    if ((lockset = cert_set(entry)) == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
     }
+    if ((rc = ac_storage_lock(ctx, st, lockset, (int)ctx->timeout_s)) != AUTOCERT_OK)
+        goto out;
     locked = 1;
 
     rc = load_entry(ctx, st, entry, 0, &cached);
@@ -383,7 +386,8 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
     }
 out:
     if (locked)
-        st->ops->unlock(st->be);
+        ac_storage_unlock(st, lockset);
+    free(lockset);
     autocert_cert_free(cached);
     EVP_PKEY_free(key);
     free(chain);
@@ -438,8 +442,8 @@ autocert_err autocert_cert_list(autocert_ctx *ctx, char ***names, size_t *n)
     ac_err_clear(ctx);
     if ((rc = ac_storage(ctx, &st)) != AUTOCERT_OK)
         return rc;
-    if ((rc = st->ops->list(st->be, "certs/", names, n)) != AUTOCERT_OK)
-        return ac_err(ctx, rc, "cannot list cache %s: %s", root_of(st), autocert_strerror(rc));
+    if ((rc = ac_storage_list(ctx, st, "certs/", names, n)) != AUTOCERT_OK)
+        return rc;
     /* Strip the "certs/" prefix. */
     for (i = 0; i < *n; i++)
         memmove((*names)[i], (*names)[i] + 6, strlen((*names)[i] + 6) + 1);

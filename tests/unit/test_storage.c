@@ -1,4 +1,4 @@
-/* test_storage.c: the storage handle and the directory backend of the cache. */
+/* test_storage.c: the storage dispatcher: handles over any backend, key checks, worded failures. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -6,713 +6,252 @@
 #include <setjmp.h>
 #include <stdint.h>
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "storage/storage.h"
+#include "unit.h"
 
+/* A backend that records what reaches it and fails on demand. */
 typedef struct {
-    char dir[64];   /* the temporary directory of the test */
-    char root[128]; /* dir/cache */
-    autocert_storage *st;
-} fixture;
+    int destroyed;
+    int calls;          /* operations that reached the backend */
+    autocert_err fail;  /* returned by load/store/lock when not OK */
+    const char *detail; /* copied into the detail buffer on failure */
+    const char *list[4];
+} fake;
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+static fake the_fake;
+
+static autocert_err fake_fail(char *detail)
 {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+    the_fake.calls++;
+    if (the_fake.fail != AUTOCERT_OK && the_fake.detail)
+        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s", the_fake.detail);
+    return the_fake.fail;
 }
 
-static int setup(void **state)
+static autocert_err f_lock(void *be, const char *set, int w, char *d)
 {
-    fixture *f = calloc(1, sizeof(*f));
-
-    if (f == NULL)
-        return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/autocert-test-XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->root, sizeof(f->root), "%s/cache", f->dir);
-    *state = f;
-    return 0;
+    (void)be; (void)set; (void)w;
+    return fake_fail(d);
 }
-
-static int teardown(void **state)
+static void f_unlock(void *be, const char *set) { (void)be; (void)set; the_fake.calls++; }
+static autocert_err f_load(void *be, const char *s, const char *i, unsigned char **data,
+                           size_t *len, char *d)
 {
-    fixture *f = *state;
-
-    autocert_storage_free(f->st);
-    chmod(f->dir, 0700);
-    nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
+    (void)be; (void)s; (void)i; (void)data; (void)len;
+    return fake_fail(d);
 }
-
-static autocert_storage *open_root(fixture *f)
-{
-    assert_int_equal(autocert_storage_dir_new(f->root, &f->st), AUTOCERT_OK);
-    assert_non_null(f->st);
-    return f->st;
-}
-
-static mode_t mode_of(const char *path)
-{
-    struct stat sb;
-
-    assert_int_equal(lstat(path, &sb), 0);
-    return sb.st_mode & 07777;
-}
-
-/* Number of entries of `path` (without . and ..) whose name starts with
- * `prefix` ("" counts all). */
-static int count_entries(const char *path, const char *prefix)
-{
-    DIR *d = opendir(path);
-    struct dirent *de;
-    int n = 0;
-
-    assert_non_null(d);
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
-            n++;
-    }
-    closedir(d);
-    return n;
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "w");
-
-    assert_non_null(fp);
-    assert_int_equal(fputs(text, fp) >= 0, 1);
-    assert_int_equal(fclose(fp), 0);
-}
-
-static void check_item(autocert_storage *st, const char *set, const char *item,
-                       const char *want)
-{
-    unsigned char *data = NULL;
-    size_t len = 0;
-
-    assert_int_equal(st->ops->load(st->be, set, item, &data, &len), AUTOCERT_OK);
-    assert_non_null(data);
-    assert_int_equal(len, strlen(want));
-    assert_memory_equal(data, want, len);
-    assert_int_equal(data[len], '\0');
-    free(data);
-}
-
-static void check_absent(autocert_storage *st, const char *set, const char *item)
-{
-    unsigned char *data = NULL;
-    size_t len = 7;
-
-    assert_int_equal(st->ops->load(st->be, set, item, &data, &len), AUTOCERT_ERR_NOT_FOUND);
-    assert_null(data);
-    assert_int_equal(len, 0);
-}
-
-static const autocert_item three[] = {
-    {"privkey.pem", "KEY-1\n", 6, 1},
-    {"cert.pem", "CERT-1\n", 7, 0},
-    {"meta.json", "{\"v\":1}", 7, 0},
-};
-
-static void test_round_trip(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st = open_root(f);
-    const autocert_item empty_item[] = {{"empty", "", 0, 0}};
-    char *p;
-
-    assert_string_equal(autocert_storage_dir_root(st), f->root);
-    assert_int_equal(st->ops->store(st->be, "certs/example.com", three, 3), AUTOCERT_OK);
-    check_item(st, "certs/example.com", "privkey.pem", "KEY-1\n");
-    check_item(st, "certs/example.com", "cert.pem", "CERT-1\n");
-    check_item(st, "certs/example.com", "meta.json", "{\"v\":1}");
-    /* An empty item is stored and loads as an empty buffer. */
-    assert_int_equal(st->ops->store(st->be, "accounts/acme-0a1b", empty_item, 1), AUTOCERT_OK);
-    check_item(st, "accounts/acme-0a1b", "empty", "");
-
-    p = st->ops->path(st->be, "certs/example.com", "cert.pem");
-    assert_non_null(p);
-    {
-        char want[256];
-        snprintf(want, sizeof(want), "%s/certs/example.com/cert.pem", f->root);
-        assert_string_equal(p, want);
-    }
-    free(p);
-    assert_null(st->ops->path(st->be, "certs/../x", "cert.pem"));
-    assert_null(st->ops->path(st->be, "certs/x", "../cert.pem"));
-
-    /* A second handle on the same root sees the same data. */
-    {
-        autocert_storage *st2 = NULL;
-        assert_int_equal(autocert_storage_dir_new(f->root, &st2), AUTOCERT_OK);
-        check_item(st2, "certs/example.com", "privkey.pem", "KEY-1\n");
-        autocert_storage_free(st2);
-    }
-}
-
-static void test_modes(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st;
-    char p[256];
-    mode_t old = umask(0);
-
-    /* Missing parents are created too. */
-    snprintf(f->root, sizeof(f->root), "%s/a/b/cache", f->dir);
-    st = open_root(f);
-    assert_int_equal(st->ops->store(st->be, "certs/example.com", three, 3), AUTOCERT_OK);
-    umask(old);
-    assert_int_equal(mode_of(f->root), 0700);
-    snprintf(p, sizeof(p), "%s/a", f->dir);
-    assert_int_equal(mode_of(p), 0700);
-    snprintf(p, sizeof(p), "%s/certs", f->root);
-    assert_int_equal(mode_of(p), 0700);
-    snprintf(p, sizeof(p), "%s/certs/example.com", f->root);
-    assert_int_equal(mode_of(p), 0700);
-    snprintf(p, sizeof(p), "%s/certs/example.com/privkey.pem", f->root);
-    assert_int_equal(mode_of(p), 0600);
-    snprintf(p, sizeof(p), "%s/certs/example.com/cert.pem", f->root);
-    assert_int_equal(mode_of(p), 0644);
-    snprintf(p, sizeof(p), "%s/certs/example.com/meta.json", f->root);
-    assert_int_equal(mode_of(p), 0644);
-
-    /* Under a strict umask the modes stay the same. */
-    old = umask(077);
-    assert_int_equal(st->ops->store(st->be, "certs/example.com", three, 3), AUTOCERT_OK);
-    umask(old);
-    snprintf(p, sizeof(p), "%s/certs/example.com/cert.pem", f->root);
-    assert_int_equal(mode_of(p), 0644);
-    snprintf(p, sizeof(p), "%s/certs/example.com/privkey.pem", f->root);
-    assert_int_equal(mode_of(p), 0600);
-}
-
-static void test_replace_fewer(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st = open_root(f);
-    const autocert_item two[] = {
-        {"privkey.pem", "KEY-2\n", 6, 1},
-        {"fullchain.pem", "FULL-2\n", 7, 0},
-    };
-    char p[256];
-
-    assert_int_equal(st->ops->store(st->be, "certs/example.com", three, 3), AUTOCERT_OK);
-    assert_int_equal(st->ops->store(st->be, "certs/example.com", two, 2), AUTOCERT_OK);
-    check_item(st, "certs/example.com", "privkey.pem", "KEY-2\n");
-    check_item(st, "certs/example.com", "fullchain.pem", "FULL-2\n");
-    check_absent(st, "certs/example.com", "cert.pem");
-    check_absent(st, "certs/example.com", "meta.json");
-    snprintf(p, sizeof(p), "%s/certs/example.com", f->root);
-    assert_int_equal(count_entries(p, ""), 2);
-    /* And back to three. */
-    assert_int_equal(st->ops->store(st->be, "certs/example.com", three, 3), AUTOCERT_OK);
-    assert_int_equal(count_entries(p, ""), 3);
-    check_item(st, "certs/example.com", "privkey.pem", "KEY-1\n");
-    check_absent(st, "certs/example.com", "fullchain.pem");
-}
-
-static void test_no_leftovers(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st = open_root(f);
-    char p[256];
-    int i;
-
-    for (i = 0; i < 3; i++)
-        assert_int_equal(st->ops->store(st->be, "certs/a.example", three, 3), AUTOCERT_OK);
-    assert_int_equal(st->ops->store(st->be, "certs/b.example", three, 2), AUTOCERT_OK);
-    snprintf(p, sizeof(p), "%s/certs", f->root);
-    assert_int_equal(count_entries(p, "."), 0);
-    assert_int_equal(count_entries(p, ""), 2);
-
-    assert_int_equal(st->ops->remove(st->be, "certs/a.example"), AUTOCERT_OK);
-    assert_int_equal(count_entries(p, "."), 0);
-    assert_int_equal(count_entries(p, ""), 1);
-    check_absent(st, "certs/a.example", "cert.pem");
-    check_item(st, "certs/b.example", "cert.pem", "CERT-1\n");
-    assert_int_equal(st->ops->remove(st->be, "certs/a.example"), AUTOCERT_ERR_NOT_FOUND);
-    assert_int_equal(st->ops->remove(st->be, "nothere/a.example"), AUTOCERT_ERR_NOT_FOUND);
-
-    /* A failed store (duplicate item names) leaves the live set alone. */
-    {
-        const autocert_item dup[] = {{"x", "1", 1, 0}, {"x", "2", 1, 0}};
-        assert_int_equal(st->ops->store(st->be, "certs/b.example", dup, 2), AUTOCERT_ERR_INVALID);
-    }
-    check_item(st, "certs/b.example", "cert.pem", "CERT-1\n");
-    assert_int_equal(count_entries(p, "."), 0);
-}
-
-static void test_list(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st = open_root(f);
-    const char *names[] = {"zeta.example", "+.example.com", "alpha.example", "10.0.0.1",
-                           "m.example"};
-    const char *sorted[] = {"certs/+.example.com", "certs/10.0.0.1", "certs/alpha.example",
-                            "certs/m.example", "certs/zeta.example"};
-    char p[256], set[256];
-    char **keys = NULL;
-    size_t n = 99, i;
-
-    /* Missing area: empty list. */
-    assert_int_equal(st->ops->list(st->be, "certs/", &keys, &n), AUTOCERT_OK);
-    assert_int_equal(n, 0);
-    autocert_strv_free(keys, n);
-    keys = NULL;
-
-    for (i = 0; i < 5; i++) {
-        snprintf(set, sizeof(set), "certs/%s", names[i]);
-        assert_int_equal(st->ops->store(st->be, set, three, 1), AUTOCERT_OK);
-    }
-    assert_int_equal(st->ops->store(st->be, "accounts/acct", three, 1), AUTOCERT_OK);
-    /* Leftovers of an interrupted store and a stray file are ignored. */
-    snprintf(p, sizeof(p), "%s/certs/.x.tmp-123", f->root);
-    assert_int_equal(mkdir(p, 0700), 0);
-    snprintf(p, sizeof(p), "%s/certs/.x.tmp-123/cert.pem", f->root);
-    write_file(p, "junk");
-    snprintf(p, sizeof(p), "%s/certs/stray-file", f->root);
-    write_file(p, "junk");
-
-    assert_int_equal(st->ops->list(st->be, "certs/", &keys, &n), AUTOCERT_OK);
-    assert_int_equal(n, 5);
-    for (i = 0; i < n; i++)
-        assert_string_equal(keys[i], sorted[i]);
-    autocert_strv_free(keys, n);
-    keys = NULL;
-
-    assert_int_equal(st->ops->list(st->be, "accounts/", &keys, &n), AUTOCERT_OK);
-    assert_int_equal(n, 1);
-    assert_string_equal(keys[0], "accounts/acct");
-    autocert_strv_free(keys, n);
-    keys = NULL;
-
-    assert_int_equal(st->ops->list(st->be, "certs", &keys, &n), AUTOCERT_ERR_INVALID);
-    assert_int_equal(st->ops->list(st->be, "../", &keys, &n), AUTOCERT_ERR_INVALID);
-    assert_int_equal(st->ops->list(st->be, "a/b/", &keys, &n), AUTOCERT_ERR_INVALID);
-    assert_int_equal(st->ops->list(st->be, "/", &keys, &n), AUTOCERT_ERR_INVALID);
-    assert_null(keys);
-}
-
-static void test_invalid_names(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st = open_root(f);
-    const char *bad_sets[] = {"", "certs", "certs/", "/certs/x", "certs/..", "certs/.", "../x",
-                              "certs/../x", "a/b/c", "certs/.hidden", "certs/a b", "certs/a\\b",
-                              "certs//x", "certs/a*b", "/abs", ".lock/x", "certs/x/"};
-    const char *bad_items[] = {"", ".", "..", "../cert.pem", "a/b", ".hidden", "/etc/passwd",
-                               "sp ace", "new\nline"};
-    char longname[300];
-    unsigned char *data = NULL;
-    size_t len = 0, i;
-    char set[400];
-
-    for (i = 0; i < sizeof(bad_sets) / sizeof(bad_sets[0]); i++) {
-        assert_int_equal(st->ops->store(st->be, bad_sets[i], three, 1), AUTOCERT_ERR_INVALID);
-        assert_int_equal(st->ops->load(st->be, bad_sets[i], "cert.pem", &data, &len),
-                         AUTOCERT_ERR_INVALID);
-        assert_int_equal(st->ops->remove(st->be, bad_sets[i]), AUTOCERT_ERR_INVALID);
-        assert_null(st->ops->path(st->be, bad_sets[i], "cert.pem"));
-    }
-    assert_int_equal(st->ops->store(st->be, NULL, three, 1), AUTOCERT_ERR_INVALID);
-    for (i = 0; i < sizeof(bad_items) / sizeof(bad_items[0]); i++) {
-        autocert_item it = {bad_items[i], "x", 1, 0};
-        assert_int_equal(st->ops->store(st->be, "certs/ok", &it, 1), AUTOCERT_ERR_INVALID);
-        assert_int_equal(st->ops->load(st->be, "certs/ok", bad_items[i], &data, &len),
-                         AUTOCERT_ERR_INVALID);
-    }
-    {
-        autocert_item it = {NULL, "x", 1, 0};
-        assert_int_equal(st->ops->store(st->be, "certs/ok", &it, 1), AUTOCERT_ERR_INVALID);
-    }
-    /* An embedded NUL cuts the name: "certs/x\0/../y" is just "certs/x". */
-    assert_int_equal(st->ops->store(st->be, "certs/x\0/../../y", three, 1), AUTOCERT_OK);
-    check_item(st, "certs/x", "privkey.pem", "KEY-1\n");
-
-    /* 200 bytes are fine, 201 are not. */
-    memset(longname, 'a', sizeof(longname));
-    longname[200] = '\0';
-    snprintf(set, sizeof(set), "certs/%s", longname);
-    assert_int_equal(st->ops->store(st->be, set, three, 1), AUTOCERT_OK);
-    longname[200] = 'a';
-    longname[201] = '\0';
-    snprintf(set, sizeof(set), "certs/%s", longname);
-    assert_int_equal(st->ops->store(st->be, set, three, 1), AUTOCERT_ERR_INVALID);
-
-    /* Nothing was created outside the root. */
-    assert_int_equal(count_entries(f->dir, ""), 1);
-    assert_null(data);
-}
-
-static void test_not_found(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st = open_root(f);
-
-    check_absent(st, "certs/missing.example", "cert.pem");
-    check_absent(st, "nosucharea/missing", "cert.pem");
-    assert_int_equal(st->ops->store(st->be, "certs/there.example", three, 1), AUTOCERT_OK);
-    check_absent(st, "certs/there.example", "cert.pem");
-    assert_int_equal(st->ops->remove(st->be, "certs/missing.example"), AUTOCERT_ERR_NOT_FOUND);
-}
-
-static void test_oversized_and_special(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st = open_root(f);
-    unsigned char *data = NULL;
-    size_t len = 0;
-    char p[256];
-    int fd;
-
-    assert_int_equal(st->ops->store(st->be, "certs/big", three, 1), AUTOCERT_OK);
-    snprintf(p, sizeof(p), "%s/certs/big/huge.pem", f->root);
-    fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    assert_true(fd >= 0);
-    assert_int_equal(ftruncate(fd, (off_t)AC_MAX_FILE + 1), 0);
-    close(fd);
-    assert_int_equal(st->ops->load(st->be, "certs/big", "huge.pem", &data, &len),
-                     AUTOCERT_ERR_CORRUPT);
-    assert_null(data);
-
-    /* Exactly the maximum is accepted. */
-    fd = open(p, O_WRONLY | O_TRUNC);
-    assert_true(fd >= 0);
-    assert_int_equal(ftruncate(fd, (off_t)AC_MAX_FILE), 0);
-    close(fd);
-    assert_int_equal(st->ops->load(st->be, "certs/big", "huge.pem", &data, &len), AUTOCERT_OK);
-    assert_int_equal(len, AC_MAX_FILE);
-    free(data);
-    data = NULL;
-
-    /* A directory in the place of an item is not a file. */
-    snprintf(p, sizeof(p), "%s/certs/big/sub", f->root);
-    assert_int_equal(mkdir(p, 0700), 0);
-    assert_int_equal(st->ops->load(st->be, "certs/big", "sub", &data, &len),
-                     AUTOCERT_ERR_CORRUPT);
-    assert_null(data);
-    /* remove copes with it. */
-    assert_int_equal(st->ops->remove(st->be, "certs/big"), AUTOCERT_OK);
-    check_absent(st, "certs/big", "privkey.pem");
-}
-
-static void test_symlink_not_followed(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st = open_root(f);
-    unsigned char *data = NULL;
-    size_t len = 0;
-    char target[256], p[256];
-    autocert_err rc;
-
-    snprintf(target, sizeof(target), "%s/secret.txt", f->dir);
-    write_file(target, "outside");
-    assert_int_equal(st->ops->store(st->be, "certs/link", three, 1), AUTOCERT_OK);
-    snprintf(p, sizeof(p), "%s/certs/link/cert.pem", f->root);
-    assert_int_equal(symlink(target, p), 0);
-    rc = st->ops->load(st->be, "certs/link", "cert.pem", &data, &len);
-    assert_int_not_equal(rc, AUTOCERT_OK);
-    assert_int_equal(rc, AUTOCERT_ERR_IO);
-    assert_null(data);
-
-    /* Nor is a set directory that is a link. */
-    snprintf(target, sizeof(target), "%s/certs/link", f->root);
-    snprintf(p, sizeof(p), "%s/certs/alias", f->root);
-    assert_int_equal(symlink(target, p), 0);
-    rc = st->ops->load(st->be, "certs/alias", "privkey.pem", &data, &len);
-    assert_int_not_equal(rc, AUTOCERT_OK);
-    assert_null(data);
-
-    /* Replacing the set removes the link, and not its target. */
-    assert_int_equal(st->ops->store(st->be, "certs/link", three, 2), AUTOCERT_OK);
-    snprintf(p, sizeof(p), "%s/secret.txt", f->dir);
-    assert_int_equal(access(p, F_OK), 0);
-    check_item(st, "certs/link", "cert.pem", "CERT-1\n");
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void test_lock_contention(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st = open_root(f);
-    int ready[2], release[2], status = 0;
-    char c = 0;
-    pid_t pid;
-    double t0, dt;
-
-    assert_int_equal(pipe(ready), 0);
-    assert_int_equal(pipe(release), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        autocert_storage *own = NULL;
-        char r = 'n';
-        close(ready[0]);
-        close(release[1]);
-        if (autocert_storage_dir_new(f->root, &own) == AUTOCERT_OK &&
-            own->ops->lock(own->be, 0) == AUTOCERT_OK)
-            r = 'y';
-        if (write(ready[1], &r, 1) != 1)
-            _exit(2);
-        /* Hold the lock until told, or 10 s at most (EOF also ends it). */
-        alarm(10);
-        if (read(release[0], &c, 1) < 0)
-            _exit(3);
-        _exit(r == 'y' ? 0 : 1);
-    }
-    close(ready[1]);
-    close(release[0]);
-    assert_int_equal(read(ready[0], &c, 1), 1);
-    assert_int_equal(c, 'y');
-
-    t0 = now_s();
-    assert_int_equal(st->ops->lock(st->be, 1), AUTOCERT_ERR_LOCKED);
-    dt = now_s() - t0;
-    assert_true(dt >= 0.9);
-    assert_true(dt < 2.5);
-    /* A zero wait fails at once. */
-    t0 = now_s();
-    assert_int_equal(st->ops->lock(st->be, 0), AUTOCERT_ERR_LOCKED);
-    assert_true(now_s() - t0 < 0.5);
-
-    assert_int_equal(write(release[1], "x", 1), 1);
-    close(release[1]);
-    close(ready[0]);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-
-    assert_int_equal(st->ops->lock(st->be, 1), AUTOCERT_OK);
-    st->ops->unlock(st->be);
-}
-
-/* Nonzero when another process can take the lock of `root` right now. */
-static int lock_free_elsewhere(const char *root)
-{
-    int status = 0;
-    pid_t pid = fork();
-
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        autocert_storage *own = NULL;
-        int ok = autocert_storage_dir_new(root, &own) == AUTOCERT_OK &&
-                 own->ops->lock(own->be, 0) == AUTOCERT_OK;
-        _exit(ok ? 0 : 1);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status) == 0;
-}
-
-static void test_lock_nested(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st = open_root(f);
-    char p[256];
-
-    assert_true(lock_free_elsewhere(f->root));
-    assert_int_equal(st->ops->lock(st->be, 0), AUTOCERT_OK);
-    snprintf(p, sizeof(p), "%s/.lock", f->root);
-    assert_int_equal(mode_of(p), 0600);
-    assert_int_equal(st->ops->lock(st->be, 0), AUTOCERT_OK);
-    assert_false(lock_free_elsewhere(f->root));
-    st->ops->unlock(st->be);
-    assert_false(lock_free_elsewhere(f->root)); /* still held once */
-    st->ops->unlock(st->be);
-    assert_true(lock_free_elsewhere(f->root));
-    st->ops->unlock(st->be); /* extra unlock is harmless */
-    assert_true(lock_free_elsewhere(f->root));
-
-    /* Freeing the handle releases a held lock. */
-    assert_int_equal(st->ops->lock(st->be, 0), AUTOCERT_OK);
-    assert_false(lock_free_elsewhere(f->root));
-    autocert_storage_free(st);
-    f->st = NULL;
-    assert_true(lock_free_elsewhere(f->root));
-}
-
-static void test_env_cache(void **state)
-{
-    fixture *f = *state;
-    char *saved = getenv("AUTOCERT_CACHE") ? strdup(getenv("AUTOCERT_CACHE")) : NULL;
-    char *saved_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
-    char p[256];
-    autocert_err rc;
-
-    setenv("AUTOCERT_CACHE", f->root, 1);
-    rc = autocert_storage_dir_new(NULL, &f->st);
-    assert_int_equal(rc, AUTOCERT_OK);
-    assert_string_equal(autocert_storage_dir_root(f->st), f->root);
-    assert_int_equal(mode_of(f->root), 0700);
-    autocert_storage_free(f->st);
-    f->st = NULL;
-
-    /* Without it: $HOME/.autocert-cache. */
-    unsetenv("AUTOCERT_CACHE");
-    setenv("HOME", f->dir, 1);
-    rc = autocert_storage_dir_new(NULL, &f->st);
-    assert_int_equal(rc, AUTOCERT_OK);
-    snprintf(p, sizeof(p), "%s/.autocert-cache", f->dir);
-    assert_string_equal(autocert_storage_dir_root(f->st), p);
-    assert_int_equal(mode_of(p), 0700);
-
-    if (saved)
-        setenv("AUTOCERT_CACHE", saved, 1);
-    if (saved_home)
-        setenv("HOME", saved_home, 1);
-    else
-        unsetenv("HOME");
-    free(saved);
-    free(saved_home);
-}
-
-static void test_root_tightened(void **state)
-{
-    fixture *f = *state;
-
-    assert_int_equal(mkdir(f->root, 0700), 0);
-    assert_int_equal(chmod(f->root, 0755), 0);
-    open_root(f);
-    assert_int_equal(mode_of(f->root), 0700);
-    /* A trailing slash is dropped from the root. */
-    autocert_storage_free(f->st);
-    f->st = NULL;
-    {
-        char withslash[200];
-        snprintf(withslash, sizeof(withslash), "%s/", f->root);
-        assert_int_equal(autocert_storage_dir_new(withslash, &f->st), AUTOCERT_OK);
-        assert_string_equal(autocert_storage_dir_root(f->st), f->root);
-    }
-    autocert_storage_free(f->st);
-    f->st = NULL;
-
-    /* An open directory of somebody else is refused, and left as it is. */
-    if (geteuid() == 0) {
-        autocert_storage *st = NULL;
-        assert_int_equal(chmod(f->root, 0755), 0);
-        assert_int_equal(chown(f->root, 65534, 65534), 0);
-        assert_int_equal(autocert_storage_dir_new(f->root, &st), AUTOCERT_ERR_IO);
-        assert_null(st);
-        assert_int_equal(mode_of(f->root), 0755);
-    }
-}
-
-static void test_root_not_directory(void **state)
-{
-    fixture *f = *state;
-    autocert_storage *st = (autocert_storage *)1;
-    char p[256];
-
-    write_file(f->root, "not a directory");
-    assert_int_equal(autocert_storage_dir_new(f->root, &st), AUTOCERT_ERR_IO);
-    assert_null(st);
-    /* Nor below a regular file. */
-    snprintf(p, sizeof(p), "%s/sub", f->root);
-    st = (autocert_storage *)1;
-    assert_int_equal(autocert_storage_dir_new(p, &st), AUTOCERT_ERR_IO);
-    assert_null(st);
-    assert_int_equal(autocert_storage_dir_new("", &st), AUTOCERT_ERR_INVALID);
-}
-
-/* A caller-supplied backend: the handle destroys it exactly once. */
-static int destroyed;
-static autocert_err fake_lock(void *be, int w) { (void)be; (void)w; return AUTOCERT_OK; }
-static void fake_unlock(void *be) { (void)be; }
-static autocert_err fake_load(void *be, const char *s, const char *i, unsigned char **d,
-                              size_t *l)
-{
-    (void)be; (void)s; (void)i; (void)d; (void)l;
-    return AUTOCERT_ERR_NOT_FOUND;
-}
-static autocert_err fake_store(void *be, const char *s, const autocert_item *it, size_t n)
+static autocert_err f_store(void *be, const char *s, const autocert_item *it, size_t n, char *d)
 {
     (void)be; (void)s; (void)it; (void)n;
-    return AUTOCERT_OK;
+    return fake_fail(d);
 }
-static autocert_err fake_list(void *be, const char *p, char ***k, size_t *n)
+static autocert_err f_store_item(void *be, const char *s, const autocert_item *it, char *d)
 {
-    (void)be; (void)p; *k = NULL; *n = 0;
-    return AUTOCERT_OK;
+    (void)be; (void)s; (void)it;
+    return fake_fail(d);
 }
-static autocert_err fake_remove(void *be, const char *s) { (void)be; (void)s; return AUTOCERT_OK; }
-static void fake_destroy(void *be) { destroyed++; free(be); }
+static autocert_err f_list(void *be, const char *p, char ***k, size_t *n, char *d)
+{
+    size_t i, count = 0;
 
-static void test_storage_new(void **state)
+    (void)be; (void)p; (void)d;
+    the_fake.calls++;
+    *k = calloc(4, sizeof(char *));
+    for (i = 0; i < 4 && the_fake.list[i]; i++)
+        (*k)[count++] = strdup(the_fake.list[i]);
+    *n = count;
+    return AUTOCERT_OK;
+}
+static autocert_err f_remove(void *be, const char *s, char *d)
 {
-    autocert_storage_ops ops = {fake_lock, fake_unlock, fake_load, fake_store, fake_list,
-                                fake_remove, NULL, fake_destroy};
-    autocert_storage_ops incomplete = ops;
+    (void)be; (void)s;
+    return fake_fail(d);
+}
+static const char *f_describe(void *be) { (void)be; return "fake://store"; }
+static void f_destroy(void *be) { (void)be; the_fake.destroyed++; }
+
+static const autocert_storage_ops fake_ops = {
+    .size = sizeof(autocert_storage_ops),
+    .lock = f_lock, .unlock = f_unlock, .load = f_load, .store = f_store,
+    .store_item = f_store_item, .list = f_list, .remove = f_remove,
+    .describe = f_describe, .destroy = f_destroy,
+};
+
+static int reset(void **state)
+{
+    memset(&the_fake, 0, sizeof(the_fake));
+    return ctx_setup(state);
+}
+
+static void test_new_checks_ops(void **state)
+{
+    autocert_storage_ops ops = fake_ops;
     autocert_storage *st;
-    void *be = malloc(16);
 
     (void)state;
-    assert_non_null(be);
-    assert_null(autocert_storage_new(NULL, be));
-    incomplete.store = NULL;
-    assert_null(autocert_storage_new(&incomplete, be));
-    incomplete = ops;
-    incomplete.destroy = NULL;
-    assert_null(autocert_storage_new(&incomplete, be));
-    destroyed = 0;
-    st = autocert_storage_new(&ops, be);
+    assert_null(autocert_storage_new(NULL, &the_fake));
+    ops.store_item = NULL;
+    assert_null(autocert_storage_new(&ops, &the_fake));
+    ops = fake_ops;
+    ops.destroy = NULL;
+    assert_null(autocert_storage_new(&ops, &the_fake));
+    ops = fake_ops;
+    ops.size = 8; /* not even the first version's operations */
+    assert_null(autocert_storage_new(&ops, &the_fake));
+    assert_int_equal(the_fake.destroyed, 0); /* a refused backend stays the caller's */
+
+    st = autocert_storage_new(&fake_ops, &the_fake);
     assert_non_null(st);
     assert_null(autocert_storage_dir_root(st));
     assert_null(autocert_storage_dir_root(NULL));
-    assert_ptr_equal(st->be, be);
     autocert_storage_free(st);
-    assert_int_equal(destroyed, 1);
+    assert_int_equal(the_fake.destroyed, 1);
     autocert_storage_free(NULL);
+}
+
+static void test_optional_ops(void **state)
+{
+    autocert_ctx *ctx = *state;
+    autocert_storage_ops ops = fake_ops;
+    autocert_storage *st;
+    unsigned char *data = NULL;
+    size_t len = 0;
+
+    /* A size that stops short of a required operation (destroy, last of
+     * the first version) is refused, whatever lies beyond it. */
+    ops.size = offsetof(autocert_storage_ops, describe);
+    assert_null(autocert_storage_new(&ops, &the_fake));
+    /* Without the optional operations, messages name the store generically. */
+    ops.size = sizeof(ops);
+    ops.describe = NULL;
+    st = autocert_storage_new(&ops, &the_fake);
+    assert_non_null(st);
+    the_fake.fail = AUTOCERT_ERR_IO;
+    assert_int_equal(ac_storage_load(ctx, st, "certs/a", "meta.json", &data, &len),
+                     AUTOCERT_ERR_IO);
+    /* Without describe or path, messages name the store generically. */
+    assert_non_null(strstr(autocert_last_error(ctx), "storage: certs/a/meta.json"));
+    autocert_storage_free(st);
+}
+
+static void test_keys_checked_first(void **state)
+{
+    autocert_ctx *ctx = *state;
+    autocert_storage *st = autocert_storage_new(&fake_ops, &the_fake);
+    const char *bad[] = {"", "certs", "certs/", "/x", "certs/..", "certs/.hidden", "a/b/c",
+                         "certs/a b", "certs/a*b"};
+    const autocert_item it = {"cert.pem", "x", 1, 0}, badit = {"../x", "x", 1, 0};
+    unsigned char *data = NULL;
+    char **keys = NULL;
+    size_t len = 0, i;
+
+    assert_non_null(st);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(ac_storage_load(ctx, st, bad[i], "x", &data, &len), AUTOCERT_ERR_INVALID);
+        assert_int_equal(ac_storage_store(ctx, st, bad[i], &it, 1), AUTOCERT_ERR_INVALID);
+        assert_int_equal(ac_storage_store_item(ctx, st, bad[i], &it), AUTOCERT_ERR_INVALID);
+        assert_int_equal(ac_storage_lock(ctx, st, bad[i], 0), AUTOCERT_ERR_INVALID);
+        assert_int_equal(ac_storage_remove(ctx, st, bad[i]), AUTOCERT_ERR_INVALID);
+    }
+    assert_int_equal(ac_storage_store(ctx, st, "certs/ok", &badit, 1), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_storage_list(ctx, st, "certs", &keys, &len), AUTOCERT_ERR_INVALID);
+    assert_non_null(strstr(autocert_last_error(ctx), "invalid cache key"));
+    /* Nothing of it reached the backend. */
+    assert_int_equal(the_fake.calls, 0);
+    assert_int_equal(ac_storage_store(ctx, st, "certs/ok", &it, 1), AUTOCERT_OK);
+    assert_int_equal(the_fake.calls, 1);
+    autocert_storage_free(st);
+}
+
+static void test_detail_in_message(void **state)
+{
+    autocert_ctx *ctx = *state;
+    autocert_storage *st = autocert_storage_new(&fake_ops, &the_fake);
+    const autocert_item it = {"meta.json", "{}", 2, 0};
+    unsigned char *data = NULL;
+    size_t len = 0;
+
+    assert_non_null(st);
+    the_fake.fail = AUTOCERT_ERR_IO;
+    the_fake.detail = "disk on fire";
+    assert_int_equal(ac_storage_store_item(ctx, st, "certs/a", &it), AUTOCERT_ERR_IO);
+    assert_string_equal(autocert_last_error(ctx),
+                        "cannot store fake://store: certs/a/meta.json: disk on fire");
+    /* Without a detail: the code's text. */
+    the_fake.detail = NULL;
+    assert_int_equal(ac_storage_load(ctx, st, "certs/a", "cert.pem", &data, &len), AUTOCERT_ERR_IO);
+    assert_string_equal(autocert_last_error(ctx),
+                        "cannot read cache file fake://store: certs/a/cert.pem: file system error");
+    /* NOT_FOUND passes without a message, for the caller to word. */
+    ac_err_clear(ctx);
+    the_fake.fail = AUTOCERT_ERR_NOT_FOUND;
+    assert_int_equal(ac_storage_load(ctx, st, "certs/a", "cert.pem", &data, &len),
+                     AUTOCERT_ERR_NOT_FOUND);
+    assert_string_equal(autocert_last_error(ctx), "");
+    /* A lock held elsewhere. */
+    the_fake.fail = AUTOCERT_ERR_LOCKED;
+    assert_int_equal(ac_storage_lock(ctx, st, "certs/a", 3), AUTOCERT_ERR_LOCKED);
+    assert_non_null(strstr(autocert_last_error(ctx), "locked by another process (waited 3 s)"));
+    autocert_storage_free(st);
+}
+
+static void test_list_keeps_valid_keys(void **state)
+{
+    autocert_ctx *ctx = *state;
+    autocert_storage *st = autocert_storage_new(&fake_ops, &the_fake);
+    char **keys = NULL;
+    size_t n = 0;
+
+    assert_non_null(st);
+    the_fake.list[0] = "certs/a.example";
+    the_fake.list[1] = "certs/bad name";
+    the_fake.list[2] = "certs/.hidden";
+    the_fake.list[3] = "certs/b.example";
+    assert_int_equal(ac_storage_list(ctx, st, "certs/", &keys, &n), AUTOCERT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(keys[0], "certs/a.example");
+    assert_string_equal(keys[1], "certs/b.example");
+    autocert_strv_free(keys, n);
+    autocert_storage_free(st);
+}
+
+static void test_key_rules(void **state)
+{
+    char name[202];
+
+    (void)state;
+    assert_true(ac_storage_key_ok("certs/example.com"));
+    assert_true(ac_storage_key_ok("certs/+.example.com"));
+    assert_true(ac_storage_key_ok("accounts/acme-0a1b2c"));
+    assert_true(ac_storage_key_ok("certs/::1"));
+    assert_false(ac_storage_key_ok(NULL));
+    assert_false(ac_storage_key_ok("certs/x/y"));
+    assert_true(ac_storage_prefix_ok("certs/"));
+    assert_false(ac_storage_prefix_ok("certs"));
+    assert_false(ac_storage_prefix_ok("/"));
+    memset(name, 'a', sizeof(name));
+    name[200] = '\0';
+    assert_true(ac_storage_name_ok(name));
+    name[200] = 'a';
+    name[201] = '\0';
+    assert_false(ac_storage_name_ok(name));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_replace_fewer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_leftovers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_oversized_and_special, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_symlink_not_followed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lock_contention, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lock_nested, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_env_cache, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_root_tightened, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_root_not_directory, setup, teardown),
-        cmocka_unit_test(test_storage_new),
+        cmocka_unit_test_setup_teardown(test_new_checks_ops, reset, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_optional_ops, reset, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_keys_checked_first, reset, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_detail_in_message, reset, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_list_keeps_valid_keys, reset, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_key_rules, reset, ctx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,10 +64,7 @@ static autocert_err save(ac_session *s, autocert_storage *st, const char *set)
     }
     items[0] = (autocert_item){ITEM_KEY, pem, pemlen, 1};
     items[1] = (autocert_item){ITEM_META, meta, strlen(meta), 0};
-    rc = st->ops->store(st->be, set, items, 2);
-    if (rc != AUTOCERT_OK)
-        rc = ac_err(ctx, rc, "cannot save account in cache %s/%s: %s",
-                    st->root ? st->root : "", set, autocert_strerror(rc));
+    rc = ac_storage_store(ctx, st, set, items, 2);
 out:
     ac_free_secret(pem, pemlen);
     free(meta);
@@ -148,14 +145,17 @@ static autocert_err load_cached(ac_session *s, autocert_storage *st, const char 
     size_t pemlen = 0, metalen = 0;
     const char *url;
     json_t *j = NULL;
-    char what[512];
+    char *what = NULL;
     autocert_err rc;
 
     *have_key = 0;
     if ((rc = ac_storage_load(ctx, st, set, ITEM_KEY, &pem, &pemlen)) != AUTOCERT_OK)
         return rc;
     *have_key = 1;
-    snprintf(what, sizeof(what), "cache file %s/%s/%s", st->root ? st->root : "", set, ITEM_KEY);
+    if ((what = ac_storage_where(st, set, ITEM_KEY)) == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     if ((rc = ac_key_from_pem(ctx, pem, pemlen, what, &s->account.key)) != AUTOCERT_OK)
         goto out;
     rc = ac_storage_load(ctx, st, set, ITEM_META, &meta, &metalen);
@@ -169,9 +169,11 @@ static autocert_err load_cached(ac_session *s, autocert_storage *st, const char 
     if (rc != AUTOCERT_OK)
         goto out;
     j = json_loadb((const char *)meta, metalen, 0, NULL);
-    if ((url = json_string_value(json_object_get(j, "url"))) == NULL)
-        rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "cache file %s/%s/%s: no account URL",
-                    st->root ? st->root : "", set, ITEM_META);
+    if ((url = json_string_value(json_object_get(j, "url"))) == NULL) {
+        free(what);
+        what = ac_storage_where(st, set, ITEM_META);
+        rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: no account URL", what ? what : ITEM_META);
+    }
     else if ((s->account.url = strdup(url)) == NULL)
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     else
@@ -179,6 +181,7 @@ static autocert_err load_cached(ac_session *s, autocert_storage *st, const char 
 out:
     ac_free_secret(pem, pemlen);
     free(meta);
+    free(what);
     json_decref(j);
     return rc;
 }

@@ -1,15 +1,18 @@
-/* storage_dir.c: the directory storage backend, the default certificate cache. */
+/* dir.c: the directory storage backend, the default certificate cache. */
 /*
  * Layout under the root (mode 0700, owned by the user running autocert):
  *
- *   ROOT/.lock                  flock(2) writer lock of the whole store
  *   ROOT/accounts/<id>/<item>   one set per ACME account
  *   ROOT/certs/<name>/<item>    one set per certificate
+ *   ROOT/<area>/.<name>.lock    flock(2) writer lock of one set
+ *   ROOT/.lock                  held shared by every set lock, so that
+ *                               versions that lock the whole store with it
+ *                               exclusively still exclude this one
  *
- * A set key is "<area>/<name>"; area, name and item names are single path
- * components of [A-Za-z0-9._@:+-], 1..200 bytes, not starting with '.'.
- * Names starting with '.' are reserved for work in progress and never
- * listed.  Directories are 0700, secret items 0600, other items 0644.
+ * Set keys and item names arrive checked by the dispatcher (storage.c):
+ * single path components that never start with '.'.  Names starting with
+ * '.' are reserved for locks and work in progress and never listed.
+ * Directories are 0700, secret items 0600, other items 0644.
  *
  * Replacing a set (store):
  *   1. mkdtemp ROOT/<area>/.<name>.tmp-XXXXXX and write every item into it
@@ -25,8 +28,9 @@
  * mix of generations.  On failure the temporary directory is removed and the
  * live set is untouched.
  *
- * Removing a set renames it to .<name>.rm-XXXXXX first, then deletes it, so
- * readers see it either whole or gone.
+ * Replacing one item (store_item) writes a temporary file in the set's
+ * directory and renames it over the item.  Removing a set renames it to
+ * .<name>.rm-XXXXXX first, then deletes it, so readers see it whole or gone.
  */
 #include "config.h"
 
@@ -34,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,52 +53,32 @@
 
 #include "storage/storage.h"
 
-#define NAME_MAX_LEN 200
-#define LOCK_NAME ".lock"
-#define LOCK_POLL_NS (50L * 1000L * 1000L)
+#define STORE_LOCK ".lock"
+#define LOCK_POLL_S 0.05
+
+/* A set lock this process holds. */
+typedef struct held {
+    char *set;
+    int fd;       /* ROOT/<area>/.<name>.lock, exclusive */
+    int store_fd; /* ROOT/.lock, shared */
+    struct held *next;
+} held;
 
 typedef struct {
     char *root;
-    int lock_fd;         /* -1 when the lock is not held */
-    unsigned lock_depth; /* nested lock calls */
+    pthread_mutex_t mu; /* guards `locks` */
+    held *locks;
 } dir_be;
 
-/* ---- names and paths ---------------------------------------------------- */
+/* ---- names, paths, failures -------------------------------------------- */
 
-/* Nonzero when `s[0..len)` is one valid component. */
-static int component_ok(const char *s, size_t len)
+/* Splits a (checked) set key "<area>/<name>". */
+static void set_split(const char *set, size_t *area_len, const char **name)
 {
-    size_t i;
+    const char *slash = strchr(set, '/');
 
-    if (len == 0 || len > NAME_MAX_LEN || s[0] == '.')
-        return 0;
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '@' || c == ':' || c == '+' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-static int name_ok(const char *s)
-{
-    return s != NULL && component_ok(s, strnlen(s, NAME_MAX_LEN + 1));
-}
-
-/* Splits a set key "<area>/<name>"; the lengths point into `set`. */
-static int set_split(const char *set, size_t *area_len, const char **name)
-{
-    const char *slash;
-
-    if (set == NULL || strnlen(set, 2 * NAME_MAX_LEN + 2) > 2 * NAME_MAX_LEN + 1)
-        return 0;
-    slash = strchr(set, '/');
-    if (slash == NULL || !component_ok(set, (size_t)(slash - set)) || !name_ok(slash + 1))
-        return 0;
     *area_len = (size_t)(slash - set);
     *name = slash + 1;
-    return 1;
 }
 
 /* "a/b" or "a/b/c" (c may be NULL), malloc'd. */
@@ -111,242 +96,181 @@ static char *path3(const char *a, const char *b, const char *c)
     return s;
 }
 
-/* "ROOT/<area>" of a validated set key, malloc'd. */
-static char *area_path(const dir_be *d, const char *set, size_t area_len)
+/* "ROOT/<area>" of a set key, malloc'd. */
+static char *area_path(const dir_be *d, const char *set)
 {
-    size_t n = strlen(d->root) + 1 + area_len + 1;
-    char *s = malloc(n);
+    size_t area_len;
+    const char *name;
+    size_t n;
+    char *s;
 
-    if (s)
+    set_split(set, &area_len, &name);
+    n = strlen(d->root) + 1 + area_len + 1;
+    if ((s = malloc(n)) != NULL)
         snprintf(s, n, "%s/%.*s", d->root, (int)area_len, set);
     return s;
 }
 
-/* "ROOT/<area>/.<name>.<tag>-XXXXXX", a mkdtemp template, malloc'd. */
-static char *temp_template(const char *area, const char *name, const char *tag)
+/* "ROOT/<area>/.<name>.<tag>", with "-XXXXXX" for mkdtemp when `unique`. */
+static char *dot_path(const char *area, const char *name, const char *tag, int unique)
 {
     size_t n = strlen(area) + strlen(name) + strlen(tag) + 12;
     char *s = malloc(n);
 
     if (s)
-        snprintf(s, n, "%s/.%s.%s-XXXXXX", area, name, tag);
+        snprintf(s, n, "%s/.%s.%s%s", area, name, tag, unique ? "-XXXXXX" : "");
     return s;
 }
 
 static autocert_err io_err(int e)
 {
-    if (e == ENOMEM)
-        return AUTOCERT_ERR_NOMEM;
-    return AUTOCERT_ERR_IO;
+    return e == ENOMEM ? AUTOCERT_ERR_NOMEM : AUTOCERT_ERR_IO;
+}
+
+/* Says what failed in `detail` ("<op> <path>: <reason>"); returns its code. */
+static autocert_err fail(char *detail, const char *op, const char *path, int e)
+{
+    snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s %s: %s", op, path ? path : "",
+             AC_STRERROR(e));
+    return io_err(e);
 }
 
 /* Creates ROOT/<area> (0700) if needed; it must be a real directory. */
-static autocert_err ensure_area(const char *area)
+static autocert_err ensure_area(const char *area, char *detail)
 {
     if (ac_mkdir(area, 0700, AC_MKDIR_NOFOLLOW, NULL) != 0)
-        return errno == ENOTDIR ? AUTOCERT_ERR_IO : io_err(errno);
+        return fail(detail, "cannot create directory", area, errno);
     return AUTOCERT_OK;
 }
 
-/* ---- root --------------------------------------------------------------- */
+/* ---- locks -------------------------------------------------------------- */
 
-/* The default root: $AUTOCERT_CACHE, else ~/.autocert-cache. malloc'd. */
-static autocert_err default_root(char **out)
+/* flock(2) `fd` with `op`, polling until it is free or `deadline` passes. */
+static autocert_err flock_wait(int fd, int op, double deadline)
 {
-    const char *env = getenv("AUTOCERT_CACHE"), *home = getenv("HOME");
-    struct passwd pw, *res = NULL;
-    char *buf = NULL;
-    size_t bufsz = 4096;
-    autocert_err rc = AUTOCERT_OK;
-
-    *out = NULL;
-    if (env && *env)
-        return (*out = strdup(env)) ? AUTOCERT_OK : AUTOCERT_ERR_NOMEM;
-    if (home == NULL || *home == '\0') {
-        for (;;) {
-            char *nb = realloc(buf, bufsz);
-            if (nb == NULL) {
-                rc = AUTOCERT_ERR_NOMEM;
-                goto out;
-            }
-            buf = nb;
-            int e = getpwuid_r(geteuid(), &pw, buf, bufsz, &res);
-            if (e == ERANGE && bufsz < 1024 * 1024) {
-                bufsz *= 2;
-                continue;
-            }
-            if (e != 0 || res == NULL || pw.pw_dir == NULL || pw.pw_dir[0] == '\0') {
-                rc = AUTOCERT_ERR_IO;
-                goto out;
-            }
-            home = pw.pw_dir;
-            break;
-        }
+    for (;;) {
+        if (flock(fd, op | LOCK_NB) == 0)
+            return AUTOCERT_OK;
+        if (errno == EINTR)
+            continue;
+        if (errno != EWOULDBLOCK)
+            return io_err(errno);
+        if (ac_now() >= deadline)
+            return AUTOCERT_ERR_LOCKED;
+        ac_sleep_s(LOCK_POLL_S);
     }
-    if ((*out = path3(home, ".autocert-cache", NULL)) == NULL)
-        rc = AUTOCERT_ERR_NOMEM;
-out:
-    free(buf);
+}
+
+/* Opens (creating) a lock file and takes it with `op` before `deadline`. */
+static autocert_err take(const char *path, int op, double deadline, int *fd, char *detail)
+{
+    autocert_err rc;
+
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (*fd < 0)
+        return fail(detail, "cannot open lock file", path, errno);
+    if ((rc = flock_wait(*fd, op, deadline)) != AUTOCERT_OK) {
+        if (rc != AUTOCERT_ERR_LOCKED)
+            fail(detail, "cannot lock", path, errno);
+        close(*fd);
+        *fd = -1;
+    }
     return rc;
 }
 
-/* An absolute copy of `dir` without trailing slashes. malloc'd. */
-static autocert_err absolute(const char *dir, char **out)
-{
-    char cwd[PATH_MAX];
-    size_t n;
-
-    *out = NULL;
-    if (dir[0] == '/') {
-        *out = strdup(dir);
-    } else {
-        if (getcwd(cwd, sizeof(cwd)) == NULL)
-            return io_err(errno);
-        *out = path3(strcmp(cwd, "/") == 0 ? "" : cwd, dir, NULL);
-    }
-    if (*out == NULL)
-        return AUTOCERT_ERR_NOMEM;
-    n = strlen(*out);
-    while (n > 1 && (*out)[n - 1] == '/')
-        (*out)[--n] = '\0';
-    return AUTOCERT_OK;
-}
-
-/* Creates the root or checks an existing one: a directory, 0700. */
-static autocert_err prepare_root(const char *root)
-{
-    struct stat sb;
-
-    if (stat(root, &sb) != 0) {
-        if (errno != ENOENT)
-            return io_err(errno);
-        if (ac_mkdir_parents(root) != 0)
-            return io_err(errno);
-        if (stat(root, &sb) != 0)
-            return io_err(errno);
-    }
-    if (!S_ISDIR(sb.st_mode))
-        return AUTOCERT_ERR_IO;
-    if ((sb.st_mode & 077) != 0) {
-        /* Only tighten a directory that is ours. */
-        if (sb.st_uid != geteuid())
-            return AUTOCERT_ERR_IO;
-        if (chmod(root, 0700) != 0)
-            return io_err(errno);
-    }
-    return AUTOCERT_OK;
-}
-
-/* ---- operations ---------------------------------------------------------- */
-
-static autocert_err dir_lock(void *be, int wait_s)
+static autocert_err dir_lock(void *be, const char *set, int wait_s, char *detail)
 {
     dir_be *d = be;
-    struct timespec start, now, pause = {0, LOCK_POLL_NS};
-    char *path = NULL;
-    int fd = -1;
-    autocert_err rc = AUTOCERT_OK;
+    double deadline = ac_now() + (wait_s > 0 ? (double)wait_s : 0.0);
+    const char *name;
+    size_t area_len;
+    char *area = area_path(d, set), *store = path3(d->root, STORE_LOCK, NULL), *path = NULL;
+    held *h = calloc(1, sizeof(*h));
+    autocert_err rc = AUTOCERT_ERR_NOMEM;
 
-    if (d->lock_depth > 0) {
-        d->lock_depth++;
-        return AUTOCERT_OK;
-    }
-    if ((path = path3(d->root, LOCK_NAME, NULL)) == NULL)
-        return AUTOCERT_ERR_NOMEM;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        rc = io_err(errno);
+    set_split(set, &area_len, &name);
+    if (h == NULL || area == NULL || store == NULL ||
+        (path = dot_path(area, name, "lock", 0)) == NULL || (h->set = strdup(set)) == NULL)
         goto out;
-    }
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-            break;
-        if (errno == EINTR)
-            continue;
-        if (errno != EWOULDBLOCK) {
-            rc = io_err(errno);
-            goto out;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((double)(now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 >=
-            (double)(wait_s > 0 ? wait_s : 0)) {
-            rc = AUTOCERT_ERR_LOCKED;
-            goto out;
-        }
-        nanosleep(&pause, NULL);
-    }
-    d->lock_fd = fd;
-    d->lock_depth = 1;
-    fd = -1;
+    h->fd = h->store_fd = -1;
+    if ((rc = ensure_area(area, detail)) != AUTOCERT_OK ||
+        (rc = take(store, LOCK_SH, deadline, &h->store_fd, detail)) != AUTOCERT_OK ||
+        (rc = take(path, LOCK_EX, deadline, &h->fd, detail)) != AUTOCERT_OK)
+        goto out;
+    pthread_mutex_lock(&d->mu);
+    h->next = d->locks;
+    d->locks = h;
+    pthread_mutex_unlock(&d->mu);
+    h = NULL;
 out:
-    if (fd >= 0)
-        close(fd);
+    if (h) {
+        if (h->store_fd >= 0)
+            close(h->store_fd);
+        free(h->set);
+        free(h);
+    }
+    free(area);
+    free(store);
     free(path);
     return rc;
 }
 
-static void dir_unlock(void *be)
+static void release(held *h)
 {
-    dir_be *d = be;
-
-    if (d->lock_depth == 0)
-        return;
-    if (--d->lock_depth > 0)
-        return;
-    flock(d->lock_fd, LOCK_UN);
-    close(d->lock_fd);
-    d->lock_fd = -1;
+    /* Closing the descriptors drops their flocks. */
+    close(h->fd);
+    close(h->store_fd);
+    free(h->set);
+    free(h);
 }
 
-static autocert_err dir_load(void *be, const char *set, const char *item,
-                             unsigned char **data, size_t *len)
+static void dir_unlock(void *be, const char *set)
 {
     dir_be *d = be;
-    const char *name;
-    size_t area_len, got = 0;
-    char *setpath = NULL;
-    unsigned char *buf = NULL;
-    int dfd = -1, fd = -1;
-    struct stat sb;
-    autocert_err rc = AUTOCERT_OK;
+    held **pp, *h = NULL;
 
-    if (data == NULL || len == NULL)
-        return AUTOCERT_ERR_INVALID;
-    *data = NULL;
-    *len = 0;
-    if (!set_split(set, &area_len, &name) || !name_ok(item))
-        return AUTOCERT_ERR_INVALID;
-    if ((setpath = path3(d->root, set, NULL)) == NULL)
-        return AUTOCERT_ERR_NOMEM;
-    /* The set directory is opened first: every item read through it comes
-     * from one generation, and neither it nor the item may be a link. */
-    dfd = open(setpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd >= 0)
-        fd = openat(dfd, item, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        rc = errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : io_err(errno);
-        goto out;
+    pthread_mutex_lock(&d->mu);
+    for (pp = &d->locks; *pp != NULL; pp = &(*pp)->next) {
+        if (strcmp((*pp)->set, set) == 0) {
+            h = *pp;
+            *pp = h->next;
+            break;
+        }
     }
-    if (fstat(fd, &sb) != 0) {
-        rc = io_err(errno);
-        goto out;
-    }
+    pthread_mutex_unlock(&d->mu);
+    if (h)
+        release(h);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Reads the whole regular file `fd` of at most AC_MAX_FILE bytes. */
+static autocert_err read_fd(int fd, const char *path, unsigned char **data, size_t *len,
+                            char *detail)
+{
+    struct stat sb;
+    unsigned char *buf;
+    size_t got = 0, size;
+
+    if (fstat(fd, &sb) != 0)
+        return fail(detail, "cannot read", path, errno);
     if (!S_ISREG(sb.st_mode) || sb.st_size < 0 || (unsigned long long)sb.st_size > AC_MAX_FILE) {
-        rc = AUTOCERT_ERR_CORRUPT;
-        goto out;
+        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s: not a regular file of at most %u bytes",
+                 path, AC_MAX_FILE);
+        return AUTOCERT_ERR_CORRUPT;
     }
-    if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-        rc = AUTOCERT_ERR_NOMEM;
-        goto out;
-    }
-    while (got < (size_t)sb.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
+    size = (size_t)sb.st_size;
+    if ((buf = malloc(size + 1)) == NULL)
+        return AUTOCERT_ERR_NOMEM;
+    while (got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
         if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = io_err(errno);
-            goto out;
+            int e = errno;
+            /* The item may be a key: leave nothing of it behind. */
+            ac_free_secret(buf, size + 1);
+            return fail(detail, "cannot read", path, e);
         }
         if (r == 0)
             break;
@@ -355,29 +279,53 @@ static autocert_err dir_load(void *be, const char *set, const char *item,
     buf[got] = '\0';
     *data = buf;
     *len = got;
-    buf = NULL;
+    return AUTOCERT_OK;
+}
+
+static autocert_err dir_load(void *be, const char *set, const char *item, unsigned char **data,
+                             size_t *len, char *detail)
+{
+    dir_be *d = be;
+    char *setpath = path3(d->root, set, NULL), *path = path3(d->root, set, item);
+    int dfd = -1, fd = -1;
+    autocert_err rc = AUTOCERT_ERR_NOMEM;
+
+    *data = NULL;
+    *len = 0;
+    if (setpath == NULL || path == NULL)
+        goto out;
+    /* The set directory is opened first: every item read through it comes
+     * from one generation, and neither it nor the item may be a link. */
+    dfd = open(setpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted in the cache must not hang the open; the
+     * type is checked right after (regular files ignore the flag). */
+    if (dfd >= 0)
+        fd = openat(dfd, item, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        rc = errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : fail(detail, "cannot open", path, errno);
+    else
+        rc = read_fd(fd, path, data, len, detail);
 out:
-    if (buf) {
-        /* The item may be a key: leave nothing of it behind. */
-        OPENSSL_cleanse(buf, (size_t)sb.st_size + 1);
-        free(buf);
-    }
     if (fd >= 0)
         close(fd);
     if (dfd >= 0)
         close(dfd);
     free(setpath);
+    free(path);
     return rc;
 }
 
+/* ---- replacing a set ---------------------------------------------------- */
+
 /* Writes every item into the directory `tmp`, then syncs it. */
-static autocert_err write_items(const char *tmp, const autocert_item *items, size_t n)
+static autocert_err write_items(const char *tmp, const autocert_item *items, size_t n,
+                                char *detail)
 {
     int dfd, e;
     size_t i;
 
     if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-        return io_err(errno);
+        return fail(detail, "cannot open", tmp, errno);
     for (i = 0; i < n; i++)
         if (ac_file_create_at(dfd, items[i].name, items[i].data, items[i].len,
                               items[i].secret ? 0600 : 0644, AC_WRITE_SYNC) != 0)
@@ -388,7 +336,7 @@ static autocert_err write_items(const char *tmp, const autocert_item *items, siz
     }
     e = errno;
     close(dfd);
-    return io_err(e);
+    return fail(detail, "cannot write", tmp, e);
 }
 
 /* Exchanges the directories `a` and `b` atomically: 0, or -1 with errno. */
@@ -407,105 +355,90 @@ static int exchange(const char *a, const char *b)
 /* Replacement without RENAME_EXCHANGE: live -> .<name>.old-XXXXXX, then
  * tmp -> live.  Readers may find no set between the two renames. */
 static autocert_err replace_by_rename(const char *area, const char *name, const char *tmp,
-                                      const char *live)
+                                      const char *live, char *detail)
 {
-    char *old = temp_template(area, name, "old");
+    char *old = dot_path(area, name, "old", 1);
     autocert_err rc = AUTOCERT_OK;
 
     if (old == NULL)
         return AUTOCERT_ERR_NOMEM;
     /* rename(2) may replace the empty directory mkdtemp made. */
     if (mkdtemp(old) == NULL || rename(live, old) != 0) {
-        rc = io_err(errno);
+        rc = fail(detail, "cannot move aside", live, errno);
         rmdir(old);
-        goto out;
-    }
-    if (rename(tmp, live) != 0) {
-        rc = io_err(errno);
+    } else if (rename(tmp, live) != 0) {
+        rc = fail(detail, "cannot rename into place", live, errno);
         rename(old, live); /* put the previous generation back */
-        goto out;
+    } else {
+        ac_remove_tree(old);
     }
-    ac_remove_tree(old);
-out:
     free(old);
     return rc;
 }
 
-static autocert_err dir_store(void *be, const char *set, const autocert_item *items, size_t n)
+/* Puts the written set `tmp` in the place of `live`; *placed when done.
+ * A concurrent writer may create or remove the live set between our
+ * attempts: try a few times. */
+static autocert_err place(const char *area, const char *name, const char *tmp,
+                          const char *live, int *placed, char *detail)
 {
-    dir_be *d = be;
-    const char *name;
-    size_t area_len, i, j;
-    char *area = NULL, *tmp = NULL, *live = NULL;
-    int tries, made = 0;
-    autocert_err rc = AUTOCERT_OK;
+    struct stat sb;
+    int tries;
 
-    if (!set_split(set, &area_len, &name) || (n > 0 && items == NULL))
-        return AUTOCERT_ERR_INVALID;
-    for (i = 0; i < n; i++) {
-        if (!name_ok(items[i].name) || (items[i].len > 0 && items[i].data == NULL))
-            return AUTOCERT_ERR_INVALID;
-        for (j = 0; j < i; j++)
-            if (strcmp(items[i].name, items[j].name) == 0)
-                return AUTOCERT_ERR_INVALID;
-    }
-    if ((area = area_path(d, set, area_len)) == NULL ||
-        (tmp = temp_template(area, name, "tmp")) == NULL ||
-        (live = path3(area, name, NULL)) == NULL) {
-        rc = AUTOCERT_ERR_NOMEM;
-        goto out;
-    }
-    if ((rc = ensure_area(area)) != AUTOCERT_OK)
-        goto out;
-    if (mkdtemp(tmp) == NULL) {
-        rc = io_err(errno);
-        goto out;
-    }
-    made = 1;
-    if ((rc = write_items(tmp, items, n)) != AUTOCERT_OK)
-        goto out;
-    /* A concurrent writer may create or remove the live set between our
-     * attempts: try a few times. */
-    rc = AUTOCERT_ERR_IO;
     for (tries = 0; tries < 3; tries++) {
         if (exchange(tmp, live) == 0) {
             /* The old generation now sits under the temporary name. */
             ac_remove_tree(tmp);
-            made = 0;
-            rc = AUTOCERT_OK;
-            break;
+            *placed = 1;
+            return AUTOCERT_OK;
         }
         if (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP || errno == EOPNOTSUPP) {
-            struct stat sb;
             if (lstat(live, &sb) == 0) {
-                rc = replace_by_rename(area, name, tmp, live);
-                if (rc == AUTOCERT_OK)
-                    made = 0;
-                break;
+                autocert_err rc = replace_by_rename(area, name, tmp, live, detail);
+                *placed = rc == AUTOCERT_OK;
+                return rc;
             }
-            if (errno != ENOENT) {
-                rc = io_err(errno);
-                break;
-            }
-        } else if (errno != ENOENT) {
-            rc = io_err(errno);
-            break;
         }
+        if (errno != ENOENT)
+            return fail(detail, "cannot replace", live, errno);
         /* No live set: move the new one into place. */
         if (rename(tmp, live) == 0) {
-            made = 0;
-            rc = AUTOCERT_OK;
-            break;
+            *placed = 1;
+            return AUTOCERT_OK;
         }
-        if (errno != ENOTEMPTY && errno != EEXIST) {
-            rc = io_err(errno);
-            break;
-        }
+        if (errno != ENOTEMPTY && errno != EEXIST)
+            return fail(detail, "cannot rename into place", live, errno);
     }
-    if (rc == AUTOCERT_OK && ac_fsync_dir(area) != 0)
-        rc = io_err(errno);
+    return fail(detail, "cannot replace", live, EBUSY);
+}
+
+static autocert_err dir_store(void *be, const char *set, const autocert_item *items, size_t n,
+                              char *detail)
+{
+    dir_be *d = be;
+    const char *name;
+    size_t area_len;
+    char *area = area_path(d, set), *tmp = NULL, *live = path3(d->root, set, NULL);
+    int made = 0, placed = 0;
+    autocert_err rc = AUTOCERT_ERR_NOMEM;
+
+    set_split(set, &area_len, &name);
+    if (area == NULL || live == NULL || (tmp = dot_path(area, name, "tmp", 1)) == NULL)
+        goto out;
+    if ((rc = ensure_area(area, detail)) != AUTOCERT_OK)
+        goto out;
+    if (mkdtemp(tmp) == NULL) {
+        rc = fail(detail, "cannot create a directory in", area, errno);
+        goto out;
+    }
+    made = 1;
+    if ((rc = write_items(tmp, items, n, detail)) != AUTOCERT_OK ||
+        (rc = place(area, name, tmp, live, &placed, detail)) != AUTOCERT_OK)
+        goto out;
+    if (ac_fsync_dir(area) != 0)
+        rc = fail(detail, "cannot sync", area, errno);
 out:
-    if (made)
+    if (made && !placed)
         ac_remove_tree(tmp);
     free(area);
     free(tmp);
@@ -513,78 +446,115 @@ out:
     return rc;
 }
 
+static autocert_err dir_store_item(void *be, const char *set, const autocert_item *item,
+                                   char *detail)
+{
+    dir_be *d = be;
+    char *setpath = path3(d->root, set, NULL), *path = path3(d->root, set, item->name);
+    char *tmp = NULL;
+    struct stat sb;
+    autocert_err rc = AUTOCERT_ERR_NOMEM;
+
+    if (setpath == NULL || path == NULL)
+        goto out;
+    if (lstat(setpath, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        rc = errno == ENOENT || errno == 0 ? AUTOCERT_ERR_NOT_FOUND
+                                          : fail(detail, "cannot open", setpath, errno);
+        goto out;
+    }
+    if (ac_file_create_temp(setpath, ".autocert-tmp.", item->data, item->len,
+                            item->secret ? 0600 : 0644, AC_WRITE_SYNC, &tmp) != 0)
+        rc = fail(detail, "cannot write a file in", setpath, errno);
+    else if (rename(tmp, path) != 0)
+        rc = fail(detail, "cannot rename into place", path, errno);
+    else if (ac_fsync_dir(setpath) != 0)
+        rc = fail(detail, "cannot sync", setpath, errno);
+    else
+        rc = AUTOCERT_OK;
+    if (rc != AUTOCERT_OK && tmp)
+        unlink(tmp);
+out:
+    free(setpath);
+    free(path);
+    free(tmp);
+    return rc;
+}
+
+/* ---- listing and removing ----------------------------------------------- */
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static autocert_err dir_list(void *be, const char *prefix, char ***keys, size_t *n)
+/* Appends "<prefix><name>" to the growing array *v. */
+static autocert_err push_key(char ***v, size_t *count, size_t *cap, const char *prefix,
+                             const char *name)
+{
+    size_t plen = strlen(prefix), nlen = strlen(name);
+    char *key;
+
+    if (*count == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        char **nv = realloc(*v, nc * sizeof(**v));
+        if (nv == NULL)
+            return AUTOCERT_ERR_NOMEM;
+        *v = nv;
+        *cap = nc;
+    }
+    if ((key = malloc(plen + nlen + 1)) == NULL)
+        return AUTOCERT_ERR_NOMEM;
+    memcpy(key, prefix, plen);
+    memcpy(key + plen, name, nlen + 1);
+    (*v)[(*count)++] = key;
+    return AUTOCERT_OK;
+}
+
+/* The set directories of the open area `dir`: dot names and anything but a
+ * directory are not sets. */
+static autocert_err read_area(DIR *dir, const char *prefix, const char *area, char ***v,
+                              size_t *count, char *detail)
+{
+    size_t cap = 0;
+    struct dirent *de;
+    struct stat sb;
+    autocert_err rc = AUTOCERT_OK;
+
+    for (;;) {
+        errno = 0;
+        if ((de = readdir(dir)) == NULL)
+            return errno ? fail(detail, "cannot read", area, errno) : AUTOCERT_OK;
+        if (de->d_name[0] == '.' ||
+            fstatat(dirfd(dir), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(sb.st_mode))
+            continue;
+        if ((rc = push_key(v, count, &cap, prefix, de->d_name)) != AUTOCERT_OK)
+            return rc;
+    }
+}
+
+static autocert_err dir_list(void *be, const char *prefix, char ***keys, size_t *n, char *detail)
 {
     dir_be *d = be;
-    size_t plen, count = 0, cap = 0;
-    char *area = NULL, **v = NULL;
+    size_t count = 0;
+    char *area = path3(d->root, prefix, NULL), **v = NULL;
     DIR *dir = NULL;
-    struct dirent *de;
     int fd;
     autocert_err rc = AUTOCERT_OK;
 
-    if (keys == NULL || n == NULL)
-        return AUTOCERT_ERR_INVALID;
     *keys = NULL;
     *n = 0;
-    if (prefix == NULL)
-        return AUTOCERT_ERR_INVALID;
-    plen = strnlen(prefix, NAME_MAX_LEN + 2);
-    if (plen < 2 || prefix[plen - 1] != '/' || !component_ok(prefix, plen - 1))
-        return AUTOCERT_ERR_INVALID;
-    if ((area = path3(d->root, prefix, NULL)) == NULL)
+    if (area == NULL)
         return AUTOCERT_ERR_NOMEM;
     area[strlen(area) - 1] = '\0'; /* the trailing '/' */
     fd = open(area, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno != ENOENT)
-            rc = io_err(errno);
+    if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+        if (fd >= 0 || errno != ENOENT)
+            rc = fail(detail, "cannot open", area, errno);
+        if (fd >= 0)
+            close(fd);
         goto out;
     }
-    if ((dir = fdopendir(fd)) == NULL) {
-        rc = io_err(errno);
-        close(fd);
-        goto out;
-    }
-    for (;;) {
-        struct stat sb;
-        char *key;
-
-        errno = 0;
-        if ((de = readdir(dir)) == NULL) {
-            if (errno != 0)
-                rc = io_err(errno);
-            break;
-        }
-        if (!name_ok(de->d_name))
-            continue; /* dot entries and anything we would not have made */
-        if (fstatat(dirfd(dir), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-            !S_ISDIR(sb.st_mode))
-            continue;
-        if (count == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            char **nv = realloc(v, nc * sizeof(*v));
-            if (nv == NULL) {
-                rc = AUTOCERT_ERR_NOMEM;
-                break;
-            }
-            v = nv;
-            cap = nc;
-        }
-        if ((key = malloc(plen + strlen(de->d_name) + 1)) == NULL) {
-            rc = AUTOCERT_ERR_NOMEM;
-            break;
-        }
-        memcpy(key, prefix, plen);
-        memcpy(key + plen, de->d_name, strlen(de->d_name) + 1);
-        v[count++] = key;
-    }
-    if (rc != AUTOCERT_OK)
+    if ((rc = read_area(dir, prefix, area, &v, &count, detail)) != AUTOCERT_OK)
         goto out;
     if (count > 1)
         qsort(v, count, sizeof(*v), cmp_str);
@@ -595,50 +565,37 @@ static autocert_err dir_list(void *be, const char *prefix, char ***keys, size_t 
 out:
     if (dir)
         closedir(dir);
-    while (count > 0)
-        free(v[--count]);
-    free(v);
+    autocert_strv_free(v, count);
     free(area);
     return rc;
 }
 
-static autocert_err dir_remove(void *be, const char *set)
+static autocert_err dir_remove(void *be, const char *set, char *detail)
 {
     dir_be *d = be;
     const char *name;
     size_t area_len;
-    char *area = NULL, *tmp = NULL, *live = NULL;
+    char *area = area_path(d, set), *tmp = NULL, *live = path3(d->root, set, NULL);
     struct stat sb;
-    autocert_err rc = AUTOCERT_OK;
+    autocert_err rc = AUTOCERT_ERR_NOMEM;
 
-    if (!set_split(set, &area_len, &name))
-        return AUTOCERT_ERR_INVALID;
-    if ((area = area_path(d, set, area_len)) == NULL ||
-        (tmp = temp_template(area, name, "rm")) == NULL ||
-        (live = path3(area, name, NULL)) == NULL) {
-        rc = AUTOCERT_ERR_NOMEM;
+    set_split(set, &area_len, &name);
+    if (area == NULL || live == NULL || (tmp = dot_path(area, name, "rm", 1)) == NULL)
         goto out;
-    }
-    if (lstat(live, &sb) != 0) {
-        rc = errno == ENOENT || errno == ENOTDIR ? AUTOCERT_ERR_NOT_FOUND : io_err(errno);
-        goto out;
-    }
-    if (!S_ISDIR(sb.st_mode)) {
-        rc = AUTOCERT_ERR_IO;
-        goto out;
-    }
+    rc = AUTOCERT_OK;
+    if (lstat(live, &sb) != 0)
+        rc = errno == ENOENT || errno == ENOTDIR ? AUTOCERT_ERR_NOT_FOUND
+                                                 : fail(detail, "cannot remove", live, errno);
+    else if (!S_ISDIR(sb.st_mode))
+        rc = fail(detail, "cannot remove", live, ENOTDIR);
     /* rename(2) replaces the empty directory mkdtemp made. */
-    if (mkdtemp(tmp) == NULL) {
-        rc = io_err(errno);
-        goto out;
-    }
-    if (rename(live, tmp) != 0) {
-        rc = errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : io_err(errno);
+    else if (mkdtemp(tmp) == NULL)
+        rc = fail(detail, "cannot create a directory in", area, errno);
+    else if (rename(live, tmp) != 0) {
+        rc = errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : fail(detail, "cannot remove", live, errno);
         rmdir(tmp);
-        goto out;
-    }
-    if (ac_remove_tree(tmp) != 0 || ac_fsync_dir(area) != 0)
-        rc = io_err(errno);
+    } else if (ac_remove_tree(tmp) != 0 || ac_fsync_dir(area) != 0)
+        rc = fail(detail, "cannot remove", tmp, errno);
 out:
     free(area);
     free(tmp);
@@ -649,78 +606,170 @@ out:
 static char *dir_path(void *be, const char *set, const char *item)
 {
     dir_be *d = be;
-    const char *name;
-    size_t area_len;
 
-    if (!set_split(set, &area_len, &name) || !name_ok(item))
-        return NULL;
     return path3(d->root, set, item);
+}
+
+static const char *dir_describe(void *be)
+{
+    return ((dir_be *)be)->root;
 }
 
 static void dir_destroy(void *be)
 {
     dir_be *d = be;
+    held *h, *next;
 
     if (d == NULL)
         return;
-    if (d->lock_fd >= 0) {
-        flock(d->lock_fd, LOCK_UN);
-        close(d->lock_fd);
+    for (h = d->locks; h != NULL; h = next) {
+        next = h->next;
+        release(h);
     }
+    pthread_mutex_destroy(&d->mu);
     free(d->root);
     free(d);
 }
 
-static const autocert_storage_ops dir_ops = {
+const autocert_storage_ops ac_dir_ops = {
+    .size = sizeof(autocert_storage_ops),
     .lock = dir_lock,
     .unlock = dir_unlock,
     .load = dir_load,
     .store = dir_store,
+    .store_item = dir_store_item,
     .list = dir_list,
     .remove = dir_remove,
     .path = dir_path,
+    .describe = dir_describe,
     .destroy = dir_destroy,
 };
 
-autocert_err autocert_storage_dir_new(const char *dir, autocert_storage **out)
+/* ---- opening ------------------------------------------------------------ */
+
+/* The home directory of the effective user, from the password database. */
+static autocert_err home_of_user(char **out)
+{
+    struct passwd pw, *res = NULL;
+    size_t bufsz = 4096;
+    char *buf = NULL, *nb;
+    int e;
+
+    for (;;) {
+        if ((nb = realloc(buf, bufsz)) == NULL) {
+            free(buf);
+            return AUTOCERT_ERR_NOMEM;
+        }
+        buf = nb;
+        e = getpwuid_r(geteuid(), &pw, buf, bufsz, &res);
+        if (e != ERANGE || bufsz >= 1024 * 1024)
+            break;
+        bufsz *= 2;
+    }
+    if (e != 0 || res == NULL || pw.pw_dir == NULL || pw.pw_dir[0] == '\0')
+        *out = NULL;
+    else
+        *out = strdup(pw.pw_dir);
+    free(buf);
+    return *out ? AUTOCERT_OK : AUTOCERT_ERR_IO;
+}
+
+/* The default root: $AUTOCERT_CACHE, else ~/.autocert-cache. malloc'd. */
+static autocert_err default_root(char **out, char *detail)
+{
+    const char *env = getenv("AUTOCERT_CACHE"), *home = getenv("HOME");
+    char *pwhome = NULL;
+    autocert_err rc = AUTOCERT_OK;
+
+    *out = NULL;
+    if (env && *env)
+        return (*out = strdup(env)) ? AUTOCERT_OK : AUTOCERT_ERR_NOMEM;
+    if ((home == NULL || *home == '\0') && (rc = home_of_user(&pwhome)) != AUTOCERT_OK) {
+        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "no home directory for the cache: set HOME or "
+                                                  "AUTOCERT_CACHE");
+        return rc;
+    }
+    if ((*out = path3(pwhome ? pwhome : home, ".autocert-cache", NULL)) == NULL)
+        rc = AUTOCERT_ERR_NOMEM;
+    free(pwhome);
+    return rc;
+}
+
+/* An absolute copy of `dir` without trailing slashes. malloc'd. */
+static autocert_err absolute(const char *dir, char **out, char *detail)
+{
+    char cwd[PATH_MAX];
+    size_t n;
+
+    *out = NULL;
+    if (dir[0] == '/') {
+        *out = strdup(dir);
+    } else {
+        if (getcwd(cwd, sizeof(cwd)) == NULL)
+            return fail(detail, "cannot resolve", dir, errno);
+        *out = path3(strcmp(cwd, "/") == 0 ? "" : cwd, dir, NULL);
+    }
+    if (*out == NULL)
+        return AUTOCERT_ERR_NOMEM;
+    n = strlen(*out);
+    while (n > 1 && (*out)[n - 1] == '/')
+        (*out)[--n] = '\0';
+    return AUTOCERT_OK;
+}
+
+/* Creates the root or checks an existing one: a directory, 0700. */
+static autocert_err prepare_root(const char *root, char *detail)
+{
+    struct stat sb;
+
+    if (stat(root, &sb) != 0) {
+        if (errno != ENOENT)
+            return fail(detail, "cannot open", root, errno);
+        if (ac_mkdir_parents(root) != 0 || stat(root, &sb) != 0)
+            return fail(detail, "cannot create", root, errno);
+    }
+    if (!S_ISDIR(sb.st_mode))
+        return fail(detail, "cannot use", root, ENOTDIR);
+    if ((sb.st_mode & 077) != 0) {
+        /* Only tighten a directory that is ours. */
+        if (sb.st_uid != geteuid())
+            return fail(detail, "cannot use (open to others, owned by another user)", root, EPERM);
+        if (chmod(root, 0700) != 0)
+            return fail(detail, "cannot restrict", root, errno);
+    }
+    return AUTOCERT_OK;
+}
+
+autocert_err ac_dir_open(const char *dir, void **be, char *detail)
 {
     char *given = NULL;
     dir_be *d = NULL;
-    autocert_storage *st = NULL;
     autocert_err rc;
 
-    if (out == NULL)
-        return AUTOCERT_ERR_INVALID;
-    *out = NULL;
+    *be = NULL;
     if (dir != NULL && *dir == '\0')
         return AUTOCERT_ERR_INVALID;
     if (dir == NULL) {
-        if ((rc = default_root(&given)) != AUTOCERT_OK)
-            goto out;
+        if ((rc = default_root(&given, detail)) != AUTOCERT_OK)
+            return rc;
         dir = given;
     }
-    if ((d = calloc(1, sizeof(*d))) == NULL) {
-        rc = AUTOCERT_ERR_NOMEM;
-        goto out;
+    if ((d = calloc(1, sizeof(*d))) == NULL || pthread_mutex_init(&d->mu, NULL) != 0) {
+        free(d);
+        free(given);
+        return AUTOCERT_ERR_NOMEM;
     }
-    d->lock_fd = -1;
-    if ((rc = absolute(dir, &d->root)) != AUTOCERT_OK ||
-        (rc = prepare_root(d->root)) != AUTOCERT_OK)
-        goto out;
-    if ((st = autocert_storage_new(&dir_ops, d)) == NULL) {
-        rc = AUTOCERT_ERR_NOMEM;
-        goto out;
+    if ((rc = absolute(dir, &d->root, detail)) == AUTOCERT_OK &&
+        (rc = prepare_root(d->root, detail)) == AUTOCERT_OK) {
+        *be = d;
+        d = NULL;
     }
-    d = NULL; /* owned by st now */
-    if ((st->root = strdup(((dir_be *)st->be)->root)) == NULL) {
-        rc = AUTOCERT_ERR_NOMEM;
-        goto out;
-    }
-    *out = st;
-    st = NULL;
-out:
-    autocert_storage_free(st);
     dir_destroy(d);
     free(given);
     return rc;
+}
+
+const char *ac_dir_root(void *be)
+{
+    return ((dir_be *)be)->root;
 }

@@ -1,49 +1,266 @@
-/* storage.c: the storage handle that wraps a backend's operations. */
+/* storage.c: the storage dispatcher: checks keys, calls the backend, words its failures. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "storage/storage.h"
 
-/* The handle takes `be` only on success: when NULL is returned the caller
- * still owns it.  `path` is the one optional operation. */
+/* The operations every backend has, up to and including `destroy`. */
+#define OPS_MIN_SIZE (offsetof(autocert_storage_ops, destroy) + sizeof(void (*)(void *)))
+
 autocert_storage *autocert_storage_new(const autocert_storage_ops *ops, void *be)
 {
-    autocert_storage *st = NULL;
+    autocert_storage *st;
 
-    if (ops == NULL || ops->lock == NULL || ops->unlock == NULL || ops->load == NULL ||
-        ops->store == NULL || ops->list == NULL || ops->remove == NULL || ops->destroy == NULL)
+    if (ops == NULL || ops->size < OPS_MIN_SIZE)
         return NULL;
     if ((st = calloc(1, sizeof(*st))) == NULL)
         return NULL;
-    st->ops = ops;
+    /* Operations appended after the backend was built stay NULL. */
+    memcpy(&st->ops, ops, ops->size < sizeof(st->ops) ? ops->size : sizeof(st->ops));
+    st->ops.size = sizeof(st->ops);
+    if (st->ops.lock == NULL || st->ops.unlock == NULL || st->ops.load == NULL ||
+        st->ops.store == NULL || st->ops.store_item == NULL || st->ops.list == NULL ||
+        st->ops.remove == NULL || st->ops.destroy == NULL) {
+        free(st);
+        return NULL;
+    }
     st->be = be;
-    st->root = NULL;
     return st;
+}
+
+autocert_err autocert_storage_dir_new(const char *dir, autocert_storage **out)
+{
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    void *be = NULL;
+    autocert_err rc;
+
+    if (out == NULL)
+        return AUTOCERT_ERR_INVALID;
+    *out = NULL;
+    if ((rc = ac_dir_open(dir, &be, detail)) != AUTOCERT_OK)
+        return rc;
+    if ((*out = autocert_storage_new(&ac_dir_ops, be)) == NULL) {
+        ac_dir_ops.destroy(be);
+        return AUTOCERT_ERR_NOMEM;
+    }
+    return AUTOCERT_OK;
 }
 
 void autocert_storage_free(autocert_storage *st)
 {
     if (st == NULL)
         return;
-    st->ops->destroy(st->be);
-    free(st->root);
+    st->ops.destroy(st->be);
     free(st);
 }
 
 const char *autocert_storage_dir_root(const autocert_storage *st)
 {
-    return st ? st->root : NULL;
+    if (st == NULL || st->ops.destroy != ac_dir_ops.destroy)
+        return NULL;
+    return ac_dir_root(st->be);
 }
 
-/* Loads an item, naming the file on failure; NOT_FOUND passes silently. */
+/* ---- keys ------------------------------------------------------------------ */
+
+/* Nonzero when s[0..len) is one valid component. */
+static int component_ok(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || len > AC_STORAGE_NAME_MAX || s[0] == '.')
+        return 0;
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '@' || c == ':' || c == '+' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int ac_storage_name_ok(const char *item)
+{
+    return item != NULL && component_ok(item, strnlen(item, AC_STORAGE_NAME_MAX + 1));
+}
+
+int ac_storage_key_ok(const char *set)
+{
+    const char *slash = set ? strchr(set, '/') : NULL;
+
+    return slash != NULL && component_ok(set, (size_t)(slash - set)) && ac_storage_name_ok(slash + 1);
+}
+
+int ac_storage_prefix_ok(const char *prefix)
+{
+    size_t n = prefix ? strnlen(prefix, AC_STORAGE_NAME_MAX + 2) : 0;
+
+    return n >= 2 && prefix[n - 1] == '/' && component_ok(prefix, n - 1);
+}
+
+char *ac_storage_where(const autocert_storage *st, const char *set, const char *item)
+{
+    const char *store = st->ops.describe ? st->ops.describe(st->be) : NULL;
+    char *path = st->ops.path ? st->ops.path(st->be, set, item) : NULL;
+    ac_buf b;
+
+    if (path != NULL)
+        return path;
+    ac_buf_init(&b, 4096);
+    if (ac_buf_appendf(&b, "%s: %s%s%s", store ? store : "storage", set, item ? "/" : "",
+                       item ? item : "") != 0) {
+        ac_buf_free(&b);
+        return NULL;
+    }
+    return ac_buf_steal(&b);
+}
+
+char *ac_storage_path(const autocert_storage *st, const char *set, const char *item)
+{
+    if (st->ops.path == NULL || !ac_storage_key_ok(set) || (item && !ac_storage_name_ok(item)))
+        return NULL;
+    return st->ops.path(st->be, set, item);
+}
+
+/* Records a failed operation: "<what> <where>: <detail or code text>". */
+static autocert_err failed(autocert_ctx *ctx, const autocert_storage *st, autocert_err rc,
+                           const char *what, const char *set, const char *item,
+                           const char *detail)
+{
+    char *where = ac_storage_where(st, set, item);
+
+    ac_err(ctx, rc, "%s %s: %s", what, where ? where : set,
+           detail[0] ? detail : autocert_strerror(rc));
+    free(where);
+    return rc;
+}
+
+/* An invalid key never reaches a backend. */
+static autocert_err bad_key(autocert_ctx *ctx, const char *set, const char *item)
+{
+    return ac_err(ctx, AUTOCERT_ERR_INVALID, "invalid cache key '%.80s%s%.80s'", set ? set : "",
+                  item ? "/" : "", item ? item : "");
+}
+
+/* ---- operations ------------------------------------------------------------ */
+
 autocert_err ac_storage_load(autocert_ctx *ctx, autocert_storage *st, const char *set,
                              const char *item, unsigned char **data, size_t *len)
 {
-    autocert_err rc = st->ops->load(st->be, set, item, data, len);
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    autocert_err rc;
 
+    *data = NULL;
+    *len = 0;
+    if (!ac_storage_key_ok(set) || !ac_storage_name_ok(item))
+        return bad_key(ctx, set, item);
+    rc = st->ops.load(st->be, set, item, data, len, detail);
     if (rc != AUTOCERT_OK && rc != AUTOCERT_ERR_NOT_FOUND)
-        return ac_err(ctx, rc, "cannot read cache file %s/%s/%s: %s", st->root ? st->root : "",
-                      set, item, autocert_strerror(rc));
+        return failed(ctx, st, rc, "cannot read cache file", set, item, detail);
+    return rc;
+}
+
+autocert_err ac_storage_store(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                              const autocert_item *items, size_t n)
+{
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    size_t i, j;
+    autocert_err rc;
+
+    if (!ac_storage_key_ok(set) || (n > 0 && items == NULL))
+        return bad_key(ctx, set, NULL);
+    for (i = 0; i < n; i++) {
+        if (!ac_storage_name_ok(items[i].name) || (items[i].len > 0 && items[i].data == NULL))
+            return bad_key(ctx, set, items[i].name);
+        for (j = 0; j < i; j++)
+            if (strcmp(items[i].name, items[j].name) == 0)
+                return bad_key(ctx, set, items[i].name);
+    }
+    if ((rc = st->ops.store(st->be, set, items, n, detail)) != AUTOCERT_OK)
+        return failed(ctx, st, rc, "cannot store", set, NULL, detail);
+    return AUTOCERT_OK;
+}
+
+autocert_err ac_storage_store_item(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                   const autocert_item *item)
+{
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    autocert_err rc;
+
+    if (!ac_storage_key_ok(set) || !ac_storage_name_ok(item->name) ||
+        (item->len > 0 && item->data == NULL))
+        return bad_key(ctx, set, item->name);
+    if ((rc = st->ops.store_item(st->be, set, item, detail)) != AUTOCERT_OK)
+        return failed(ctx, st, rc, "cannot store", set, item->name, detail);
+    return AUTOCERT_OK;
+}
+
+autocert_err ac_storage_lock(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                             int wait_s)
+{
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    autocert_err rc;
+
+    if (!ac_storage_key_ok(set))
+        return bad_key(ctx, set, NULL);
+    rc = st->ops.lock(st->be, set, wait_s, detail);
+    if (rc == AUTOCERT_ERR_LOCKED && detail[0] == '\0')
+        snprintf(detail, sizeof(detail), "locked by another process (waited %d s)", wait_s);
+    if (rc != AUTOCERT_OK)
+        return failed(ctx, st, rc, "cannot lock", set, NULL, detail);
+    return AUTOCERT_OK;
+}
+
+void ac_storage_unlock(autocert_storage *st, const char *set)
+{
+    if (ac_storage_key_ok(set))
+        st->ops.unlock(st->be, set);
+}
+
+/* Drops the keys no engine would have made (a stray directory). */
+static void keep_valid(char **keys, size_t *n)
+{
+    size_t i, k = 0;
+
+    for (i = 0; i < *n; i++) {
+        if (ac_storage_key_ok(keys[i]))
+            keys[k++] = keys[i];
+        else
+            free(keys[i]);
+    }
+    *n = k;
+}
+
+autocert_err ac_storage_list(autocert_ctx *ctx, autocert_storage *st, const char *prefix,
+                             char ***keys, size_t *n)
+{
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    const char *store = st->ops.describe ? st->ops.describe(st->be) : "storage";
+    autocert_err rc;
+
+    *keys = NULL;
+    *n = 0;
+    if (!ac_storage_prefix_ok(prefix))
+        return bad_key(ctx, prefix, NULL);
+    if ((rc = st->ops.list(st->be, prefix, keys, n, detail)) != AUTOCERT_OK)
+        return ac_err(ctx, rc, "cannot list cache %s: %s", store,
+                      detail[0] ? detail : autocert_strerror(rc));
+    keep_valid(*keys, n);
+    return AUTOCERT_OK;
+}
+
+autocert_err ac_storage_remove(autocert_ctx *ctx, autocert_storage *st, const char *set)
+{
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    autocert_err rc;
+
+    if (!ac_storage_key_ok(set))
+        return bad_key(ctx, set, NULL);
+    rc = st->ops.remove(st->be, set, detail);
+    if (rc != AUTOCERT_OK && rc != AUTOCERT_ERR_NOT_FOUND)
+        return failed(ctx, st, rc, "cannot remove", set, NULL, detail);
     return rc;
 }

@@ -4,17 +4,47 @@
 
 #include "internal.h"
 
-/* ---- storage.c / storage_dir.c ----------------------------------------- */
+/* ---- storage.c: the dispatcher ----------------------------------------- */
 struct autocert_storage {
-    const autocert_storage_ops *ops;
+    autocert_storage_ops ops; /* a whole copy: operations the backend lacks are NULL */
     void *be;
-    char *root; /* directory backend only */
 };
 
-/* Loads one item (see autocert_storage_ops.load); a failure other than
- * NOT_FOUND is recorded on ctx naming the file.  NOT_FOUND is returned
+#define AC_STORAGE_NAME_MAX 200 /* bytes of one area, name or item name */
+
+/* Nonzero when `set` is a valid "<area>/<name>" key, `item` a valid item
+ * name, `prefix` a valid "<area>/" list prefix. */
+int ac_storage_key_ok(const char *set);
+int ac_storage_name_ok(const char *item);
+int ac_storage_prefix_ok(const char *prefix);
+/* What messages call an item (item NULL: the set): its path where the
+ * backend has files, else "<store>: <set>/<item>".  malloc'd, or NULL. */
+char *ac_storage_where(const autocert_storage *st, const char *set, const char *item);
+
+/* The operations, each checking its keys first and recording a failure on
+ * ctx with the backend's detail.  ac_storage_load returns NOT_FOUND
  * without a message, for the caller to word. */
 autocert_err ac_storage_load(autocert_ctx *ctx, autocert_storage *st, const char *set,
                              const char *item, unsigned char **data, size_t *len);
+autocert_err ac_storage_store(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                              const autocert_item *items, size_t n);
+autocert_err ac_storage_store_item(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                   const autocert_item *item);
+autocert_err ac_storage_lock(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                             int wait_s);
+void ac_storage_unlock(autocert_storage *st, const char *set);
+autocert_err ac_storage_list(autocert_ctx *ctx, autocert_storage *st, const char *prefix,
+                             char ***keys, size_t *n);
+autocert_err ac_storage_remove(autocert_ctx *ctx, autocert_storage *st, const char *set);
+/* The file of an item (malloc'd), NULL where the backend has no files. */
+char *ac_storage_path(const autocert_storage *st, const char *set, const char *item);
+
+/* ---- dir.c: the directory backend --------------------------------------- */
+extern const autocert_storage_ops ac_dir_ops;
+/* Opens (creating it 0700 if missing) the cache directory `dir`, NULL for
+ * the default ($AUTOCERT_CACHE, else ~/.autocert-cache); *be for ac_dir_ops. */
+autocert_err ac_dir_open(const char *dir, void **be, char *detail);
+/* Its absolute root directory (borrowed). */
+const char *ac_dir_root(void *be);
 
 #endif /* AC_STORAGE_H */
