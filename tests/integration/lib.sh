@@ -430,10 +430,10 @@ ac_key_type() {
     esac
 }
 
-# ac_count_accounts: number of entries under CACHE/accounts.
+# ac_count_accounts: number of account sets under CACHE/accounts (lock files aside).
 ac_count_accounts() {
     if [ -d "$CACHE/accounts" ]; then
-        find "$CACHE/accounts" -mindepth 1 -maxdepth 1 | wc -l
+        find "$CACHE/accounts" -mindepth 1 -maxdepth 1 -type d | wc -l
     else
         echo 0
     fi

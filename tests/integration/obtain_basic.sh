@@ -23,7 +23,7 @@ conns=$(sed -n 's/^connections: //p' "$WORK/stderr")
 [ "$conns" = 1 ] || ac_fail "the first run opened '$conns' connections, expected one kept-alive connection"
 ac_ok "one connection served the whole run"
 [ "$(ac_count_accounts)" -eq 1 ] || ac_fail "expected one account, found $(ac_count_accounts)"
-acct=$(find "$CACHE/accounts" -mindepth 1 -maxdepth 1)
+acct=$(find "$CACHE/accounts" -mindepth 1 -maxdepth 1 -type d)
 [ -s "$acct/account.key" ] || ac_fail "no $acct/account.key"
 [ -s "$acct/account.json" ] || ac_fail "no $acct/account.json"
 [ "$(ac_mode "$CACHE/accounts")" = 700 ] || [ "$(ac_mode "$CACHE/accounts")" = 755 ] ||

@@ -11,7 +11,7 @@ certdir=$CACHE/certs/$name
 ac_obtain_ok "$name" --account-key-type rsa2048
 ac_check_stdout "$name"
 ac_check_cert "$name"
-acct=$(find "$CACHE/accounts" -mindepth 1 -maxdepth 1)
+acct=$(find "$CACHE/accounts" -mindepth 1 -maxdepth 1 -type d)
 openssl pkey -in "$acct/account.key" -noout -text 2>/dev/null | grep -q 'Private-Key: (2048 bit' ||
     ac_fail "the account key is not RSA 2048"
 [ "$(ac_mode "$acct/account.key")" = 600 ] || ac_fail "account.key mode $(ac_mode "$acct/account.key")"

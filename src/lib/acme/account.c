@@ -1,4 +1,4 @@
-/* account.c: the ACME account: cached key and URL, newAccount with terms, contact and External Account Binding. */
+/* account.c: the ACME account: the cached one, or newAccount with terms, contact and External Account Binding. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -7,70 +7,7 @@
 #include <openssl/evp.h>
 
 #include "acme/acme.h"
-#include "storage/storage.h"
-
-#define ITEM_KEY "account.key"
-#define ITEM_META "account.json"
-
-/* "accounts/<host>-<12 hex of SHA-256(directory URL)>": one account per directory. */
-static autocert_err account_set(ac_session *s, char **out)
-{
-    const char *url = s->directory_url, *h;
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    char host[64];
-    size_t i = 0, n;
-
-    *out = NULL;
-    h = strstr(url, "://");
-    h = h ? h + 3 : url;
-    for (; h[i] && h[i] != '/' && i < sizeof(host) - 1; i++) {
-        char c = h[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        host[i] = ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-') ? c : '-';
-    }
-    host[i] = '\0';
-    if (i == 0 || host[0] == '.')
-        snprintf(host, sizeof(host), "acme");
-    if (!EVP_Digest(url, strlen(url), md, &mdlen, EVP_sha256(), NULL))
-        return ac_err_ssl(s->ctx, AUTOCERT_ERR_CRYPTO, "cannot hash directory URL");
-    n = strlen("accounts/") + strlen(host) + 1 + 12 + 1;
-    if ((*out = malloc(n)) == NULL)
-        return ac_err(s->ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    snprintf(*out, n, "accounts/%s-%02x%02x%02x%02x%02x%02x", host, md[0], md[1], md[2], md[3],
-             md[4], md[5]);
-    return AUTOCERT_OK;
-}
-
-/* Stores key and metadata as one set. */
-static autocert_err save(ac_session *s, autocert_storage *st, const char *set)
-{
-    autocert_ctx *ctx = s->ctx;
-    char *pem = NULL, *meta = NULL;
-    size_t pemlen = 0;
-    json_t *j = NULL;
-    autocert_item items[2];
-    autocert_err rc;
-
-    if ((rc = ac_key_to_pem(ctx, s->account.key, &pem, &pemlen)) != AUTOCERT_OK)
-        return rc;
-    j = json_pack("{s:s, s:s, s:s*, s:s}", "url", s->account.url, "directory",
-                  s->directory_url, "email", ctx->email, "key_type",
-                  ac_key_type_of(s->account.key));
-    if (j == NULL || (meta = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
-        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    items[0] = (autocert_item){ITEM_KEY, pem, pemlen, 1};
-    items[1] = (autocert_item){ITEM_META, meta, strlen(meta), 0};
-    rc = ac_storage_store(ctx, st, set, items, 2);
-out:
-    ac_free_secret(pem, pemlen);
-    free(meta);
-    json_decref(j);
-    return rc;
-}
+#include "cache.h"
 
 /* The newAccount payload of a registration: terms, contact, EAB. */
 static autocert_err registration(ac_session *s, json_t **out)
@@ -135,55 +72,31 @@ static autocert_err new_account(ac_session *s, int only_existing)
     return rc;
 }
 
-/* The cached account: its key, then its URL from the metadata or, when only
- * the key survived, from the CA.  *have_key tells whether a key is cached. */
+/* The cached account of `set`: its key, and its URL from the metadata or,
+ * when only the key survived, from the CA.  *have_key: a key is cached. */
 static autocert_err load_cached(ac_session *s, autocert_storage *st, const char *set,
                                 int *have_key)
 {
-    autocert_ctx *ctx = s->ctx;
-    unsigned char *pem = NULL, *meta = NULL;
-    size_t pemlen = 0, metalen = 0;
-    const char *url;
-    json_t *j = NULL;
-    char *what = NULL;
     autocert_err rc;
 
     *have_key = 0;
-    if ((rc = ac_storage_load(ctx, st, set, ITEM_KEY, &pem, &pemlen)) != AUTOCERT_OK)
+    EVP_PKEY_free(s->account.key);
+    s->account.key = NULL;
+    free(s->account.url);
+    s->account.url = NULL;
+    if ((rc = ac_cache_account_load(s->ctx, st, set, &s->account.key, &s->account.url)) !=
+        AUTOCERT_OK)
         return rc;
     *have_key = 1;
-    if ((what = ac_storage_where(st, set, ITEM_KEY)) == NULL) {
-        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-        goto out;
+    if (s->account.url) {
+        ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "using cached account %s", s->account.url);
+        return AUTOCERT_OK;
     }
-    if ((rc = ac_key_from_pem(ctx, pem, pemlen, what, &s->account.key)) != AUTOCERT_OK)
-        goto out;
-    rc = ac_storage_load(ctx, st, set, ITEM_META, &meta, &metalen);
-    if (rc == AUTOCERT_ERR_NOT_FOUND) {
-        /* Only the key survived: ask the server for the account's URL. */
-        ac_log(ctx, AUTOCERT_LOG_INFO, "looking up the account of the cached key");
-        if ((rc = new_account(s, 1)) == AUTOCERT_OK)
-            rc = save(s, st, set);
-        goto out;
-    }
-    if (rc != AUTOCERT_OK)
-        goto out;
-    j = json_loadb((const char *)meta, metalen, 0, NULL);
-    if ((url = json_string_value(json_object_get(j, "url"))) == NULL) {
-        free(what);
-        what = ac_storage_where(st, set, ITEM_META);
-        rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: no account URL", what ? what : ITEM_META);
-    }
-    else if ((s->account.url = strdup(url)) == NULL)
-        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    else
-        ac_log(ctx, AUTOCERT_LOG_DEBUG, "using cached account %s", url);
-out:
-    ac_free_secret(pem, pemlen);
-    free(meta);
-    free(what);
-    json_decref(j);
-    return rc;
+    ac_log(s->ctx, AUTOCERT_LOG_INFO, "looking up the account of the cached key");
+    if ((rc = new_account(s, 1)) != AUTOCERT_OK)
+        return rc;
+    return ac_cache_account_save(s->ctx, st, set, s->account.key, s->account.url,
+                                 s->directory_url);
 }
 
 /* A new account, once the CA's conditions are known to be met. */
@@ -205,7 +118,23 @@ static autocert_err register_new(ac_session *s, autocert_storage *st, const char
         (rc = new_account(s, 0)) != AUTOCERT_OK)
         return rc;
     ac_log(ctx, AUTOCERT_LOG_INFO, "account %s", s->account.url);
-    return save(s, st, set);
+    return ac_cache_account_save(ctx, st, set, s->account.key, s->account.url, s->directory_url);
+}
+
+/* With the account's lock held: the account another process registered
+ * meanwhile, else a new one. */
+static autocert_err register_locked(ac_session *s, autocert_storage *st, const char *set)
+{
+    int have_key = 0;
+    autocert_err rc;
+
+    if ((rc = ac_session_lock(s, st, set)) != AUTOCERT_OK)
+        return rc;
+    rc = load_cached(s, st, set, &have_key);
+    if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key)
+        rc = register_new(s, st, set);
+    ac_session_unlock(s, set);
+    return rc;
 }
 
 autocert_err ac_account_ensure(ac_session *s)
@@ -220,11 +149,12 @@ autocert_err ac_account_ensure(ac_session *s)
         return rc;
     if (s->account.key && s->account.url)
         return AUTOCERT_OK;
-    if ((rc = ac_storage(s->ctx, &st)) != AUTOCERT_OK || (rc = account_set(s, &set)) != AUTOCERT_OK)
+    if ((rc = ac_storage(s->ctx, &st)) != AUTOCERT_OK ||
+        (rc = ac_cache_account_set(s->ctx, s->directory_url, &set)) != AUTOCERT_OK)
         return rc;
     rc = load_cached(s, st, set, &have_key);
     if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key)
-        rc = register_new(s, st, set);
+        rc = register_locked(s, st, set);
     if (rc != AUTOCERT_OK) {
         EVP_PKEY_free(s->account.key);
         s->account.key = NULL;

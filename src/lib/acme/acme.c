@@ -202,7 +202,7 @@ static int should_retry(ac_session *s, ac_http_resp *resp, json_t *p, const char
         (*busy)++;
         ac_log(s->ctx, AUTOCERT_LOG_INFO, "%s: server busy (HTTP %ld), retrying in %ld s", what,
                resp->status, resp->retry_after);
-        *rc = ac_session_sleep(s, (double)resp->retry_after, what);
+        *rc = ac_session_wait(s, (double)resp->retry_after, what);
         return *rc == AUTOCERT_OK;
     }
     return 0;

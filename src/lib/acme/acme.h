@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include "challenge/challenge.h"
+#include "storage/storage.h"
 
 /* ---- jws.c: the only code that signs with the account key -------------- */
 /* The public JWK of a key (new reference), members in lexical order. */
@@ -72,6 +73,14 @@ typedef struct {
     char *url;
 } ac_account;
 
+#define AC_SESSION_LOCKS 4
+
+/* A storage lock a session holds. */
+typedef struct {
+    autocert_storage *st;
+    char *set;
+} ac_held_lock;
+
 /* Everything one operation (an order, a revocation...) keeps while it
  * talks to one CA: the context's configuration is only read, so several
  * sessions may run on one context in parallel threads. */
@@ -86,6 +95,12 @@ typedef struct ac_session {
     char *nonce;              /* from the last response, not yet used */
     ac_account account;
     double deadline;          /* monotonic seconds */
+    ac_held_lock locks[AC_SESSION_LOCKS]; /* in the order taken */
+    size_t n_locks;
+    /* Called after a wait that released the locks and took them back:
+     * whether the operation may go on (nobody renewed it meanwhile). */
+    autocert_err (*relocked)(struct ac_session *s, void *arg);
+    void *relocked_arg;
 } ac_session;
 
 /* Starts a session with `directory_url` (NULL: the context's) and the
@@ -96,6 +111,14 @@ void ac_session_cleanup(ac_session *s);
 double ac_session_left(const ac_session *s);
 /* Sleeps `seconds` unless that passes the deadline: TIMEOUT then. */
 autocert_err ac_session_sleep(ac_session *s, double seconds, const char *what);
+/* Takes the storage lock of `set` for the session, waiting at most the
+ * time the session has left; released by ac_session_unlock or cleanup. */
+autocert_err ac_session_lock(ac_session *s, autocert_storage *st, const char *set);
+void ac_session_unlock(ac_session *s, const char *set);
+/* Waits `seconds` because the CA asked to come back later: the session's
+ * locks are released meanwhile (others may work on those sets), taken back
+ * after, and `relocked` says whether to go on. */
+autocert_err ac_session_wait(ac_session *s, double seconds, const char *what);
 /* One HTTP request through the session's transport, within its deadline. */
 autocert_err ac_session_request(ac_session *s, const char *method, const char *url,
                                 const char *body, ac_http_resp *resp);

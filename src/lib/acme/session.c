@@ -32,6 +32,8 @@ static void directory_clear(ac_directory *d)
 
 void ac_session_cleanup(ac_session *s)
 {
+    while (s->n_locks > 0)
+        ac_session_unlock(s, s->locks[s->n_locks - 1].set);
     if (s->tp_state)
         s->tp->cleanup(s->tp_arg, s->tp_state);
     directory_clear(&s->dir);
@@ -56,6 +58,79 @@ autocert_err ac_session_sleep(ac_session *s, double seconds, const char *what)
                       s->ctx->timeout_s, what);
     ac_sleep_s(seconds);
     return AUTOCERT_OK;
+}
+
+/* The session's time left in whole seconds, for a lock wait. */
+static int wait_budget(const ac_session *s)
+{
+    double left = ac_session_left(s);
+
+    return left > 0 ? (int)left : 0;
+}
+
+autocert_err ac_session_lock(ac_session *s, autocert_storage *st, const char *set)
+{
+    ac_held_lock *h;
+    autocert_err rc;
+
+    if (s->n_locks == AC_SESSION_LOCKS)
+        return ac_err(s->ctx, AUTOCERT_ERR_INVALID, "too many cache locks held at once");
+    h = &s->locks[s->n_locks];
+    if ((h->set = strdup(set)) == NULL)
+        return ac_err(s->ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    if ((rc = ac_storage_lock(s->ctx, st, set, wait_budget(s))) != AUTOCERT_OK) {
+        free(h->set);
+        h->set = NULL;
+        return rc;
+    }
+    h->st = st;
+    s->n_locks++;
+    return AUTOCERT_OK;
+}
+
+void ac_session_unlock(ac_session *s, const char *set)
+{
+    size_t i;
+
+    for (i = s->n_locks; i-- > 0;) {
+        if (strcmp(s->locks[i].set, set) != 0)
+            continue;
+        ac_storage_unlock(s->locks[i].st, set);
+        free(s->locks[i].set);
+        memmove(&s->locks[i], &s->locks[i + 1], (s->n_locks - i - 1) * sizeof(s->locks[0]));
+        s->n_locks--;
+        return;
+    }
+}
+
+autocert_err ac_session_wait(ac_session *s, double seconds, const char *what)
+{
+    size_t i, n = s->n_locks;
+    autocert_err rc;
+
+    for (i = n; i-- > 0;)
+        ac_storage_unlock(s->locks[i].st, s->locks[i].set);
+    if (n > 0)
+        ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "released %zu cache lock(s) while waiting", n);
+    rc = ac_session_sleep(s, seconds, what);
+    /* Taken back in the same order as first taken: no deadlock with others. */
+    for (i = 0; i < n; i++) {
+        if (rc == AUTOCERT_OK)
+            rc = ac_storage_lock(s->ctx, s->locks[i].st, s->locks[i].set, wait_budget(s));
+        if (rc != AUTOCERT_OK) {
+            /* Not held any more: forget the rest, cleanup must not unlock them. */
+            free(s->locks[i].set);
+            s->locks[i].set = NULL;
+        }
+    }
+    if (rc != AUTOCERT_OK) {
+        for (i = 0; i < n; i++)
+            if (s->locks[i].set == NULL)
+                break;
+        s->n_locks = i;
+        return rc;
+    }
+    return s->relocked ? s->relocked(s, s->relocked_arg) : AUTOCERT_OK;
 }
 
 autocert_err ac_session_request(ac_session *s, const char *method, const char *url,

@@ -1,0 +1,450 @@
+/* cache.c: the cache schema: set keys, item names, meta.json, loading and storing certificates and accounts. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "cache.h"
+
+/* ---- set keys ------------------------------------------------------------- */
+
+char *ac_cache_cert_set(const char *entry)
+{
+    size_t n = strlen(entry) + 7;
+    char *s = malloc(n);
+
+    if (s)
+        snprintf(s, n, "certs/%s", entry);
+    return s;
+}
+
+autocert_err ac_cache_account_set(autocert_ctx *ctx, const char *directory_url, char **out)
+{
+    const char *h = strstr(directory_url, "://");
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    char host[64];
+    size_t i = 0, n;
+
+    *out = NULL;
+    h = h ? h + 3 : directory_url;
+    for (; h[i] && h[i] != '/' && i < sizeof(host) - 1; i++) {
+        char c = h[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        host[i] = ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-') ? c : '-';
+    }
+    host[i] = '\0';
+    if (i == 0 || host[0] == '.')
+        snprintf(host, sizeof(host), "acme");
+    if (!EVP_Digest(directory_url, strlen(directory_url), md, &mdlen, EVP_sha256(), NULL))
+        return ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot hash directory URL");
+    n = strlen("accounts/") + strlen(host) + 1 + 12 + 1;
+    if ((*out = malloc(n)) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    snprintf(*out, n, "accounts/%s-%02x%02x%02x%02x%02x%02x", host, md[0], md[1], md[2], md[3],
+             md[4], md[5]);
+    return AUTOCERT_OK;
+}
+
+/* ---- meta.json ------------------------------------------------------------ */
+
+void ac_cert_meta_clear(ac_cert_meta *m)
+{
+    autocert_strv_free(m->names, m->n_names);
+    free(m->directory);
+    free(m->key_type);
+    json_decref(m->doc);
+    memset(m, 0, sizeof(*m));
+}
+
+/* "cache file <where>" for messages, malloc'd. */
+static char *cache_file(const autocert_storage *st, const char *set, const char *item)
+{
+    char *where = ac_storage_where(st, set, item);
+    ac_buf b;
+
+    ac_buf_init(&b, 8192);
+    ac_buf_appendf(&b, "cache file %s", where ? where : item);
+    free(where);
+    return ac_buf_steal(&b);
+}
+
+static char *dup_member(json_t *doc, const char *name)
+{
+    const char *v = json_string_value(json_object_get(doc, name));
+
+    return strdup(v ? v : "");
+}
+
+/* Fills *m from a parsed document; CORRUPT naming `what` when malformed. */
+static autocert_err meta_from_doc(autocert_ctx *ctx, json_t *doc, const char *what,
+                                  ac_cert_meta *m)
+{
+    json_t *names = json_object_get(doc, "names");
+    size_t i, n = json_array_size(names);
+
+    if (!json_is_array(names) || n == 0)
+        return ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: malformed (no names)", what);
+    if ((m->names = calloc(n, sizeof(char *))) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        const char *v = json_string_value(json_array_get(names, i));
+        if (v == NULL)
+            return ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: malformed names", what);
+        if ((m->names[m->n_names++] = strdup(v)) == NULL)
+            return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    }
+    m->directory = dup_member(doc, "directory");
+    m->key_type = dup_member(doc, "key_type");
+    if (m->directory == NULL || m->key_type == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    m->not_before = (time_t)json_integer_value(json_object_get(doc, "not_before"));
+    m->not_after = (time_t)json_integer_value(json_object_get(doc, "not_after"));
+    m->issued_at = (time_t)json_integer_value(json_object_get(doc, "issued_at"));
+    m->doc = json_incref(doc);
+    return AUTOCERT_OK;
+}
+
+/* Reads and parses meta.json of `set`. */
+static autocert_err meta_read(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                              const char *entry, ac_cert_meta *out)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    json_t *doc = NULL;
+    char *what = NULL;
+    autocert_err rc;
+
+    rc = ac_storage_load(ctx, st, set, AC_ITEM_META, &data, &len);
+    if (rc == AUTOCERT_ERR_NOT_FOUND)
+        return ac_err(ctx, rc, "no cached certificate for %s", entry);
+    if (rc != AUTOCERT_OK)
+        return rc;
+    if ((what = cache_file(st, set, AC_ITEM_META)) == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    } else {
+        doc = json_loadb((const char *)data, len, 0, NULL);
+        rc = meta_from_doc(ctx, doc, what, out);
+    }
+    if (rc != AUTOCERT_OK)
+        ac_cert_meta_clear(out);
+    json_decref(doc);
+    free(what);
+    free(data);
+    return rc;
+}
+
+autocert_err ac_cache_meta_load(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                                ac_cert_meta *out)
+{
+    char *set = ac_cache_cert_set(entry);
+    autocert_err rc;
+
+    memset(out, 0, sizeof(*out));
+    if (set == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    rc = meta_read(ctx, st, set, entry, out);
+    free(set);
+    return rc;
+}
+
+/* The document of *m: its own members over whatever the old one held. */
+static json_t *meta_to_doc(const ac_cert_meta *m)
+{
+    json_t *doc = m->doc ? json_deep_copy(m->doc) : json_object(), *names = json_array();
+    size_t i;
+
+    if (doc == NULL || names == NULL) {
+        json_decref(doc);
+        json_decref(names);
+        return NULL;
+    }
+    for (i = 0; i < m->n_names; i++)
+        json_array_append_new(names, json_string(m->names[i]));
+    if (json_object_set_new(doc, "names", names) != 0 ||
+        json_object_set_new(doc, "directory", json_string(m->directory ? m->directory : "")) ||
+        json_object_set_new(doc, "key_type", json_string(m->key_type ? m->key_type : "")) ||
+        json_object_set_new(doc, "not_before", json_integer((json_int_t)m->not_before)) ||
+        json_object_set_new(doc, "not_after", json_integer((json_int_t)m->not_after)) ||
+        json_object_set_new(doc, "issued_at", json_integer((json_int_t)m->issued_at))) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* meta.json text of *m, malloc'd. */
+static char *meta_text(const ac_cert_meta *m)
+{
+    json_t *doc = meta_to_doc(m);
+    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+
+    json_decref(doc);
+    return text;
+}
+
+autocert_err ac_cache_meta_update(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                                  const ac_cert_meta *m)
+{
+    char *set = ac_cache_cert_set(entry), *text = meta_text(m);
+    autocert_item item;
+    autocert_err rc;
+
+    if (set == NULL || text == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    } else {
+        item = (autocert_item){AC_ITEM_META, text, strlen(text), 0};
+        rc = ac_storage_store_item(ctx, st, set, &item);
+    }
+    free(set);
+    free(text);
+    return rc;
+}
+
+/* ---- certificates ---------------------------------------------------------- */
+
+/* Takes the metadata's names, directory and key type into the handle. */
+static void take_meta(autocert_cert *c, ac_cert_meta *m)
+{
+    c->ids = m->names;
+    c->n_ids = m->n_names;
+    c->directory = m->directory;
+    c->key_type = m->key_type;
+    c->not_before = m->not_before;
+    c->not_after = m->not_after;
+    m->names = NULL;
+    m->n_names = 0;
+    m->directory = m->key_type = NULL;
+}
+
+/* Reads the full chain (its validity wins over the metadata's) and the key. */
+static autocert_err load_pems(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                              autocert_cert *c)
+{
+    unsigned char *full = NULL, *key = NULL;
+    size_t fulllen = 0, keylen = 0;
+    char *what = NULL;
+    ac_certinfo ci;
+    autocert_err rc;
+
+    memset(&ci, 0, sizeof(ci));
+    rc = ac_storage_load(ctx, st, set, AC_ITEM_FULLCHAIN, &full, &fulllen);
+    if (rc == AUTOCERT_OK)
+        rc = ac_storage_load(ctx, st, set, AC_ITEM_KEY, &key, &keylen);
+    if (rc == AUTOCERT_ERR_NOT_FOUND)
+        rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "cache entry %s is incomplete (missing %s)", c->name,
+                    full ? AC_ITEM_KEY : AC_ITEM_FULLCHAIN);
+    if (rc == AUTOCERT_OK && (what = cache_file(st, set, AC_ITEM_FULLCHAIN)) == NULL)
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    if (rc == AUTOCERT_OK &&
+        (rc = ac_certinfo_parse(ctx, (const char *)full, fulllen, what, &ci)) == AUTOCERT_OK) {
+        c->not_before = ci.not_before;
+        c->not_after = ci.not_after;
+        c->fullchain_pem = (char *)full;
+        c->key_pem = (char *)key;
+        c->key_len = keylen;
+        full = key = NULL;
+    }
+    ac_certinfo_clear(&ci);
+    free(what);
+    free(full);
+    ac_free_secret(key, keylen);
+    return rc;
+}
+
+static void set_paths(autocert_storage *st, const char *set, autocert_cert *c)
+{
+    c->path_full = ac_storage_path(st, set, AC_ITEM_FULLCHAIN);
+    c->path_key = ac_storage_path(st, set, AC_ITEM_KEY);
+    c->path_cert = ac_storage_path(st, set, AC_ITEM_CERT);
+    c->path_chain = ac_storage_path(st, set, AC_ITEM_CHAIN);
+}
+
+autocert_err ac_cache_cert_load(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                                unsigned flags, autocert_cert **out)
+{
+    char *set = ac_cache_cert_set(entry);
+    autocert_cert *c = calloc(1, sizeof(*c));
+    ac_cert_meta m;
+    autocert_err rc;
+
+    *out = NULL;
+    memset(&m, 0, sizeof(m));
+    if (set == NULL || c == NULL || (c->name = strdup(entry)) == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = meta_read(ctx, st, set, entry, &m)) != AUTOCERT_OK)
+        goto out;
+    take_meta(c, &m);
+    if (!(flags & AC_LOAD_META_ONLY) && (rc = load_pems(ctx, st, set, c)) != AUTOCERT_OK)
+        goto out;
+    set_paths(st, set, c);
+    *out = c;
+    c = NULL;
+out:
+    ac_cert_meta_clear(&m);
+    autocert_cert_free(c);
+    free(set);
+    return rc;
+}
+
+/* The items of a new certificate set; the strings go into *bufs (4). */
+static autocert_err cert_items(autocert_ctx *ctx, EVP_PKEY *key, const char *chain,
+                               ac_certinfo *ci, char **bufs, size_t *keylen)
+{
+    size_t fl;
+    autocert_err rc;
+
+    if ((rc = ac_pem_split(ctx, chain, strlen(chain), &bufs[1], &bufs[2])) != AUTOCERT_OK ||
+        (rc = ac_certinfo_parse(ctx, bufs[1], strlen(bufs[1]), "issued certificate", ci)) !=
+            AUTOCERT_OK)
+        return rc;
+    if (!ac_key_matches_cert(key, bufs[1], strlen(bufs[1])))
+        return ac_err(ctx, AUTOCERT_ERR_MISMATCH, "the issued certificate does not match the key");
+    fl = strlen(bufs[1]) + strlen(bufs[2]) + 1;
+    if ((bufs[3] = malloc(fl)) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    snprintf(bufs[3], fl, "%s%s", bufs[1], bufs[2]);
+    return ac_key_to_pem(ctx, key, &bufs[0], keylen);
+}
+
+/* Fresh metadata for a new generation: renewal state of the replaced
+ * certificate does not carry over. */
+static autocert_err new_meta(autocert_ctx *ctx, const ac_ident *ids, size_t n,
+                             const char *directory_url, EVP_PKEY *key, const ac_certinfo *ci,
+                             char **text)
+{
+    ac_cert_meta m;
+    size_t i;
+
+    memset(&m, 0, sizeof(m));
+    m.names = calloc(n ? n : 1, sizeof(char *));
+    for (i = 0; m.names && i < n; i++)
+        if ((m.names[m.n_names++] = strdup(ids[i].value)) == NULL)
+            break;
+    m.directory = strdup(directory_url);
+    m.key_type = strdup(ac_key_type_of(key));
+    m.not_before = ci->not_before;
+    m.not_after = ci->not_after;
+    m.issued_at = time(NULL);
+    *text = (m.names && i == n && m.directory && m.key_type) ? meta_text(&m) : NULL;
+    ac_cert_meta_clear(&m);
+    return *text ? AUTOCERT_OK : ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+}
+
+autocert_err ac_cache_cert_store(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                                 const ac_ident *ids, size_t n, const char *directory_url,
+                                 EVP_PKEY *key, const char *chain)
+{
+    char *set = ac_cache_cert_set(entry), *bufs[4] = {NULL, NULL, NULL, NULL}, *meta = NULL;
+    size_t keylen = 0, i;
+    ac_certinfo ci;
+    autocert_item items[5];
+    autocert_err rc;
+
+    memset(&ci, 0, sizeof(ci));
+    if (set == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    if ((rc = cert_items(ctx, key, chain, &ci, bufs, &keylen)) == AUTOCERT_OK &&
+        (rc = new_meta(ctx, ids, n, directory_url, key, &ci, &meta)) == AUTOCERT_OK) {
+        items[0] = (autocert_item){AC_ITEM_KEY, bufs[0], keylen, 1};
+        items[1] = (autocert_item){AC_ITEM_CERT, bufs[1], strlen(bufs[1]), 0};
+        items[2] = (autocert_item){AC_ITEM_CHAIN, bufs[2], strlen(bufs[2]), 0};
+        items[3] = (autocert_item){AC_ITEM_FULLCHAIN, bufs[3], strlen(bufs[3]), 0};
+        items[4] = (autocert_item){AC_ITEM_META, meta, strlen(meta), 0};
+        rc = ac_storage_store(ctx, st, set, items, 5);
+    }
+    ac_certinfo_clear(&ci);
+    ac_free_secret(bufs[0], keylen);
+    for (i = 1; i < 4; i++)
+        free(bufs[i]);
+    free(meta);
+    free(set);
+    return rc;
+}
+
+/* ---- accounts --------------------------------------------------------------- */
+
+/* The account URL of account.json; *url NULL when the file is absent. */
+static autocert_err account_url(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                char **url)
+{
+    unsigned char *meta = NULL;
+    size_t metalen = 0;
+    const char *v;
+    char *what;
+    json_t *j;
+    autocert_err rc = ac_storage_load(ctx, st, set, AC_ITEM_ACCOUNT_META, &meta, &metalen);
+
+    *url = NULL;
+    if (rc == AUTOCERT_ERR_NOT_FOUND)
+        return AUTOCERT_OK;
+    if (rc != AUTOCERT_OK)
+        return rc;
+    j = json_loadb((const char *)meta, metalen, 0, NULL);
+    if ((v = json_string_value(json_object_get(j, "url"))) == NULL) {
+        what = cache_file(st, set, AC_ITEM_ACCOUNT_META);
+        rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: no account URL", what ? what : set);
+        free(what);
+    } else if ((*url = strdup(v)) == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    }
+    json_decref(j);
+    free(meta);
+    return rc;
+}
+
+autocert_err ac_cache_account_load(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                   EVP_PKEY **key, char **url)
+{
+    unsigned char *pem = NULL;
+    size_t pemlen = 0;
+    char *what = NULL;
+    autocert_err rc;
+
+    *key = NULL;
+    *url = NULL;
+    if ((rc = ac_storage_load(ctx, st, set, AC_ITEM_ACCOUNT_KEY, &pem, &pemlen)) != AUTOCERT_OK)
+        return rc;
+    if ((what = cache_file(st, set, AC_ITEM_ACCOUNT_KEY)) == NULL)
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    else if ((rc = ac_key_from_pem(ctx, pem, pemlen, what, key)) == AUTOCERT_OK &&
+             (rc = account_url(ctx, st, set, url)) != AUTOCERT_OK) {
+        EVP_PKEY_free(*key);
+        *key = NULL;
+    }
+    ac_free_secret(pem, pemlen);
+    free(what);
+    return rc;
+}
+
+autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                   EVP_PKEY *key, const char *url, const char *directory_url)
+{
+    char *pem = NULL, *meta = NULL;
+    size_t pemlen = 0;
+    json_t *j = NULL;
+    autocert_item items[2];
+    autocert_err rc;
+
+    if ((rc = ac_key_to_pem(ctx, key, &pem, &pemlen)) != AUTOCERT_OK)
+        return rc;
+    j = json_pack("{s:s, s:s, s:s*, s:s}", "url", url, "directory", directory_url, "email",
+                  ctx->email, "key_type", ac_key_type_of(key));
+    if (j == NULL || (meta = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    } else {
+        items[0] = (autocert_item){AC_ITEM_ACCOUNT_KEY, pem, pemlen, 1};
+        items[1] = (autocert_item){AC_ITEM_ACCOUNT_META, meta, strlen(meta), 0};
+        rc = ac_storage_store(ctx, st, set, items, 2);
+    }
+    ac_free_secret(pem, pemlen);
+    free(meta);
+    json_decref(j);
+    return rc;
+}
