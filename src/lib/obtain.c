@@ -150,6 +150,26 @@ static autocert_err still_ours(ac_session *s, void *arg)
                   "another process stored a certificate for %s while this one waited", j->entry);
 }
 
+/* One order, step by step, answering challenges through a responder of
+ * its own (stopped as soon as the authorizations are valid). */
+static autocert_err order(obtain_job *j, EVP_PKEY *key, char **chain)
+{
+    ac_responder *r = NULL;
+    ac_order o;
+    autocert_err rc;
+
+    memset(&o, 0, sizeof(o));
+    if ((rc = ac_responder_new(j->ctx, NULL, &r)) == AUTOCERT_OK &&
+        (rc = ac_order_new(&j->sess, j->ids, j->nids, NULL, &o)) == AUTOCERT_OK)
+        rc = ac_order_authorize(&j->sess, &o, r);
+    ac_responder_free(r);
+    if (rc == AUTOCERT_OK &&
+        (rc = ac_order_finalize(&j->sess, &o, key, j->ids, j->nids)) == AUTOCERT_OK)
+        rc = ac_order_download(&j->sess, &o, chain);
+    ac_order_clear(&o);
+    return rc;
+}
+
 /* Orders a certificate with a new key and stores it as the entry's next
  * generation; *out (may be NULL) receives it. */
 static autocert_err issue(obtain_job *j, autocert_cert **out)
@@ -168,7 +188,7 @@ static autocert_err issue(obtain_job *j, autocert_cert **out)
     if (ctx->key_type == AUTOCERT_KEY_ED25519)
         return ac_err(ctx, AUTOCERT_ERR_UNSUPPORTED, "ACME CAs do not issue certificates for ed25519 keys");
     if ((rc = ac_key_generate(ctx, ctx->key_type, &key)) == AUTOCERT_OK &&
-        (rc = ac_order_issue(&j->sess, j->ids, j->nids, key, &chain)) == AUTOCERT_OK &&
+        (rc = order(j, key, &chain)) == AUTOCERT_OK &&
         (rc = ac_cache_cert_store(ctx, j->st, j->entry, j->ids, j->nids, j->sess.directory_url,
                                   key, chain)) == AUTOCERT_OK) {
         ac_log(ctx, AUTOCERT_LOG_INFO, "certificate for %s stored", j->entry);

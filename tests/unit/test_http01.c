@@ -133,7 +133,7 @@ static void test_daemon_serves_token(void **state)
 
     (void)state;
     assert_non_null(ctx);
-    assert_int_equal(ac_http01_start(ctx, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
+    assert_int_equal(ac_http01_start(ctx, NULL, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
     assert_non_null(h);
     port = ac_http01_port(h);
     assert_true(port > 0 && port <= 65535);
@@ -141,7 +141,7 @@ static void test_daemon_serves_token(void **state)
     /* Nothing published yet. */
     assert_int_equal(status_of("GET", "127.0.0.1", port, PREFIX TOKEN), 404);
 
-    assert_int_equal(ac_http01_add(h, ctx, TOKEN, KEYAUTH), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", TOKEN, KEYAUTH), AUTOCERT_OK);
     assert_int_equal(fetch("GET", "127.0.0.1", port, PREFIX TOKEN, &r), 0);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.len, strlen(KEYAUTH));
@@ -171,7 +171,7 @@ static void test_daemon_serves_token(void **state)
     assert_int_equal(status_of("POST", "127.0.0.1", port, PREFIX TOKEN), 405);
 
     /* Replacing a token's key authorization. */
-    assert_int_equal(ac_http01_add(h, ctx, TOKEN, "other.value"), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", TOKEN, "other.value"), AUTOCERT_OK);
     assert_int_equal(fetch("GET", "127.0.0.1", port, PREFIX TOKEN, &r), 0);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "other.value");
@@ -196,14 +196,14 @@ static void test_daemon_many_tokens(void **state)
     int i;
 
     (void)state;
-    assert_int_equal(ac_http01_start(ctx, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
+    assert_int_equal(ac_http01_start(ctx, NULL, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
     port = ac_http01_port(h);
     for (i = 0; i < 100; i++) {
         snprintf(tok, sizeof(tok), "tok%d", i);
         snprintf(ka, sizeof(ka), "tok%d.thumb", i);
-        assert_int_equal(ac_http01_add(h, ctx, tok, ka), AUTOCERT_OK);
+        assert_int_equal(ac_http01_add(h, ctx, "example.org", tok, ka), AUTOCERT_OK);
     }
-    assert_int_equal(ac_http01_add(h, ctx, "tok100", "x.y"), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", "tok100", "x.y"), AUTOCERT_ERR_INVALID);
     /* Each token answers with its own key authorization. */
     for (i = 0; i < 100; i += 33) {
         snprintf(path, sizeof(path), PREFIX "tok%d", i);
@@ -214,7 +214,7 @@ static void test_daemon_many_tokens(void **state)
     }
     ac_http01_remove(h, "tok0");
     assert_int_equal(status_of("GET", "127.0.0.1", port, PREFIX "tok0"), 404);
-    assert_int_equal(ac_http01_add(h, ctx, "tok100", "x.y"), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", "tok100", "x.y"), AUTOCERT_OK);
     assert_int_equal(fetch("GET", "127.0.0.1", port, PREFIX "tok99", &r), 0);
     assert_string_equal(r.body, "tok99.thumb");
     ac_http01_stop(h);
@@ -228,19 +228,19 @@ static void test_add_rejects(void **state)
     char big[600];
 
     (void)state;
-    assert_int_equal(ac_http01_start(ctx, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
-    assert_int_equal(ac_http01_add(h, ctx, "../etc/passwd", KEYAUTH), AUTOCERT_ERR_INVALID);
-    assert_int_equal(ac_http01_add(h, ctx, "", KEYAUTH), AUTOCERT_ERR_INVALID);
-    assert_int_equal(ac_http01_add(h, ctx, NULL, KEYAUTH), AUTOCERT_ERR_INVALID);
-    assert_int_equal(ac_http01_add(h, ctx, TOKEN, ""), AUTOCERT_ERR_INVALID);
-    assert_int_equal(ac_http01_add(h, ctx, TOKEN, NULL), AUTOCERT_ERR_INVALID);
-    assert_int_equal(ac_http01_add(h, ctx, TOKEN, "a\r\nX-Evil: 1"), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_start(ctx, NULL, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", "../etc/passwd", KEYAUTH), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", "", KEYAUTH), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", NULL, KEYAUTH), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", TOKEN, ""), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", TOKEN, NULL), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", TOKEN, "a\r\nX-Evil: 1"), AUTOCERT_ERR_INVALID);
     memset(big, 'a', 513);
     big[513] = '\0';
-    assert_int_equal(ac_http01_add(h, ctx, TOKEN, big), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", TOKEN, big), AUTOCERT_ERR_INVALID);
     assert_non_null(strstr(autocert_last_error(ctx), TOKEN));
     big[512] = '\0';
-    assert_int_equal(ac_http01_add(h, ctx, TOKEN, big), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", TOKEN, big), AUTOCERT_OK);
     ac_http01_stop(h);
     ac_http01_stop(NULL);
     assert_int_equal(ac_http01_port(NULL), 0);
@@ -255,7 +255,7 @@ static void test_daemon_ipv6(void **state)
     autocert_err rc;
 
     (void)state;
-    rc = ac_http01_start(ctx, "::1", 0, NULL, &h);
+    rc = ac_http01_start(ctx, NULL, "::1", 0, NULL, &h);
     if (rc == AUTOCERT_ERR_BIND) {
         print_message("::1 cannot be bound here (%s): skipped\n", autocert_last_error(ctx));
         autocert_ctx_free(ctx);
@@ -263,7 +263,7 @@ static void test_daemon_ipv6(void **state)
     }
     assert_int_equal(rc, AUTOCERT_OK);
     assert_true(ac_http01_port(h) > 0);
-    assert_int_equal(ac_http01_add(h, ctx, TOKEN, KEYAUTH), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", TOKEN, KEYAUTH), AUTOCERT_OK);
     assert_int_equal(fetch("GET", "[::1]", ac_http01_port(h), PREFIX TOKEN, &r), 0);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, KEYAUTH);
@@ -281,15 +281,15 @@ static void test_daemon_any_address(void **state)
     unsigned port;
 
     (void)state;
-    assert_int_equal(ac_http01_start(ctx, NULL, 0, NULL, &h), AUTOCERT_OK);
+    assert_int_equal(ac_http01_start(ctx, NULL, NULL, 0, NULL, &h), AUTOCERT_OK);
     port = ac_http01_port(h);
     assert_true(port > 0);
-    assert_int_equal(ac_http01_add(h, ctx, TOKEN, KEYAUTH), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", TOKEN, KEYAUTH), AUTOCERT_OK);
     assert_int_equal(fetch("GET", "127.0.0.1", port, PREFIX TOKEN, &r), 0);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, KEYAUTH);
     /* Probe whether ::1 exists on this host, then use it. */
-    if (ac_http01_start(NULL, "::1", 0, NULL, &v6) == AUTOCERT_OK) {
+    if (ac_http01_start(NULL, NULL, "::1", 0, NULL, &v6) == AUTOCERT_OK) {
         ac_http01_stop(v6);
         assert_int_equal(fetch("GET", "[::1]", port, PREFIX TOKEN, &r), 0);
         assert_int_equal(r.status, 200);
@@ -307,10 +307,10 @@ static void test_bind_in_use(void **state)
     unsigned port;
 
     (void)state;
-    assert_int_equal(ac_http01_start(ctx, "127.0.0.1", 0, NULL, &a), AUTOCERT_OK);
+    assert_int_equal(ac_http01_start(ctx, NULL, "127.0.0.1", 0, NULL, &a), AUTOCERT_OK);
     port = ac_http01_port(a);
     snprintf(portstr, sizeof(portstr), ":%u", port);
-    assert_int_equal(ac_http01_start(ctx, "127.0.0.1", port, NULL, &b), AUTOCERT_ERR_BIND);
+    assert_int_equal(ac_http01_start(ctx, NULL, "127.0.0.1", port, NULL, &b), AUTOCERT_ERR_BIND);
     assert_null(b);
     assert_non_null(strstr(autocert_last_error(ctx), portstr));
     assert_non_null(strstr(autocert_last_error(ctx), "127.0.0.1"));
@@ -319,7 +319,7 @@ static void test_bind_in_use(void **state)
     assert_int_equal(status_of("GET", "127.0.0.1", port, PREFIX TOKEN), 404);
     ac_http01_stop(a);
     /* ...and once stopped, the port is free again. */
-    assert_int_equal(ac_http01_start(ctx, "127.0.0.1", port, NULL, &b), AUTOCERT_OK);
+    assert_int_equal(ac_http01_start(ctx, NULL, "127.0.0.1", port, NULL, &b), AUTOCERT_OK);
     assert_int_equal(ac_http01_port(b), port);
     ac_http01_stop(b);
     autocert_ctx_free(ctx);
@@ -331,15 +331,15 @@ static void test_bind_bad_address(void **state)
     ac_http01 *h = NULL;
 
     (void)state;
-    assert_int_equal(ac_http01_start(ctx, "localhost", 0, NULL, &h), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_start(ctx, NULL, "localhost", 0, NULL, &h), AUTOCERT_ERR_INVALID);
     assert_null(h);
     assert_non_null(strstr(autocert_last_error(ctx), "localhost"));
-    assert_int_equal(ac_http01_start(ctx, "127.0.0.1:80", 0, NULL, &h), AUTOCERT_ERR_INVALID);
-    assert_int_equal(ac_http01_start(ctx, "", 0, NULL, &h), AUTOCERT_ERR_INVALID);
-    assert_int_equal(ac_http01_start(ctx, "127.0.0.1", 70000, NULL, &h), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_start(ctx, NULL, "127.0.0.1:80", 0, NULL, &h), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_start(ctx, NULL, "", 0, NULL, &h), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_start(ctx, NULL, "127.0.0.1", 70000, NULL, &h), AUTOCERT_ERR_INVALID);
     assert_non_null(strstr(autocert_last_error(ctx), "70000"));
     /* A documentation address that is not on this host. */
-    assert_int_equal(ac_http01_start(ctx, "192.0.2.1", 0, NULL, &h), AUTOCERT_ERR_BIND);
+    assert_int_equal(ac_http01_start(ctx, NULL, "192.0.2.1", 0, NULL, &h), AUTOCERT_ERR_BIND);
     assert_non_null(strstr(autocert_last_error(ctx), "192.0.2.1"));
     assert_null(h);
     autocert_ctx_free(ctx);
@@ -357,10 +357,10 @@ static void test_no_fd_leak(void **state)
     (void)state;
     before = count_entries("/proc/self/fd");
     for (i = 0; i < 3; i++) {
-        assert_int_equal(ac_http01_start(NULL, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
-        assert_int_equal(ac_http01_add(h, NULL, TOKEN, KEYAUTH), AUTOCERT_OK);
+        assert_int_equal(ac_http01_start(NULL, NULL, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
+        assert_int_equal(ac_http01_add(h, NULL, "example.org", TOKEN, KEYAUTH), AUTOCERT_OK);
         assert_int_equal(status_of("GET", "127.0.0.1", ac_http01_port(h), PREFIX TOKEN), 200);
-        assert_int_equal(ac_http01_start(NULL, "127.0.0.1", ac_http01_port(h), NULL, &b),
+        assert_int_equal(ac_http01_start(NULL, NULL, "127.0.0.1", ac_http01_port(h), NULL, &b),
                          AUTOCERT_ERR_BIND);
         ac_http01_stop(h);
     }
@@ -451,10 +451,10 @@ static void test_webroot_files(void **state)
     size_t n;
     mode_t old = umask(077);
 
-    assert_int_equal(ac_http01_start(ctx, NULL, 0, w->dir, &h), AUTOCERT_OK);
+    assert_int_equal(ac_http01_start(ctx, NULL, NULL, 0, w->dir, &h), AUTOCERT_OK);
     assert_int_equal(ac_http01_port(h), 0);
-    assert_int_equal(ac_http01_add(h, ctx, TOKEN, KEYAUTH), AUTOCERT_OK);
-    assert_int_equal(ac_http01_add(h, ctx, "second", "second.thumb"), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", TOKEN, KEYAUTH), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", "second", "second.thumb"), AUTOCERT_OK);
 
     assert_int_equal(stat(pathf("%s/.well-known", w->dir), &st), 0);
     assert_true(S_ISDIR(st.st_mode));
@@ -476,7 +476,7 @@ static void test_webroot_files(void **state)
     assert_int_equal(count_entries(pathf("%s/.well-known/acme-challenge", w->dir)), 2);
 
     /* Rewriting a token replaces the content. */
-    assert_int_equal(ac_http01_add(h, ctx, "second", "second.other"), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", "second", "second.other"), AUTOCERT_OK);
     f = fopen(pathf("%s/.well-known/acme-challenge/second", w->dir), "rb");
     assert_non_null(f);
     n = fread(buf, 1, sizeof(buf), f);
@@ -502,13 +502,13 @@ static void test_webroot_remove_prunes(void **state)
     struct wr *w = *state;
     ac_http01 *h = NULL;
 
-    assert_int_equal(ac_http01_start(NULL, NULL, 0, w->dir, &h), AUTOCERT_OK);
-    assert_int_equal(ac_http01_add(h, NULL, "t1", "t1.x"), AUTOCERT_OK);
+    assert_int_equal(ac_http01_start(NULL, NULL, NULL, 0, w->dir, &h), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, NULL, "example.org", "t1", "t1.x"), AUTOCERT_OK);
     assert_true(exists(pathf("%s/.well-known/acme-challenge/t1", w->dir)));
     ac_http01_remove(h, "t1");
     assert_false(exists(pathf("%s/.well-known", w->dir)));
     /* Added again after the directories went away. */
-    assert_int_equal(ac_http01_add(h, NULL, "t2", "t2.x"), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, NULL, "example.org", "t2", "t2.x"), AUTOCERT_OK);
     assert_true(exists(pathf("%s/.well-known/acme-challenge/t2", w->dir)));
     ac_http01_stop(h);
     assert_int_equal(count_entries(w->dir), 0);
@@ -523,16 +523,16 @@ static void test_webroot_keeps_existing(void **state)
     snprintf(ac, sizeof(ac), "%s/.well-known/acme-challenge", w->dir);
 
     assert_int_equal(mkdir(pathf("%s/.well-known", w->dir), 0700), 0);
-    assert_int_equal(ac_http01_start(NULL, NULL, 0, w->dir, &h), AUTOCERT_OK);
-    assert_int_equal(ac_http01_add(h, NULL, TOKEN, KEYAUTH), AUTOCERT_OK);
+    assert_int_equal(ac_http01_start(NULL, NULL, NULL, 0, w->dir, &h), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, NULL, "example.org", TOKEN, KEYAUTH), AUTOCERT_OK);
     assert_true(exists(pathf("%s/%s", ac, TOKEN)));
     ac_http01_stop(h);
     assert_true(exists(pathf("%s/.well-known", w->dir)));
     assert_false(exists(ac));
 
     /* A directory we created but that holds someone else's file stays. */
-    assert_int_equal(ac_http01_start(NULL, NULL, 0, w->dir, &h), AUTOCERT_OK);
-    assert_int_equal(ac_http01_add(h, NULL, TOKEN, KEYAUTH), AUTOCERT_OK);
+    assert_int_equal(ac_http01_start(NULL, NULL, NULL, 0, w->dir, &h), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, NULL, "example.org", TOKEN, KEYAUTH), AUTOCERT_OK);
     assert_int_equal(mkdir(pathf("%s/keep", ac), 0700), 0);
     ac_http01_stop(h);
     assert_false(exists(pathf("%s/%s", ac, TOKEN)));
@@ -550,22 +550,22 @@ static void test_webroot_invalid(void **state)
     snprintf(missing, sizeof(missing), "%s/missing", w->dir);
     snprintf(file, sizeof(file), "%s/plainfile", w->dir);
 
-    assert_int_equal(ac_http01_start(ctx, NULL, 0, missing, &h), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_start(ctx, NULL, NULL, 0, missing, &h), AUTOCERT_ERR_INVALID);
     assert_null(h);
     assert_non_null(strstr(autocert_last_error(ctx), missing));
     f = fopen(file, "w");
     assert_non_null(f);
     fclose(f);
-    assert_int_equal(ac_http01_start(ctx, NULL, 0, file, &h), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_start(ctx, NULL, NULL, 0, file, &h), AUTOCERT_ERR_INVALID);
     assert_non_null(strstr(autocert_last_error(ctx), file));
     assert_null(h);
     unlink(file);
 
     /* Traversal tokens never reach the file system. */
-    assert_int_equal(ac_http01_start(ctx, NULL, 0, w->dir, &h), AUTOCERT_OK);
-    assert_int_equal(ac_http01_add(h, ctx, "../../evil", KEYAUTH), AUTOCERT_ERR_INVALID);
-    assert_int_equal(ac_http01_add(h, ctx, "..", KEYAUTH), AUTOCERT_ERR_INVALID);
-    assert_int_equal(ac_http01_add(h, ctx, "a/b", KEYAUTH), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_start(ctx, NULL, NULL, 0, w->dir, &h), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", "../../evil", KEYAUTH), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", "..", KEYAUTH), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", "a/b", KEYAUTH), AUTOCERT_ERR_INVALID);
     assert_int_equal(count_entries(w->dir), 0);
     ac_http01_stop(h);
     assert_int_equal(count_entries(w->dir), 0);

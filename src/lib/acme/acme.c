@@ -27,6 +27,24 @@ autocert_err ac_acme_json(autocert_ctx *ctx, ac_http_resp *resp, const char *wha
     return AUTOCERT_OK;
 }
 
+autocert_err ac_acme_fetch(ac_session *s, const char *url, const char *what, ac_http_resp *resp,
+                           json_t **out)
+{
+    autocert_err rc = ac_acme_post(s, url, NULL, what, resp);
+
+    *out = NULL;
+    if (rc != AUTOCERT_OK)
+        return rc;
+    return ac_acme_json(s->ctx, resp, what, out);
+}
+
+const char *ac_acme_status(json_t *obj)
+{
+    const char *st = json_string_value(json_object_get(obj, "status"));
+
+    return st ? st : "";
+}
+
 /* The problem document of a response (new reference), or NULL. */
 static json_t *problem_of(const ac_http_resp *resp)
 {

@@ -134,16 +134,46 @@ autocert_err ac_acme_post(ac_session *s, const char *url, json_t *payload, const
                           ac_http_resp *resp);
 /* The JSON object of a response body (new reference); PROTOCOL on failure. */
 autocert_err ac_acme_json(autocert_ctx *ctx, ac_http_resp *resp, const char *what, json_t **out);
+/* POST-as-GET of `url` into *out (a JSON object, new reference). */
+autocert_err ac_acme_fetch(ac_session *s, const char *url, const char *what, ac_http_resp *resp,
+                           json_t **out);
+/* The "status" of an ACME object, "" when it has none. */
+const char *ac_acme_status(json_t *obj);
 
 /* ---- account.c -------------------------------------------------------- */
 /* Loads or creates the account of the session's directory. */
 autocert_err ac_account_ensure(ac_session *s);
 
-/* ---- order.c ---------------------------------------------------------- */
-/* Runs one order for `ids` with the loaded account, answering HTTP-01, and
- * finalizes it with a CSR of `cert_key`.  *chain: the PEM chain (malloc'd). */
-autocert_err ac_order_issue(ac_session *s, const ac_ident *ids, size_t n, EVP_PKEY *cert_key,
-                            char **chain);
+
+/* ---- order.c: one order, one step a function ---------------------------- */
+/* What an order asks for beyond its identifiers. */
+typedef struct {
+    const char *profile;  /* newOrder "profile" (NULL: the CA's default) */
+    const char *replaces; /* newOrder "replaces": the ARI certificate ID of the
+                           * certificate this one replaces (NULL: none) */
+} ac_order_opts;
+
+typedef struct {
+    char *url;   /* the order's own URL (Location of newOrder) */
+    json_t *obj; /* the order object as last seen */
+} ac_order;
+
+void ac_order_clear(ac_order *o);
+/* newOrder for `ids`. */
+autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac_order_opts *opts,
+                          ac_order *o);
+/* Finalizes the order with a CSR of `key` for `ids`, and waits until it is
+ * valid. */
+autocert_err ac_order_finalize(ac_session *s, ac_order *o, EVP_PKEY *key, const ac_ident *ids,
+                               size_t n);
+/* Downloads the certificate chain of a valid order; *chain PEM, malloc'd. */
+autocert_err ac_order_download(ac_session *s, ac_order *o, char **chain);
+
+/* ---- authz.c: the authorizations of an order ----------------------------- */
+/* Makes every authorization of the order valid: fetches them all, presents
+ * a challenge for each pending one through `r`, waits until all are ready,
+ * asks the CA to validate them all, then polls them together. */
+autocert_err ac_order_authorize(ac_session *s, ac_order *o, ac_responder *r);
 
 /* ---- csr.c ------------------------------------------------------------ */
 /* DER CSR signed by `key` with a SAN extension holding every identifier.

@@ -1,24 +1,92 @@
-/* challenge.h: private declarations of the challenge solvers. */
+/* challenge.h: private declarations of the challenge solvers, the live challenge table and the responder. */
 #ifndef AC_CHALLENGE_H
 #define AC_CHALLENGE_H
 
 #include "internal.h"
 
-/* ---- http01.c ---------------------------------------------------------- */
-/* A live challenge: the token and its key authorization. */
+/* ---- live.c: the challenges being answered right now -------------------- */
+/* A thread-safe table that responders read: the HTTP-01 daemon by token,
+ * a TLS listener by identifier.  It may outlive one order: a server keeps
+ * one for all its orders. */
+typedef struct ac_live ac_live;
+
+#define AC_LIVE_MAX 100 /* challenges in one table at once */
+
+ac_live *ac_live_new(void);
+void ac_live_free(ac_live *l);
+/* Publishes (or replaces) the key authorization of `token`, a challenge of
+ * `type` ("http-01") for the identifier `ident`.  INVALID, naming it, for a
+ * token that is not 1 to 256 base64url characters or a malformed key
+ * authorization; INVALID when the table is full. */
+autocert_err ac_live_add(ac_live *l, autocert_ctx *ctx, const char *type, const char *ident,
+                         const char *token, const char *key_auth);
+void ac_live_remove(ac_live *l, const char *token);
+/* Copies the key authorization of a live challenge, found by token (or by
+ * identifier) and type, into buf: 0, or -1 when there is none. */
+int ac_live_by_token(ac_live *l, const char *type, const char *token, char *buf, size_t n);
+int ac_live_by_ident(ac_live *l, const char *type, const char *ident, char *buf, size_t n);
+/* Nonzero when `token` contains only base64url characters (1 to 256). */
+int ac_token_valid(const char *token);
+
+/* ---- http01.c: HTTP-01 (RFC 8555 section 8.3) ---------------------------- */
+/* A responder: an embedded daemon serving a live table, or files written
+ * under a web server's document root. */
 typedef struct ac_http01 ac_http01;
-/* Starts the responder (embedded daemon, or webroot when `webroot` set). */
-autocert_err ac_http01_start(autocert_ctx *ctx, const char *bind_addr, unsigned port,
-                             const char *webroot, ac_http01 **out);
+/* Starts it (webroot mode when `webroot` is set); it serves `live` (NULL:
+ * a table of its own). */
+autocert_err ac_http01_start(autocert_ctx *ctx, ac_live *live, const char *bind_addr,
+                             unsigned port, const char *webroot, ac_http01 **out);
 /* Publishes `key_auth` at /.well-known/acme-challenge/<token>. */
-autocert_err ac_http01_add(ac_http01 *h, autocert_ctx *ctx, const char *token, const char *key_auth);
+autocert_err ac_http01_add(ac_http01 *h, autocert_ctx *ctx, const char *ident, const char *token,
+                           const char *key_auth);
 /* Withdraws a token (its file in webroot mode). */
 void ac_http01_remove(ac_http01 *h, const char *token);
-/* Stops the daemon and removes every file it wrote; NULL is a no-op. */
+/* Stops the daemon and withdraws everything it published; NULL is a no-op. */
 void ac_http01_stop(ac_http01 *h);
 /* The port the daemon listens on (useful when 0 asked an ephemeral port). */
 unsigned ac_http01_port(const ac_http01 *h);
-/* Nonzero when `token` contains only base64url characters. */
-int ac_token_valid(const char *token);
+
+/* ---- challenge.c: the solvers and the responder -------------------------- */
+/* One challenge to answer. */
+typedef struct {
+    const char *type;     /* "http-01" */
+    const char *ident;    /* the identifier's value, "example.com" */
+    const char *token;
+    const char *key_auth; /* token "." account key thumbprint */
+} ac_chal;
+
+/* What a challenge type needs, as the storage backends' table: an order
+ * presents all its challenges, waits until all are ready, then tells the
+ * CA to validate them all, and cleans up after. */
+typedef struct {
+    const char *type;
+    /* Prepares to answer, reading its settings from ctx; `live` is the
+     * table the responder serves.  *state is the solver's own. */
+    autocert_err (*open)(autocert_ctx *ctx, ac_live *live, void **state);
+    /* Publishes one challenge. */
+    autocert_err (*present)(void *state, autocert_ctx *ctx, const ac_chal *c);
+    /* Returns once every presented challenge can be seen by the CA. */
+    autocert_err (*ready)(void *state, autocert_ctx *ctx);
+    /* Withdraws one challenge. */
+    void (*cleanup)(void *state, const ac_chal *c);
+    void (*close)(void *state);
+} ac_solver_ops;
+
+extern const ac_solver_ops ac_http01_solver;
+
+/* The responder of one or more orders: a live table and the solvers opened
+ * for it, each on first use. */
+typedef struct ac_responder ac_responder;
+
+/* `live` NULL: a table of its own. */
+autocert_err ac_responder_new(autocert_ctx *ctx, ac_live *live, ac_responder **out);
+/* Closes the solvers (withdrawing what they still publish). */
+void ac_responder_free(ac_responder *r);
+/* The i-th challenge type it answers, most preferred first; NULL past the last. */
+const char *ac_responder_type(const ac_responder *r, size_t i);
+autocert_err ac_responder_present(ac_responder *r, autocert_ctx *ctx, const ac_chal *c);
+/* Waits until every open solver's challenges can be seen by the CA. */
+autocert_err ac_responder_ready(ac_responder *r, autocert_ctx *ctx);
+void ac_responder_cleanup(ac_responder *r, const ac_chal *c);
 
 #endif /* AC_CHALLENGE_H */

@@ -1,4 +1,4 @@
-/* http01.c: the HTTP-01 challenge responder (libmicrohttpd daemon or files in a webroot). */
+/* http01.c: the HTTP-01 solver: a libmicrohttpd daemon serving the live table, or files in a webroot. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -21,8 +21,8 @@
 
 /*
  * Embedded mode serves exactly GET and HEAD of
- * /.well-known/acme-challenge/<token> for live tokens (200, text/plain, the
- * key authorization as body).  Every other path answers 404; any other
+ * /.well-known/acme-challenge/<token> for the live table's HTTP-01 tokens
+ * (200, text/plain, the key authorization as body).  Every other path answers 404; any other
  * method answers 405 with "Allow: GET, HEAD".  Nothing else is served.
  *
  * The listening socket is created and bound here (not by libmicrohttpd) so
@@ -32,23 +32,17 @@
  * to be called, so they are discarded.
  */
 
-#define MAX_TOKENS 100
-#define MAX_TOKEN_LEN 256
 #define MAX_KEYAUTH_LEN 512
 #define CHALLENGE_PREFIX "/.well-known/acme-challenge/"
 #define WELL_KNOWN ".well-known"
 #define ACME_CHALLENGE "acme-challenge"
 
-struct entry {
-    char *token;
-    char *key_auth;
-};
-
 struct ac_http01 {
     struct MHD_Daemon *daemon;
     unsigned port;
-    pthread_mutex_t lock; /* guards e[] and n (read by the daemon thread) */
-    struct entry e[MAX_TOKENS];
+    ac_live *live;        /* what the daemon serves */
+    int own_live;
+    char *tokens[AC_LIVE_MAX]; /* what this responder published */
     size_t n;
     /* webroot mode */
     char *webroot;
@@ -57,48 +51,13 @@ struct ac_http01 {
     int made_wk, made_ac; /* created by us: removed again when empty */
 };
 
-int ac_token_valid(const char *token)
-{
-    size_t i;
-
-    if (token == NULL || token[0] == '\0')
-        return 0;
-    for (i = 0; token[i] != '\0'; i++) {
-        unsigned char c = (unsigned char)token[i];
-        if (i >= MAX_TOKEN_LEN)
-            return 0;
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return 0;
-    }
-    return 1;
-}
-
-/* A key authorization is token "." thumbprint: base64url and one dot. */
-static int keyauth_valid(const char *ka)
-{
-    size_t i;
-
-    if (ka == NULL || ka[0] == '\0')
-        return 0;
-    for (i = 0; ka[i] != '\0'; i++) {
-        unsigned char c = (unsigned char)ka[i];
-        if (i >= MAX_KEYAUTH_LEN)
-            return 0;
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return 0;
-    }
-    return 1;
-}
-
-/* Index of `token` in the table or -1; the lock is held. */
-static long find_locked(const ac_http01 *h, const char *token)
+/* Index of `token` among the published ones, or -1. */
+static long find_token(const ac_http01 *h, const char *token)
 {
     size_t i;
 
     for (i = 0; i < h->n; i++)
-        if (strcmp(h->e[i].token, token) == 0)
+        if (strcmp(h->tokens[i], token) == 0)
             return (long)i;
     return -1;
 }
@@ -139,7 +98,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     ac_http01 *h = cls;
     const char *token;
     char ka[MAX_KEYAUTH_LEN + 1];
-    long i;
 
     (void)version;
     (void)upload_data;
@@ -152,13 +110,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     token = url + strlen(CHALLENGE_PREFIX);
     if (!ac_token_valid(token))
         return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
-    ka[0] = '\0';
-    pthread_mutex_lock(&h->lock);
-    i = find_locked(h, token);
-    if (i >= 0)
-        snprintf(ka, sizeof(ka), "%s", h->e[i].key_auth);
-    pthread_mutex_unlock(&h->lock);
-    if (i < 0)
+    if (ac_live_by_token(h->live, "http-01", token, ka, sizeof(ka)) != 0)
         return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
     return reply(c, MHD_HTTP_OK, ka, 0);
 }
@@ -382,155 +334,115 @@ static void unlink_token(ac_http01 *h, const char *token)
 
 /* ---- the interface ------------------------------------------------------ */
 
-autocert_err ac_http01_start(autocert_ctx *ctx, const char *bind_addr, unsigned port,
-                             const char *webroot, ac_http01 **out)
+/* The webroot's challenge directories; nothing is created yet. */
+static autocert_err webroot_open(ac_http01 *h, autocert_ctx *ctx, const char *webroot)
+{
+    struct stat st;
+
+    if (webroot[0] == '\0')
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot is empty");
+    if (stat(webroot, &st) != 0)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s: %s", webroot, AC_STRERROR(errno));
+    if (!S_ISDIR(st.st_mode))
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s is not a directory", webroot);
+    h->webroot = strdup(webroot);
+    h->dir_wk = ac_path_join(webroot, WELL_KNOWN, NULL);
+    h->dir_ac = ac_path_join(webroot, WELL_KNOWN "/" ACME_CHALLENGE, NULL);
+    if (h->webroot == NULL || h->dir_wk == NULL || h->dir_ac == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: serving from webroot %s", webroot);
+    return AUTOCERT_OK;
+}
+
+autocert_err ac_http01_start(autocert_ctx *ctx, ac_live *live, const char *bind_addr,
+                             unsigned port, const char *webroot, ac_http01 **out)
 {
     ac_http01 *h = NULL;
-    struct stat st;
-    ac_buf b;
-    autocert_err rc = AUTOCERT_OK;
+    autocert_err rc;
 
     *out = NULL;
     if (webroot == NULL && port > 65535)
         return ac_err(ctx, AUTOCERT_ERR_INVALID, "HTTP-01 port %u is out of range", port);
-    if (webroot != NULL) {
-        if (webroot[0] == '\0')
-            return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot is empty");
-        if (stat(webroot, &st) != 0)
-            return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s: %s", webroot, AC_STRERROR(errno));
-        if (!S_ISDIR(st.st_mode))
-            return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s is not a directory", webroot);
-    }
-    h = calloc(1, sizeof(*h));
-    if (h == NULL)
+    if ((h = calloc(1, sizeof(*h))) == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    if (pthread_mutex_init(&h->lock, NULL) != 0) {
-        free(h);
-        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "cannot create a mutex");
-    }
-    if (webroot != NULL) {
-        h->webroot = strdup(webroot);
-        ac_buf_init(&b, 8192);
-        if (ac_buf_appendf(&b, "%s/" WELL_KNOWN, webroot) == 0)
-            h->dir_wk = ac_buf_steal(&b);
-        ac_buf_free(&b);
-        ac_buf_init(&b, 8192);
-        if (ac_buf_appendf(&b, "%s/" WELL_KNOWN "/" ACME_CHALLENGE, webroot) == 0)
-            h->dir_ac = ac_buf_steal(&b);
-        ac_buf_free(&b);
-        if (h->webroot == NULL || h->dir_wk == NULL || h->dir_ac == NULL) {
-            rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-            goto out;
+    h->live = live;
+    if (live == NULL) {
+        h->own_live = 1;
+        if ((h->live = ac_live_new()) == NULL) {
+            free(h);
+            return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         }
-        ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: serving from webroot %s", webroot);
-    } else {
-        rc = start_daemon(h, ctx, bind_addr, port);
-        if (rc != AUTOCERT_OK)
-            goto out;
     }
-    *out = h;
-    h = NULL;
-out:
+    rc = webroot ? webroot_open(h, ctx, webroot) : start_daemon(h, ctx, bind_addr, port);
+    if (rc == AUTOCERT_OK) {
+        *out = h;
+        h = NULL;
+    }
     ac_http01_stop(h);
     return rc;
 }
 
-autocert_err ac_http01_add(ac_http01 *h, autocert_ctx *ctx, const char *token, const char *key_auth)
+autocert_err ac_http01_add(ac_http01 *h, autocert_ctx *ctx, const char *ident, const char *token,
+                           const char *key_auth)
 {
-    char *t = NULL, *k = NULL;
+    char *t = NULL;
     long i;
-    autocert_err rc = AUTOCERT_OK;
+    autocert_err rc;
 
     if (h == NULL)
         return ac_err(ctx, AUTOCERT_ERR_INVALID, "no HTTP-01 responder");
-    if (!ac_token_valid(token))
-        return ac_err(ctx, AUTOCERT_ERR_INVALID,
-                      "challenge token '%.64s' is not a base64url string of 1 to %d characters",
-                      token ? token : "(null)", MAX_TOKEN_LEN);
-    if (!keyauth_valid(key_auth))
-        return ac_err(ctx, AUTOCERT_ERR_INVALID,
-                      "key authorization for token %s is empty, too long (over %d) or malformed",
-                      token, MAX_KEYAUTH_LEN);
-    pthread_mutex_lock(&h->lock);
-    i = find_locked(h, token);
-    if (i < 0 && h->n >= MAX_TOKENS) {
-        rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "too many HTTP-01 tokens (at most %d)", MAX_TOKENS);
-        goto out;
+    if ((rc = ac_live_add(h->live, ctx, "http-01", ident ? ident : "", token, key_auth)) !=
+        AUTOCERT_OK)
+        return rc;
+    i = find_token(h, token);
+    if (i < 0 && (h->n >= AC_LIVE_MAX || (t = strdup(token)) == NULL)) {
+        ac_live_remove(h->live, token);
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     }
-    k = strdup(key_auth);
-    if (i < 0)
-        t = strdup(token);
-    if (k == NULL || (i < 0 && t == NULL)) {
-        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if (h->dir_ac != NULL) {
-        rc = write_token(h, ctx, token, key_auth);
-        if (rc != AUTOCERT_OK) {
-            if (i < 0)
-                dirs_prune(h);
-            goto out;
+    if (h->dir_ac != NULL && (rc = write_token(h, ctx, token, key_auth)) != AUTOCERT_OK) {
+        if (i < 0) {
+            ac_live_remove(h->live, token);
+            dirs_prune(h);
         }
+        free(t);
+        return rc;
     }
-    if (i >= 0) {
-        free(h->e[i].key_auth);
-        h->e[i].key_auth = k;
-    } else {
-        h->e[h->n].token = t;
-        h->e[h->n].key_auth = k;
-        h->n++;
-        t = NULL;
-    }
-    k = NULL;
-out:
-    pthread_mutex_unlock(&h->lock);
-    free(t);
-    free(k);
-    return rc;
+    if (i < 0)
+        h->tokens[h->n++] = t;
+    return AUTOCERT_OK;
 }
 
 void ac_http01_remove(ac_http01 *h, const char *token)
 {
     long i;
 
-    if (h == NULL || !ac_token_valid(token))
+    if (h == NULL || !ac_token_valid(token) || (i = find_token(h, token)) < 0)
         return;
-    pthread_mutex_lock(&h->lock);
-    i = find_locked(h, token);
-    if (i >= 0) {
-        if (h->dir_ac != NULL) {
-            unlink_token(h, token);
-            if (h->n == 1)
-                dirs_prune(h);
-        }
-        free(h->e[i].token);
-        free(h->e[i].key_auth);
-        h->e[i] = h->e[h->n - 1];
-        h->e[h->n - 1].token = NULL;
-        h->e[h->n - 1].key_auth = NULL;
-        h->n--;
+    ac_live_remove(h->live, token);
+    if (h->dir_ac != NULL) {
+        unlink_token(h, token);
+        if (h->n == 1)
+            dirs_prune(h);
     }
-    pthread_mutex_unlock(&h->lock);
+    free(h->tokens[i]);
+    h->tokens[i] = h->tokens[--h->n];
+    h->tokens[h->n] = NULL;
 }
 
 void ac_http01_stop(ac_http01 *h)
 {
-    size_t i;
-
     if (h == NULL)
         return;
     /* Joins the daemon's thread: nothing reads the table after this. */
     if (h->daemon != NULL)
         MHD_stop_daemon(h->daemon);
-    for (i = 0; i < h->n; i++) {
-        if (h->dir_ac != NULL)
-            unlink_token(h, h->e[i].token);
-        free(h->e[i].token);
-        free(h->e[i].key_auth);
-    }
+    h->daemon = NULL;
+    while (h->n > 0)
+        ac_http01_remove(h, h->tokens[h->n - 1]);
     if (h->dir_ac != NULL)
         dirs_prune(h);
-    pthread_mutex_destroy(&h->lock);
+    if (h->own_live)
+        ac_live_free(h->live);
     free(h->webroot);
     free(h->dir_wk);
     free(h->dir_ac);
@@ -541,3 +453,38 @@ unsigned ac_http01_port(const ac_http01 *h)
 {
     return h ? h->port : 0;
 }
+
+/* ---- the solver ------------------------------------------------------------ */
+
+static autocert_err solver_open(autocert_ctx *ctx, ac_live *live, void **state)
+{
+    return ac_http01_start(ctx, live, ctx->http_bind, ctx->http_port, ctx->webroot,
+                           (ac_http01 **)state);
+}
+
+static autocert_err solver_present(void *state, autocert_ctx *ctx, const ac_chal *c)
+{
+    return ac_http01_add(state, ctx, c->ident, c->token, c->key_auth);
+}
+
+static autocert_err solver_ready(void *state, autocert_ctx *ctx)
+{
+    /* The daemon answers, the files are written: visible at once. */
+    (void)state;
+    (void)ctx;
+    return AUTOCERT_OK;
+}
+
+static void solver_cleanup(void *state, const ac_chal *c)
+{
+    ac_http01_remove(state, c->token);
+}
+
+static void solver_close(void *state)
+{
+    ac_http01_stop(state);
+}
+
+const ac_solver_ops ac_http01_solver = {
+    "http-01", solver_open, solver_present, solver_ready, solver_cleanup, solver_close,
+};

@@ -1,0 +1,105 @@
+/* challenge.c: the table of challenge solvers and the responder that opens them for its orders. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "challenge/challenge.h"
+
+/* Every solver this build has, most preferred first. */
+static const ac_solver_ops *const solvers[] = {&ac_http01_solver};
+#define N_SOLVERS (sizeof(solvers) / sizeof(solvers[0]))
+
+struct ac_responder {
+    ac_live *live;
+    int own_live;
+    void *state[N_SOLVERS]; /* a solver's state once opened */
+    int opened[N_SOLVERS];
+};
+
+autocert_err ac_responder_new(autocert_ctx *ctx, ac_live *live, ac_responder **out)
+{
+    ac_responder *r = calloc(1, sizeof(*r));
+
+    *out = NULL;
+    if (r == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    r->live = live;
+    if (live == NULL) {
+        r->own_live = 1;
+        if ((r->live = ac_live_new()) == NULL) {
+            free(r);
+            return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        }
+    }
+    *out = r;
+    return AUTOCERT_OK;
+}
+
+void ac_responder_free(ac_responder *r)
+{
+    size_t i;
+
+    if (r == NULL)
+        return;
+    for (i = 0; i < N_SOLVERS; i++)
+        if (r->opened[i])
+            solvers[i]->close(r->state[i]);
+    if (r->own_live)
+        ac_live_free(r->live);
+    free(r);
+}
+
+const char *ac_responder_type(const ac_responder *r, size_t i)
+{
+    (void)r;
+    return i < N_SOLVERS ? solvers[i]->type : NULL;
+}
+
+/* The index of the solver of `type`, or -1. */
+static long solver_of(const char *type)
+{
+    size_t i;
+
+    for (i = 0; type && i < N_SOLVERS; i++)
+        if (strcmp(solvers[i]->type, type) == 0)
+            return (long)i;
+    return -1;
+}
+
+autocert_err ac_responder_present(ac_responder *r, autocert_ctx *ctx, const ac_chal *c)
+{
+    long i = solver_of(c->type);
+    autocert_err rc;
+
+    if (i < 0)
+        return ac_err(ctx, AUTOCERT_ERR_UNSUPPORTED, "no solver for %s challenges",
+                      c->type ? c->type : "(none)");
+    /* A solver opens on first use: no daemon for an order whose
+     * authorizations are all valid already. */
+    if (!r->opened[i]) {
+        if ((rc = solvers[i]->open(ctx, r->live, &r->state[i])) != AUTOCERT_OK)
+            return rc;
+        r->opened[i] = 1;
+    }
+    return solvers[i]->present(r->state[i], ctx, c);
+}
+
+autocert_err ac_responder_ready(ac_responder *r, autocert_ctx *ctx)
+{
+    size_t i;
+    autocert_err rc;
+
+    for (i = 0; i < N_SOLVERS; i++)
+        if (r->opened[i] && (rc = solvers[i]->ready(r->state[i], ctx)) != AUTOCERT_OK)
+            return rc;
+    return AUTOCERT_OK;
+}
+
+void ac_responder_cleanup(ac_responder *r, const ac_chal *c)
+{
+    long i = solver_of(c->type);
+
+    if (i >= 0 && r->opened[i])
+        solvers[i]->cleanup(r->state[i], c);
+}
