@@ -1,4 +1,4 @@
-/* pkcs12.c: PKCS#12 bundles: reading one as an input, exporting a certificate, its chain and key. */
+/* pkcs12.c: exporting a certificate, its chain and key as a PKCS#12 bundle. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -9,72 +9,6 @@
 #include <openssl/x509.h>
 
 #include "ca/ca.h"
-
-autocert_err ac_p12_parse(autocert_ctx *ctx, const unsigned char *der, size_t len,
-                          const char *what, const char *password, EVP_PKEY **key,
-                          X509 **cert, STACK_OF(X509) **chain)
-{
-    const unsigned char *p = der;
-    PKCS12 *p12 = NULL;
-    EVP_PKEY *k = NULL;
-    X509 *c = NULL;
-    STACK_OF(X509) *ca = NULL;
-    const char *pw = password;
-    autocert_err rc = AUTOCERT_OK;
-
-    if (key)
-        *key = NULL;
-    if (cert)
-        *cert = NULL;
-    if (chain)
-        *chain = NULL;
-    if ((p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL) {
-        ERR_clear_error();
-        rc = ac_err(ctx, AUTOCERT_ERR_INVALID,
-                    "%s: not a PEM or DER certificate, key or PKCS#12 file", what);
-        goto out;
-    }
-    if (PKCS12_mac_present(p12)) {
-        if (pw == NULL) {
-            /* Bundles written without a password use an empty one. */
-            if (PKCS12_verify_mac(p12, "", 0))
-                pw = "";
-            else if (PKCS12_verify_mac(p12, NULL, 0))
-                pw = NULL;
-            else {
-                rc = ac_err(ctx, AUTOCERT_ERR_PASSWORD,
-                            "%s: the PKCS#12 bundle is protected: a password file is needed", what);
-                goto out;
-            }
-        } else if (!PKCS12_verify_mac(p12, pw, -1)) {
-            rc = ac_err(ctx, AUTOCERT_ERR_PASSWORD, "%s: wrong password for the PKCS#12 bundle", what);
-            goto out;
-        }
-    }
-    if (!PKCS12_parse(p12, pw, &k, &c, &ca)) {
-        rc = ac_err_ssl(ctx, AUTOCERT_ERR_PASSWORD, "%s: cannot decrypt the PKCS#12 bundle", what);
-        goto out;
-    }
-    if (key) {
-        *key = k;
-        k = NULL;
-    }
-    if (cert) {
-        *cert = c;
-        c = NULL;
-    }
-    if (chain) {
-        *chain = ca;
-        ca = NULL;
-    }
-out:
-    ERR_clear_error();
-    EVP_PKEY_free(k);
-    X509_free(c);
-    sk_X509_pop_free(ca, X509_free);
-    PKCS12_free(p12);
-    return rc;
-}
 
 /* Appends every certificate of `from` after the first `skip` to `to`. */
 static autocert_err add_chain(autocert_ctx *ctx, STACK_OF(X509) *to, STACK_OF(X509) *from, int skip)
