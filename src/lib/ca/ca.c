@@ -1,7 +1,6 @@
 /* ca.c: the private CA: root and intermediate CAs, node certificates, CSR signing. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,57 +110,45 @@ out:
     return rc;
 }
 
+/* One SAN entry of a CSR as a validated identifier: DNS names and IP
+ * addresses only. */
+static autocert_err ident_from_san(autocert_ctx *ctx, const ac_san *s, const char *what,
+                                   ac_ident *id)
+{
+    if (s->type != AC_SAN_DNS && s->type != AC_SAN_IP)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "%s: only DNS names and IP addresses are supported in the SANs", what);
+    /* A DNS name with an embedded NUL is malformed. */
+    if (s->value == NULL || s->has_nul)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: malformed SAN entry", what);
+    return ac_ident_parse(ctx, s->value, 1, id);
+}
+
 /* The subjectAltName entries of a CSR as validated identifiers. */
 static autocert_err idents_from_csr(autocert_ctx *ctx, X509_REQ *req, const char *what,
                                     ac_ident **ids, size_t *n)
 {
     STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
     GENERAL_NAMES *gens = NULL;
-    autocert_err rc = AUTOCERT_OK;
-    int i, count;
+    ac_sans s;
+    autocert_err rc;
+    size_t i;
 
     *ids = NULL;
     *n = 0;
     if (exts)
         gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
-    count = gens ? sk_GENERAL_NAME_num(gens) : 0;
-    if ((*ids = calloc(count > 0 ? (size_t)count : 1, sizeof(**ids))) == NULL) {
+    if ((rc = ac_sans_parse(ctx, gens, &s)) != AUTOCERT_OK)
+        goto out;
+    if ((*ids = calloc(s.n ? s.n : 1, sizeof(**ids))) == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    for (i = 0; i < count; i++) {
-        int type;
-        void *v = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, i), &type);
-        char text[INET6_ADDRSTRLEN];
-        char *dns = NULL;
-        const char *s = NULL;
-        const ASN1_STRING *a = v;
-
-        if (type == GEN_DNS) {
-            dns = strndup((const char *)ASN1_STRING_get0_data(a), (size_t)ASN1_STRING_length(a));
-            s = dns;
-        } else if (type == GEN_IPADD && ASN1_STRING_length(a) == 4) {
-            s = inet_ntop(AF_INET, ASN1_STRING_get0_data(a), text, sizeof(text));
-        } else if (type == GEN_IPADD && ASN1_STRING_length(a) == 16) {
-            s = inet_ntop(AF_INET6, ASN1_STRING_get0_data(a), text, sizeof(text));
-        } else {
-            rc = ac_err(ctx, AUTOCERT_ERR_INVALID,
-                        "%s: only DNS names and IP addresses are supported in the SANs", what);
+    for (i = 0; i < s.n; i++, (*n)++)
+        if ((rc = ident_from_san(ctx, &s.v[i], what, &(*ids)[*n])) != AUTOCERT_OK)
             goto out;
-        }
-        /* A DNS name with an embedded NUL is malformed. */
-        if (s == NULL || (dns && strlen(dns) != (size_t)ASN1_STRING_length(a))) {
-            free(dns);
-            rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: malformed SAN entry", what);
-            goto out;
-        }
-        rc = ac_ident_parse(ctx, s, 1, &(*ids)[*n]);
-        free(dns);
-        if (rc != AUTOCERT_OK)
-            goto out;
-        (*n)++;
-    }
 out:
+    ac_sans_clear(&s);
     GENERAL_NAMES_free(gens);
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     if (rc != AUTOCERT_OK) {

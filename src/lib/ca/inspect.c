@@ -1,7 +1,6 @@
 /* inspect.c: human and JSON summaries of certificates, CSRs, keys and bundles. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -69,35 +68,44 @@ static json_t *key_json(EVP_PKEY *key)
                      EVP_PKEY_get_bits(key));
 }
 
+static const char *san_prefix(ac_san_type t)
+{
+    switch (t) {
+    case AC_SAN_DNS: return "DNS:";
+    case AC_SAN_IP: return "IP:";
+    case AC_SAN_EMAIL: return "email:";
+    case AC_SAN_URI: return "URI:";
+    default: return "other";
+    }
+}
+
+/* "DNS:name", "IP:192.0.2.7" ("IP:?" when unreadable), "email:...",
+ * "URI:...", "other"; NULL when memory ran out. */
 static json_t *sans_json(const GENERAL_NAMES *gens)
 {
     json_t *a = json_array();
-    int i;
+    ac_sans s;
+    size_t i;
 
-    for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
-        int type;
-        const ASN1_STRING *s = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, i), &type);
-        char text[INET6_ADDRSTRLEN];
+    if (a == NULL || ac_sans_parse(NULL, gens, &s) != AUTOCERT_OK) {
+        json_decref(a);
+        return NULL;
+    }
+    for (i = 0; i < s.n; i++) {
+        const char *v = s.v[i].value;
         ac_buf b;
 
         ac_buf_init(&b, 1024);
-        if (type == GEN_DNS || type == GEN_EMAIL || type == GEN_URI) {
-            ac_buf_appendf(&b, "%s:", type == GEN_DNS ? "DNS" : type == GEN_EMAIL ? "email" : "URI");
-            ac_buf_append(&b, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
-        } else if (type == GEN_IPADD) {
-            int fam = ASN1_STRING_length(s) == 4 ? AF_INET : AF_INET6;
-            if ((ASN1_STRING_length(s) == 4 || ASN1_STRING_length(s) == 16) &&
-                inet_ntop(fam, ASN1_STRING_get0_data(s), text, sizeof(text)))
-                ac_buf_appendf(&b, "IP:%s", text);
-            else
-                ac_buf_appendf(&b, "IP:?");
-        } else {
-            ac_buf_appendf(&b, "other");
-        }
+        ac_buf_appendf(&b, "%s", san_prefix(s.v[i].type));
+        if (s.v[i].type == AC_SAN_IP && v == NULL)
+            ac_buf_appendf(&b, "?");
+        else if (v)
+            ac_buf_append(&b, v, strlen(v));
         if (b.data)
             json_array_append_new(a, json_string((char *)b.data));
         ac_buf_free(&b);
     }
+    ac_sans_clear(&s);
     return a;
 }
 
