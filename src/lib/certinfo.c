@@ -13,7 +13,7 @@
 
 #include "internal.h"
 
-/* ---- subjectAltName entries ------------------------------------------------- */
+/* ---- subjectAltName entries ---------------------------------------------- */
 
 /* An IP address entry in text form, or NULL when it is neither 4 nor 16 octets. */
 static const char *ip_text(const ASN1_OCTET_STRING *a, char *buf, size_t n)
@@ -84,7 +84,7 @@ void ac_sans_clear(ac_sans *s)
     memset(s, 0, sizeof(*s));
 }
 
-/* ---- validity, names, the leaf/chain split, key match ----------------------- */
+/* ---- validity, names, the leaf/chain split, key match -------------------- */
 
 void ac_certinfo_clear(ac_certinfo *ci)
 {
@@ -168,11 +168,45 @@ out:
     return rc;
 }
 
+/* Writes the first certificate of `in` to `leaf` and every other one to
+ * `rest`; *count is how many there were.  Other PEM blocks are skipped; a
+ * certificate that does not decode is an error. */
+static autocert_err pem_sort(autocert_ctx *ctx, BIO *in, BIO *leaf, BIO *rest, int *count)
+{
+    X509 *x = NULL;
+    unsigned long e;
+    int ok;
+
+    *count = 0;
+    while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+        ok = PEM_write_bio_X509(*count == 0 ? leaf : rest, x);
+        X509_free(x);
+        if (!ok)
+            return ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot encode certificate");
+        (*count)++;
+    }
+    /* The loop must end on "no start line" (the end of the input); any other
+     * reason is a certificate that does not decode. */
+    e = ERR_peek_last_error();
+    if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+        return ac_err_ssl(ctx, AUTOCERT_ERR_PROTOCOL,
+                          "certificate chain: certificate %d does not decode", *count + 1);
+    ERR_clear_error();
+    return AUTOCERT_OK;
+}
+
+/* The contents of a memory BIO as a string (malloc'd), NULL when out of memory. */
+static char *bio_text(BIO *b)
+{
+    BUF_MEM *m = NULL;
+
+    BIO_get_mem_ptr(b, &m);
+    return strndup(m && m->data ? m->data : "", m ? m->length : 0);
+}
+
 autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len, char **leaf, char **rest)
 {
     BIO *in = NULL, *b1 = NULL, *b2 = NULL;
-    X509 *x = NULL;
-    BUF_MEM *m;
     autocert_err rc = AUTOCERT_OK;
     int count = 0;
 
@@ -182,35 +216,14 @@ autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len, char *
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
-        if (!PEM_write_bio_X509(count == 0 ? b1 : b2, x)) {
-            rc = ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot encode certificate");
-            goto out;
-        }
-        X509_free(x);
-        x = NULL;
-        count++;
-    }
-    /* The loop must end on "no start line" (the end of the input); any other
-     * reason is a certificate that does not decode. */
-    {
-        unsigned long e = ERR_peek_last_error();
-
-        if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-            rc = ac_err_ssl(ctx, AUTOCERT_ERR_PROTOCOL,
-                            "certificate chain: certificate %d does not decode", count + 1);
-            goto out;
-        }
-        ERR_clear_error();
-    }
+    if ((rc = pem_sort(ctx, in, b1, b2, &count)) != AUTOCERT_OK)
+        goto out;
     if (count == 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "certificate download: no PEM certificate in the response");
         goto out;
     }
-    BIO_get_mem_ptr(b1, &m);
-    *leaf = strndup(m->data, m->length);
-    BIO_get_mem_ptr(b2, &m);
-    *rest = strndup(m->data ? m->data : "", m->length);
+    *leaf = bio_text(b1);
+    *rest = bio_text(b2);
     if (*leaf == NULL || *rest == NULL) {
         free(*leaf);
         free(*rest);
@@ -218,7 +231,6 @@ autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len, char *
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     }
 out:
-    X509_free(x);
     BIO_free(in);
     BIO_free(b1);
     BIO_free(b2);
