@@ -168,6 +168,44 @@ static const char *leaf_eku(unsigned usage)
     }
 }
 
+static const char *basic_constraints(role r)
+{
+    switch (r) {
+    case ROLE_ROOT: return "critical,CA:TRUE";
+    case ROLE_INTERMEDIATE: return "critical,CA:TRUE,pathlen:0";
+    default: return "critical,CA:FALSE";
+    }
+}
+
+/* CAs sign certificates; an RSA leaf may also be used for key transport. */
+static const char *key_usage(role r, EVP_PKEY *pub)
+{
+    if (r != ROLE_LEAF)
+        return "critical,keyCertSign,cRLSign,digitalSignature";
+    if (EVP_PKEY_is_a(pub, "RSA"))
+        return "critical,digitalSignature,keyEncipherment";
+    return "critical,digitalSignature";
+}
+
+/* basicConstraints and keyUsage for the role, extendedKeyUsage for a
+ * leaf, the subject and authority key identifiers. */
+static autocert_err add_extensions(autocert_ctx *ctx, X509 *x, role r, unsigned usage,
+                                   EVP_PKEY *pub, const issuer *is)
+{
+    autocert_err rc;
+
+    if ((rc = ac_x509_add_ext(ctx, x, NULL, NID_basic_constraints, basic_constraints(r))) !=
+            AUTOCERT_OK ||
+        (rc = ac_x509_add_ext(ctx, x, NULL, NID_key_usage, key_usage(r, pub))) != AUTOCERT_OK)
+        return rc;
+    if (r == ROLE_LEAF &&
+        (rc = ac_x509_add_ext(ctx, x, NULL, NID_ext_key_usage, leaf_eku(usage))) != AUTOCERT_OK)
+        return rc;
+    if ((rc = ac_x509_add_ext(ctx, x, NULL, NID_subject_key_identifier, "hash")) != AUTOCERT_OK)
+        return rc;
+    return ac_x509_add_ext(ctx, x, is ? is->cert : x, NID_authority_key_identifier, "keyid:always");
+}
+
 /* Builds and signs one certificate for `pub`. */
 static autocert_err build(autocert_ctx *ctx, role r, const autocert_ca_params *p, EVP_PKEY *pub,
                           EVP_PKEY *self_key, const issuer *is, const char *cn,
@@ -188,28 +226,9 @@ static autocert_err build(autocert_ctx *ctx, role r, const autocert_ca_params *p
         rc = ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot set the issuer or public key");
         goto out;
     }
-    if ((rc = ac_x509_set_validity(ctx, x, days, is ? is->cert : NULL, p->days == 0)) != AUTOCERT_OK)
-        goto out;
-    rc = ac_x509_add_ext(ctx, x, NULL, NID_basic_constraints,
-                         r == ROLE_ROOT           ? "critical,CA:TRUE"
-                         : r == ROLE_INTERMEDIATE ? "critical,CA:TRUE,pathlen:0"
-                                                  : "critical,CA:FALSE");
-    if (rc != AUTOCERT_OK)
-        goto out;
-    if (r != ROLE_LEAF)
-        rc = ac_x509_add_ext(ctx, x, NULL, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
-    else if (EVP_PKEY_is_a(pub, "RSA"))
-        rc = ac_x509_add_ext(ctx, x, NULL, NID_key_usage, "critical,digitalSignature,keyEncipherment");
-    else
-        rc = ac_x509_add_ext(ctx, x, NULL, NID_key_usage, "critical,digitalSignature");
-    if (rc != AUTOCERT_OK)
-        goto out;
-    if (r == ROLE_LEAF &&
-        (rc = ac_x509_add_ext(ctx, x, NULL, NID_ext_key_usage, leaf_eku(p->usage))) != AUTOCERT_OK)
-        goto out;
-    if ((rc = ac_x509_add_ext(ctx, x, NULL, NID_subject_key_identifier, "hash")) != AUTOCERT_OK ||
-        (rc = ac_x509_add_ext(ctx, x, is ? is->cert : x, NID_authority_key_identifier,
-                              "keyid:always")) != AUTOCERT_OK)
+    if ((rc = ac_x509_set_validity(ctx, x, days, is ? is->cert : NULL, p->days == 0)) !=
+            AUTOCERT_OK ||
+        (rc = add_extensions(ctx, x, r, p->usage, pub, is)) != AUTOCERT_OK)
         goto out;
     if (n > 0 && (rc = ac_x509_add_sans(ctx, x, ids, n)) != AUTOCERT_OK)
         goto out;
@@ -257,8 +276,28 @@ static void paths_free(paths *o)
     free(o->key);
 }
 
-/* Writes the key (if any) and the certificate followed by the issuer's
- * intermediates (never a self-signed root); hands out the paths. */
+/* PEM of the certificate followed by the issuer's intermediates (never a
+ * self-signed root), appended to `pem`. */
+static autocert_err cert_chain_pem(autocert_ctx *ctx, X509 *x, const issuer *is, ac_buf *pem)
+{
+    autocert_err rc;
+    int i;
+
+    if ((rc = ac_x509_pem_append(ctx, x, pem)) != AUTOCERT_OK)
+        return rc;
+    for (i = 0; is && i < sk_X509_num(is->certs); i++) {
+        X509 *c = sk_X509_value(is->certs, i);
+
+        if (X509_get_extension_flags(c) & EXFLAG_SS)
+            continue;
+        if ((rc = ac_x509_pem_append(ctx, c, pem)) != AUTOCERT_OK)
+            return rc;
+    }
+    return AUTOCERT_OK;
+}
+
+/* Writes the key (if any) and the certificate with its chain; hands out
+ * the paths. */
 static autocert_err write_out(autocert_ctx *ctx, const autocert_ca_params *p, paths *o, X509 *x,
                               EVP_PKEY *key, const issuer *is, char **cert_path, char **key_path)
 {
@@ -267,20 +306,11 @@ static autocert_err write_out(autocert_ctx *ctx, const autocert_ca_params *p, pa
     size_t klen = 0, nf = 0;
     ac_outfile f[2];
     autocert_err rc;
-    int i;
 
     ac_buf_init(&pem, AC_MAX_FILE);
     memset(f, 0, sizeof(f));
-    if ((rc = ac_x509_pem_append(ctx, x, &pem)) != AUTOCERT_OK)
+    if ((rc = cert_chain_pem(ctx, x, is, &pem)) != AUTOCERT_OK)
         goto out;
-    for (i = 0; is && i < sk_X509_num(is->certs); i++) {
-        X509 *c = sk_X509_value(is->certs, i);
-
-        if (X509_get_extension_flags(c) & EXFLAG_SS)
-            continue;
-        if ((rc = ac_x509_pem_append(ctx, c, &pem)) != AUTOCERT_OK)
-            goto out;
-    }
     if (key) {
         if ((rc = ac_key_to_pem(ctx, key, &kpem, &klen)) != AUTOCERT_OK)
             goto out;
@@ -339,6 +369,21 @@ static autocert_err prologue(autocert_ctx *ctx, const autocert_ca_params *in,
     return AUTOCERT_OK;
 }
 
+/* The issuer of an intermediate CA: one that may issue CA certificates. */
+static autocert_err ca_issuer_load(autocert_ctx *ctx, const autocert_ca_params *p, issuer *is)
+{
+    autocert_err rc;
+
+    if ((rc = issuer_load(ctx, p, is)) != AUTOCERT_OK)
+        return rc;
+    if (X509_get_pathlen(is->cert) == 0) {
+        issuer_clear(is);
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "%s: this CA may not issue CA certificates (pathLen 0)", p->issuer_cert);
+    }
+    return AUTOCERT_OK;
+}
+
 autocert_err autocert_ca_create(autocert_ctx *ctx, const autocert_ca_params *in,
                                 char **cert_path, char **key_path)
 {
@@ -358,19 +403,8 @@ autocert_err autocert_ca_create(autocert_ctx *ctx, const autocert_ca_params *in,
     inter = (p->flags & AUTOCERT_CA_INTERMEDIATE) != 0;
     if ((rc = paths_make(ctx, p, inter ? "intermediate" : "ca", 1, &o)) != AUTOCERT_OK)
         goto out;
-    if (inter) {
-        long pathlen;
-
-        if ((rc = issuer_load(ctx, p, &is)) != AUTOCERT_OK)
-            goto out;
-        pathlen = X509_get_pathlen(is.cert);
-        if (pathlen == 0) {
-            rc = ac_err(ctx, AUTOCERT_ERR_INVALID,
-                        "%s: this CA may not issue CA certificates (pathLen 0)", p->issuer_cert);
-            goto out;
-        }
-    }
-    if ((rc = ac_key_generate(ctx, p->key_type, &key)) != AUTOCERT_OK)
+    if ((inter && (rc = ca_issuer_load(ctx, p, &is)) != AUTOCERT_OK) ||
+        (rc = ac_key_generate(ctx, p->key_type, &key)) != AUTOCERT_OK)
         goto out;
     rc = build(ctx, inter ? ROLE_INTERMEDIATE : ROLE_ROOT, p, key, key, inter ? &is : NULL,
                p->common_name ? p->common_name : inter ? "autocert Intermediate CA" : "autocert CA",
@@ -456,6 +490,25 @@ static char *csr_cn(X509_REQ *req)
     return cn;
 }
 
+/* The names of a certificate for a CSR: those of the parameters if any,
+ * else the CSR's; NO_NAMES when there are none. */
+static autocert_err sign_idents(autocert_ctx *ctx, const autocert_ca_params *p, X509_REQ *req,
+                                ac_ident **ids, size_t *n)
+{
+    autocert_err rc;
+
+    if (p->n_dns + p->n_ips > 0)
+        rc = idents_from_params(ctx, p, ids, n);
+    else
+        rc = idents_from_csr(ctx, req, p->csr, ids, n);
+    if (rc == AUTOCERT_OK && *n == 0) {
+        idents_free(*ids, 0);
+        *ids = NULL;
+        rc = ac_err(ctx, AUTOCERT_ERR_NO_NAMES, "%s has no DNS name or IP address", p->csr);
+    }
+    return rc;
+}
+
 autocert_err autocert_ca_sign(autocert_ctx *ctx, const autocert_ca_params *in, char **cert_path)
 {
     autocert_ca_params pv;
@@ -477,18 +530,9 @@ autocert_err autocert_ca_sign(autocert_ctx *ctx, const autocert_ca_params *in, c
         rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "no CSR file given");
         goto out;
     }
-    if ((rc = ac_csr_load(ctx, p->csr, &req)) != AUTOCERT_OK)
+    if ((rc = ac_csr_load(ctx, p->csr, &req)) != AUTOCERT_OK ||
+        (rc = sign_idents(ctx, p, req, &ids, &n)) != AUTOCERT_OK)
         goto out;
-    if (p->n_dns + p->n_ips > 0)
-        rc = idents_from_params(ctx, p, &ids, &n);
-    else
-        rc = idents_from_csr(ctx, req, p->csr, &ids, &n);
-    if (rc != AUTOCERT_OK)
-        goto out;
-    if (n == 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_NO_NAMES, "%s has no DNS name or IP address", p->csr);
-        goto out;
-    }
     if (p->common_name == NULL)
         cn = csr_cn(req);
     if ((rc = paths_make(ctx, p, "node", 0, &o)) != AUTOCERT_OK ||
