@@ -32,7 +32,7 @@ static int san_entry(const GENERAL_NAME *g, ac_san *out)
     const ASN1_STRING *a = GENERAL_NAME_get0_value(g, &type);
     const unsigned char *data;
     char text[INET6_ADDRSTRLEN];
-    const char *ip;
+    const char *ip = NULL;
     size_t len;
 
     memset(out, 0, sizeof(*out));
