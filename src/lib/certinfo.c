@@ -1,4 +1,4 @@
-/* certinfo.c: facts about an issued PEM chain: validity, names, the leaf/chain split, key match. */
+/* certinfo.c: facts about certificates: SAN entries, validity, names, the leaf/chain split, key match. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -12,6 +12,79 @@
 #include <openssl/x509v3.h>
 
 #include "internal.h"
+
+/* ---- subjectAltName entries ---------------------------------------------- */
+
+/* An IP address entry in text form, or NULL when it is neither 4 nor 16 octets. */
+static const char *ip_text(const ASN1_OCTET_STRING *a, char *buf, size_t n)
+{
+    if (ASN1_STRING_length(a) == 4)
+        return inet_ntop(AF_INET, ASN1_STRING_get0_data(a), buf, (socklen_t)n);
+    if (ASN1_STRING_length(a) == 16)
+        return inet_ntop(AF_INET6, ASN1_STRING_get0_data(a), buf, (socklen_t)n);
+    return NULL;
+}
+
+/* Fills *out from one entry; -1 when memory ran out. */
+static int san_entry(const GENERAL_NAME *g, ac_san *out)
+{
+    int type;
+    const ASN1_STRING *a = GENERAL_NAME_get0_value(g, &type);
+    const unsigned char *data;
+    char text[INET6_ADDRSTRLEN];
+    const char *ip = NULL;
+    size_t len;
+
+    memset(out, 0, sizeof(*out));
+    switch (type) {
+    case GEN_DNS: out->type = AC_SAN_DNS; break;
+    case GEN_EMAIL: out->type = AC_SAN_EMAIL; break;
+    case GEN_URI: out->type = AC_SAN_URI; break;
+    case GEN_IPADD:
+        out->type = AC_SAN_IP;
+        if ((ip = ip_text(a, text, sizeof(text))) != NULL && (out->value = strdup(ip)) == NULL)
+            return -1;
+        return 0;
+    default:
+        out->type = AC_SAN_OTHER;
+        return 0;
+    }
+    data = ASN1_STRING_get0_data(a);
+    len = (size_t)ASN1_STRING_length(a);
+    if ((out->value = strndup(data ? (const char *)data : "", len)) == NULL)
+        return -1;
+    out->has_nul = strlen(out->value) != len;
+    return 0;
+}
+
+autocert_err ac_sans_parse(autocert_ctx *ctx, const GENERAL_NAMES *gens, ac_sans *out)
+{
+    int i, n = gens ? sk_GENERAL_NAME_num(gens) : 0;
+
+    memset(out, 0, sizeof(*out));
+    if (n <= 0)
+        return AUTOCERT_OK;
+    if ((out->v = calloc((size_t)n, sizeof(*out->v))) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    for (i = 0; i < n; i++, out->n++)
+        if (san_entry(sk_GENERAL_NAME_value(gens, i), &out->v[i]) < 0) {
+            ac_sans_clear(out);
+            return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        }
+    return AUTOCERT_OK;
+}
+
+void ac_sans_clear(ac_sans *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+        free(s->v[i].value);
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+/* ---- validity, names, the leaf/chain split, key match -------------------- */
 
 void ac_certinfo_clear(ac_certinfo *ci)
 {
@@ -45,13 +118,38 @@ static X509 *first_cert(const char *pem, size_t len)
     return x;
 }
 
+/* The DNS names and IP addresses of the certificate's subjectAltName
+ * into out->names; other kinds of entries are not identifiers. */
+static autocert_err certinfo_names(autocert_ctx *ctx, X509 *x, ac_certinfo *out)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    ac_sans s;
+    autocert_err rc;
+    size_t i;
+
+    if ((rc = ac_sans_parse(ctx, gens, &s)) != AUTOCERT_OK)
+        goto out;
+    if (s.n > 0 && (out->names = calloc(s.n, sizeof(char *))) == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < s.n; i++) {
+        if ((s.v[i].type != AC_SAN_DNS && s.v[i].type != AC_SAN_IP) || s.v[i].value == NULL)
+            continue;
+        out->names[out->n_names++] = s.v[i].value;
+        s.v[i].value = NULL;
+    }
+out:
+    ac_sans_clear(&s);
+    GENERAL_NAMES_free(gens);
+    return rc;
+}
+
 autocert_err ac_certinfo_parse(autocert_ctx *ctx, const char *pem, size_t len,
                                const char *what, ac_certinfo *out)
 {
     X509 *x = NULL;
-    GENERAL_NAMES *gens = NULL;
     autocert_err rc = AUTOCERT_OK;
-    int i, n;
 
     memset(out, 0, sizeof(*out));
     if ((x = first_cert(pem, len)) == NULL)
@@ -62,56 +160,53 @@ autocert_err ac_certinfo_parse(autocert_ctx *ctx, const char *pem, size_t len,
         rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: unreadable validity period", what);
         goto out;
     }
-    gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-    n = gens ? sk_GENERAL_NAME_num(gens) : 0;
-    if (n > 0 && (out->names = calloc((size_t)n, sizeof(char *))) == NULL) {
-        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        char text[INET6_ADDRSTRLEN];
-        const char *s = NULL;
-        int type;
-        void *v = GENERAL_NAME_get0_value(g, &type);
-
-        if (type == GEN_DNS) {
-            const ASN1_STRING *a = v;
-            char *d = malloc((size_t)ASN1_STRING_length(a) + 1);
-            if (d == NULL) {
-                rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-                goto out;
-            }
-            memcpy(d, ASN1_STRING_get0_data(a), (size_t)ASN1_STRING_length(a));
-            d[ASN1_STRING_length(a)] = '\0';
-            out->names[out->n_names++] = d;
-            continue;
-        }
-        if (type == GEN_IPADD) {
-            const ASN1_OCTET_STRING *a = v;
-            if (ASN1_STRING_length(a) == 4)
-                s = inet_ntop(AF_INET, ASN1_STRING_get0_data(a), text, sizeof(text));
-            else if (ASN1_STRING_length(a) == 16)
-                s = inet_ntop(AF_INET6, ASN1_STRING_get0_data(a), text, sizeof(text));
-        }
-        if (s && (out->names[out->n_names++] = strdup(s)) == NULL) {
-            rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-    }
+    rc = certinfo_names(ctx, x, out);
 out:
-    GENERAL_NAMES_free(gens);
     X509_free(x);
     if (rc != AUTOCERT_OK)
         ac_certinfo_clear(out);
     return rc;
 }
 
+/* Writes the first certificate of `in` to `leaf` and every other one to
+ * `rest`; *count is how many there were.  Other PEM blocks are skipped; a
+ * certificate that does not decode is an error. */
+static autocert_err pem_sort(autocert_ctx *ctx, BIO *in, BIO *leaf, BIO *rest, int *count)
+{
+    X509 *x = NULL;
+    unsigned long e;
+    int ok;
+
+    *count = 0;
+    while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+        ok = PEM_write_bio_X509(*count == 0 ? leaf : rest, x);
+        X509_free(x);
+        if (!ok)
+            return ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot encode certificate");
+        (*count)++;
+    }
+    /* The loop must end on "no start line" (the end of the input); any other
+     * reason is a certificate that does not decode. */
+    e = ERR_peek_last_error();
+    if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+        return ac_err_ssl(ctx, AUTOCERT_ERR_PROTOCOL,
+                          "certificate chain: certificate %d does not decode", *count + 1);
+    ERR_clear_error();
+    return AUTOCERT_OK;
+}
+
+/* The contents of a memory BIO as a string (malloc'd), NULL when out of memory. */
+static char *bio_text(BIO *b)
+{
+    BUF_MEM *m = NULL;
+
+    BIO_get_mem_ptr(b, &m);
+    return strndup(m && m->data ? m->data : "", m ? m->length : 0);
+}
+
 autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len, char **leaf, char **rest)
 {
     BIO *in = NULL, *b1 = NULL, *b2 = NULL;
-    X509 *x = NULL;
-    BUF_MEM *m;
     autocert_err rc = AUTOCERT_OK;
     int count = 0;
 
@@ -121,35 +216,14 @@ autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len, char *
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
-        if (!PEM_write_bio_X509(count == 0 ? b1 : b2, x)) {
-            rc = ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot encode certificate");
-            goto out;
-        }
-        X509_free(x);
-        x = NULL;
-        count++;
-    }
-    /* The loop must end on "no start line" (the end of the input); any other
-     * reason is a certificate that does not decode. */
-    {
-        unsigned long e = ERR_peek_last_error();
-
-        if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-            rc = ac_err_ssl(ctx, AUTOCERT_ERR_PROTOCOL,
-                            "certificate chain: certificate %d does not decode", count + 1);
-            goto out;
-        }
-        ERR_clear_error();
-    }
+    if ((rc = pem_sort(ctx, in, b1, b2, &count)) != AUTOCERT_OK)
+        goto out;
     if (count == 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "certificate download: no PEM certificate in the response");
         goto out;
     }
-    BIO_get_mem_ptr(b1, &m);
-    *leaf = strndup(m->data, m->length);
-    BIO_get_mem_ptr(b2, &m);
-    *rest = strndup(m->data ? m->data : "", m->length);
+    *leaf = bio_text(b1);
+    *rest = bio_text(b2);
     if (*leaf == NULL || *rest == NULL) {
         free(*leaf);
         free(*rest);
@@ -157,7 +231,6 @@ autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len, char *
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     }
 out:
-    X509_free(x);
     BIO_free(in);
     BIO_free(b1);
     BIO_free(b2);

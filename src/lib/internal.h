@@ -117,7 +117,29 @@ void ac_ident_clear(ac_ident *id);
 /* Cache entry name for an identifier: safe as one path component. malloc'd. */
 char *ac_ident_entry_name(const ac_ident *id);
 
-/* ---- certinfo.c: facts about an issued PEM chain ---------------------- */
+/* ---- certinfo.c: facts about certificates: SANs, validity, chain, key -- */
+#include <openssl/x509v3.h> /* GENERAL_NAMES */
+
+/* One subjectAltName entry. */
+typedef enum { AC_SAN_DNS, AC_SAN_IP, AC_SAN_EMAIL, AC_SAN_URI, AC_SAN_OTHER } ac_san_type;
+typedef struct {
+    ac_san_type type;
+    /* The DNS name, e-mail address or URI up to its first NUL; an IP
+     * address in text form ("192.0.2.7", "2001:db8::7"); NULL for OTHER
+     * and for an IP address of neither 4 nor 16 octets. */
+    char *value;
+    int has_nul; /* the DNS name, e-mail address or URI holds a NUL: malformed */
+} ac_san;
+typedef struct {
+    ac_san *v;
+    size_t n;
+} ac_sans;
+/* Every entry of `gens` (NULL: none), in order, into *out (cleared first;
+ * empty again on failure).  Free with ac_sans_clear. */
+autocert_err ac_sans_parse(autocert_ctx *ctx, const GENERAL_NAMES *gens, ac_sans *out);
+/* Frees the entries; the list is left empty.  Clearing twice is harmless. */
+void ac_sans_clear(ac_sans *s);
+
 typedef struct {
     time_t not_before, not_after;
     char **names; /* SANs of the leaf, "dns:" names bare, IPs in text form */

@@ -1,7 +1,6 @@
 /* ca.c: the private CA: root and intermediate CAs, node certificates, CSR signing. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,57 +110,45 @@ out:
     return rc;
 }
 
+/* One SAN entry of a CSR as a validated identifier: DNS names and IP
+ * addresses only. */
+static autocert_err ident_from_san(autocert_ctx *ctx, const ac_san *s, const char *what,
+                                   ac_ident *id)
+{
+    if (s->type != AC_SAN_DNS && s->type != AC_SAN_IP)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "%s: only DNS names and IP addresses are supported in the SANs", what);
+    /* A DNS name with an embedded NUL is malformed. */
+    if (s->value == NULL || s->has_nul)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: malformed SAN entry", what);
+    return ac_ident_parse(ctx, s->value, 1, id);
+}
+
 /* The subjectAltName entries of a CSR as validated identifiers. */
 static autocert_err idents_from_csr(autocert_ctx *ctx, X509_REQ *req, const char *what,
                                     ac_ident **ids, size_t *n)
 {
     STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
     GENERAL_NAMES *gens = NULL;
-    autocert_err rc = AUTOCERT_OK;
-    int i, count;
+    ac_sans s;
+    autocert_err rc;
+    size_t i;
 
     *ids = NULL;
     *n = 0;
     if (exts)
         gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
-    count = gens ? sk_GENERAL_NAME_num(gens) : 0;
-    if ((*ids = calloc(count > 0 ? (size_t)count : 1, sizeof(**ids))) == NULL) {
+    if ((rc = ac_sans_parse(ctx, gens, &s)) != AUTOCERT_OK)
+        goto out;
+    if ((*ids = calloc(s.n ? s.n : 1, sizeof(**ids))) == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    for (i = 0; i < count; i++) {
-        int type;
-        void *v = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, i), &type);
-        char text[INET6_ADDRSTRLEN];
-        char *dns = NULL;
-        const char *s = NULL;
-        const ASN1_STRING *a = v;
-
-        if (type == GEN_DNS) {
-            dns = strndup((const char *)ASN1_STRING_get0_data(a), (size_t)ASN1_STRING_length(a));
-            s = dns;
-        } else if (type == GEN_IPADD && ASN1_STRING_length(a) == 4) {
-            s = inet_ntop(AF_INET, ASN1_STRING_get0_data(a), text, sizeof(text));
-        } else if (type == GEN_IPADD && ASN1_STRING_length(a) == 16) {
-            s = inet_ntop(AF_INET6, ASN1_STRING_get0_data(a), text, sizeof(text));
-        } else {
-            rc = ac_err(ctx, AUTOCERT_ERR_INVALID,
-                        "%s: only DNS names and IP addresses are supported in the SANs", what);
+    for (i = 0; i < s.n; i++, (*n)++)
+        if ((rc = ident_from_san(ctx, &s.v[i], what, &(*ids)[*n])) != AUTOCERT_OK)
             goto out;
-        }
-        /* A DNS name with an embedded NUL is malformed. */
-        if (s == NULL || (dns && strlen(dns) != (size_t)ASN1_STRING_length(a))) {
-            free(dns);
-            rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: malformed SAN entry", what);
-            goto out;
-        }
-        rc = ac_ident_parse(ctx, s, 1, &(*ids)[*n]);
-        free(dns);
-        if (rc != AUTOCERT_OK)
-            goto out;
-        (*n)++;
-    }
 out:
+    ac_sans_clear(&s);
     GENERAL_NAMES_free(gens);
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     if (rc != AUTOCERT_OK) {
@@ -179,6 +166,44 @@ static const char *leaf_eku(unsigned usage)
     case AUTOCERT_USAGE_SERVER | AUTOCERT_USAGE_CLIENT: return "serverAuth,clientAuth";
     default: return "serverAuth";
     }
+}
+
+static const char *basic_constraints(role r)
+{
+    switch (r) {
+    case ROLE_ROOT: return "critical,CA:TRUE";
+    case ROLE_INTERMEDIATE: return "critical,CA:TRUE,pathlen:0";
+    default: return "critical,CA:FALSE";
+    }
+}
+
+/* CAs sign certificates; an RSA leaf may also be used for key transport. */
+static const char *key_usage(role r, EVP_PKEY *pub)
+{
+    if (r != ROLE_LEAF)
+        return "critical,keyCertSign,cRLSign,digitalSignature";
+    if (EVP_PKEY_is_a(pub, "RSA"))
+        return "critical,digitalSignature,keyEncipherment";
+    return "critical,digitalSignature";
+}
+
+/* basicConstraints and keyUsage for the role, extendedKeyUsage for a
+ * leaf, the subject and authority key identifiers. */
+static autocert_err add_extensions(autocert_ctx *ctx, X509 *x, role r, unsigned usage,
+                                   EVP_PKEY *pub, const issuer *is)
+{
+    autocert_err rc;
+
+    if ((rc = ac_x509_add_ext(ctx, x, NULL, NID_basic_constraints, basic_constraints(r))) !=
+            AUTOCERT_OK ||
+        (rc = ac_x509_add_ext(ctx, x, NULL, NID_key_usage, key_usage(r, pub))) != AUTOCERT_OK)
+        return rc;
+    if (r == ROLE_LEAF &&
+        (rc = ac_x509_add_ext(ctx, x, NULL, NID_ext_key_usage, leaf_eku(usage))) != AUTOCERT_OK)
+        return rc;
+    if ((rc = ac_x509_add_ext(ctx, x, NULL, NID_subject_key_identifier, "hash")) != AUTOCERT_OK)
+        return rc;
+    return ac_x509_add_ext(ctx, x, is ? is->cert : x, NID_authority_key_identifier, "keyid:always");
 }
 
 /* Builds and signs one certificate for `pub`. */
@@ -201,28 +226,9 @@ static autocert_err build(autocert_ctx *ctx, role r, const autocert_ca_params *p
         rc = ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot set the issuer or public key");
         goto out;
     }
-    if ((rc = ac_x509_set_validity(ctx, x, days, is ? is->cert : NULL, p->days == 0)) != AUTOCERT_OK)
-        goto out;
-    rc = ac_x509_add_ext(ctx, x, NULL, NID_basic_constraints,
-                         r == ROLE_ROOT           ? "critical,CA:TRUE"
-                         : r == ROLE_INTERMEDIATE ? "critical,CA:TRUE,pathlen:0"
-                                                  : "critical,CA:FALSE");
-    if (rc != AUTOCERT_OK)
-        goto out;
-    if (r != ROLE_LEAF)
-        rc = ac_x509_add_ext(ctx, x, NULL, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
-    else if (EVP_PKEY_is_a(pub, "RSA"))
-        rc = ac_x509_add_ext(ctx, x, NULL, NID_key_usage, "critical,digitalSignature,keyEncipherment");
-    else
-        rc = ac_x509_add_ext(ctx, x, NULL, NID_key_usage, "critical,digitalSignature");
-    if (rc != AUTOCERT_OK)
-        goto out;
-    if (r == ROLE_LEAF &&
-        (rc = ac_x509_add_ext(ctx, x, NULL, NID_ext_key_usage, leaf_eku(p->usage))) != AUTOCERT_OK)
-        goto out;
-    if ((rc = ac_x509_add_ext(ctx, x, NULL, NID_subject_key_identifier, "hash")) != AUTOCERT_OK ||
-        (rc = ac_x509_add_ext(ctx, x, is ? is->cert : x, NID_authority_key_identifier,
-                              "keyid:always")) != AUTOCERT_OK)
+    if ((rc = ac_x509_set_validity(ctx, x, days, is ? is->cert : NULL, p->days == 0)) !=
+            AUTOCERT_OK ||
+        (rc = add_extensions(ctx, x, r, p->usage, pub, is)) != AUTOCERT_OK)
         goto out;
     if (n > 0 && (rc = ac_x509_add_sans(ctx, x, ids, n)) != AUTOCERT_OK)
         goto out;
@@ -270,8 +276,28 @@ static void paths_free(paths *o)
     free(o->key);
 }
 
-/* Writes the key (if any) and the certificate followed by the issuer's
- * intermediates (never a self-signed root); hands out the paths. */
+/* PEM of the certificate followed by the issuer's intermediates (never a
+ * self-signed root), appended to `pem`. */
+static autocert_err cert_chain_pem(autocert_ctx *ctx, X509 *x, const issuer *is, ac_buf *pem)
+{
+    autocert_err rc;
+    int i;
+
+    if ((rc = ac_x509_pem_append(ctx, x, pem)) != AUTOCERT_OK)
+        return rc;
+    for (i = 0; is && i < sk_X509_num(is->certs); i++) {
+        X509 *c = sk_X509_value(is->certs, i);
+
+        if (X509_get_extension_flags(c) & EXFLAG_SS)
+            continue;
+        if ((rc = ac_x509_pem_append(ctx, c, pem)) != AUTOCERT_OK)
+            return rc;
+    }
+    return AUTOCERT_OK;
+}
+
+/* Writes the key (if any) and the certificate with its chain; hands out
+ * the paths. */
 static autocert_err write_out(autocert_ctx *ctx, const autocert_ca_params *p, paths *o, X509 *x,
                               EVP_PKEY *key, const issuer *is, char **cert_path, char **key_path)
 {
@@ -280,20 +306,11 @@ static autocert_err write_out(autocert_ctx *ctx, const autocert_ca_params *p, pa
     size_t klen = 0, nf = 0;
     ac_outfile f[2];
     autocert_err rc;
-    int i;
 
     ac_buf_init(&pem, AC_MAX_FILE);
     memset(f, 0, sizeof(f));
-    if ((rc = ac_x509_pem_append(ctx, x, &pem)) != AUTOCERT_OK)
+    if ((rc = cert_chain_pem(ctx, x, is, &pem)) != AUTOCERT_OK)
         goto out;
-    for (i = 0; is && i < sk_X509_num(is->certs); i++) {
-        X509 *c = sk_X509_value(is->certs, i);
-
-        if (X509_get_extension_flags(c) & EXFLAG_SS)
-            continue;
-        if ((rc = ac_x509_pem_append(ctx, c, &pem)) != AUTOCERT_OK)
-            goto out;
-    }
     if (key) {
         if ((rc = ac_key_to_pem(ctx, key, &kpem, &klen)) != AUTOCERT_OK)
             goto out;
@@ -352,6 +369,21 @@ static autocert_err prologue(autocert_ctx *ctx, const autocert_ca_params *in,
     return AUTOCERT_OK;
 }
 
+/* The issuer of an intermediate CA: one that may issue CA certificates. */
+static autocert_err ca_issuer_load(autocert_ctx *ctx, const autocert_ca_params *p, issuer *is)
+{
+    autocert_err rc;
+
+    if ((rc = issuer_load(ctx, p, is)) != AUTOCERT_OK)
+        return rc;
+    if (X509_get_pathlen(is->cert) == 0) {
+        issuer_clear(is);
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "%s: this CA may not issue CA certificates (pathLen 0)", p->issuer_cert);
+    }
+    return AUTOCERT_OK;
+}
+
 autocert_err autocert_ca_create(autocert_ctx *ctx, const autocert_ca_params *in,
                                 char **cert_path, char **key_path)
 {
@@ -371,19 +403,8 @@ autocert_err autocert_ca_create(autocert_ctx *ctx, const autocert_ca_params *in,
     inter = (p->flags & AUTOCERT_CA_INTERMEDIATE) != 0;
     if ((rc = paths_make(ctx, p, inter ? "intermediate" : "ca", 1, &o)) != AUTOCERT_OK)
         goto out;
-    if (inter) {
-        long pathlen;
-
-        if ((rc = issuer_load(ctx, p, &is)) != AUTOCERT_OK)
-            goto out;
-        pathlen = X509_get_pathlen(is.cert);
-        if (pathlen == 0) {
-            rc = ac_err(ctx, AUTOCERT_ERR_INVALID,
-                        "%s: this CA may not issue CA certificates (pathLen 0)", p->issuer_cert);
-            goto out;
-        }
-    }
-    if ((rc = ac_key_generate(ctx, p->key_type, &key)) != AUTOCERT_OK)
+    if ((inter && (rc = ca_issuer_load(ctx, p, &is)) != AUTOCERT_OK) ||
+        (rc = ac_key_generate(ctx, p->key_type, &key)) != AUTOCERT_OK)
         goto out;
     rc = build(ctx, inter ? ROLE_INTERMEDIATE : ROLE_ROOT, p, key, key, inter ? &is : NULL,
                p->common_name ? p->common_name : inter ? "autocert Intermediate CA" : "autocert CA",
@@ -469,6 +490,25 @@ static char *csr_cn(X509_REQ *req)
     return cn;
 }
 
+/* The names of a certificate for a CSR: those of the parameters if any,
+ * else the CSR's; NO_NAMES when there are none. */
+static autocert_err sign_idents(autocert_ctx *ctx, const autocert_ca_params *p, X509_REQ *req,
+                                ac_ident **ids, size_t *n)
+{
+    autocert_err rc;
+
+    if (p->n_dns + p->n_ips > 0)
+        rc = idents_from_params(ctx, p, ids, n);
+    else
+        rc = idents_from_csr(ctx, req, p->csr, ids, n);
+    if (rc == AUTOCERT_OK && *n == 0) {
+        idents_free(*ids, 0);
+        *ids = NULL;
+        rc = ac_err(ctx, AUTOCERT_ERR_NO_NAMES, "%s has no DNS name or IP address", p->csr);
+    }
+    return rc;
+}
+
 autocert_err autocert_ca_sign(autocert_ctx *ctx, const autocert_ca_params *in, char **cert_path)
 {
     autocert_ca_params pv;
@@ -490,18 +530,9 @@ autocert_err autocert_ca_sign(autocert_ctx *ctx, const autocert_ca_params *in, c
         rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "no CSR file given");
         goto out;
     }
-    if ((rc = ac_csr_load(ctx, p->csr, &req)) != AUTOCERT_OK)
+    if ((rc = ac_csr_load(ctx, p->csr, &req)) != AUTOCERT_OK ||
+        (rc = sign_idents(ctx, p, req, &ids, &n)) != AUTOCERT_OK)
         goto out;
-    if (p->n_dns + p->n_ips > 0)
-        rc = idents_from_params(ctx, p, &ids, &n);
-    else
-        rc = idents_from_csr(ctx, req, p->csr, &ids, &n);
-    if (rc != AUTOCERT_OK)
-        goto out;
-    if (n == 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_NO_NAMES, "%s has no DNS name or IP address", p->csr);
-        goto out;
-    }
     if (p->common_name == NULL)
         cn = csr_cn(req);
     if ((rc = paths_make(ctx, p, "node", 0, &o)) != AUTOCERT_OK ||

@@ -16,6 +16,11 @@ autocert_err ac_certs_load(autocert_ctx *ctx, const char *path, const char *pass
 /* The private key of a PEM (plain or encrypted), DER or PKCS#12 file. */
 autocert_err ac_privkey_load(autocert_ctx *ctx, const char *path, const char *password_file,
                              EVP_PKEY **out);
+/* Parses a DER PKCS#12; *key, *cert and *chain may each be NULL to ignore;
+ * PASSWORD when the password (NULL: none) does not open it. */
+autocert_err ac_p12_parse(autocert_ctx *ctx, const unsigned char *der, size_t len,
+                          const char *what, const char *password, EVP_PKEY **key,
+                          X509 **cert, STACK_OF(X509) **chain);
 /* A CSR (PEM or DER) whose signature verifies. */
 autocert_err ac_csr_load(autocert_ctx *ctx, const char *path, X509_REQ **out);
 /* PEM text of a certificate appended to `b`. */
@@ -40,12 +45,5 @@ const EVP_MD *ac_x509_md(EVP_PKEY *key);
 autocert_err ac_x509_sign(autocert_ctx *ctx, X509 *x, EVP_PKEY *key);
 /* A subject with one CN. */
 autocert_err ac_x509_set_cn(autocert_ctx *ctx, X509 *x, int subject, const char *cn);
-
-/* pkcs12.c */
-/* Parses a DER PKCS#12; *key, *cert and *chain may each be NULL to ignore;
- * PASSWORD when the password (NULL: none) does not open it. */
-autocert_err ac_p12_parse(autocert_ctx *ctx, const unsigned char *der, size_t len,
-                          const char *what, const char *password, EVP_PKEY **key,
-                          X509 **cert, STACK_OF(X509) **chain);
 
 #endif /* AC_CA_H */

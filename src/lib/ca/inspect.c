@@ -1,7 +1,6 @@
 /* inspect.c: human and JSON summaries of certificates, CSRs, keys and bundles. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,7 +13,7 @@
 
 #include "ca/ca.h"
 
-/* ---- facts as JSON -------------------------------------------------------- */
+/* ---- facts as JSON ------------------------------------------------------- */
 
 static json_t *name_json(const X509_NAME *name)
 {
@@ -69,35 +68,44 @@ static json_t *key_json(EVP_PKEY *key)
                      EVP_PKEY_get_bits(key));
 }
 
+static const char *san_prefix(ac_san_type t)
+{
+    switch (t) {
+    case AC_SAN_DNS: return "DNS:";
+    case AC_SAN_IP: return "IP:";
+    case AC_SAN_EMAIL: return "email:";
+    case AC_SAN_URI: return "URI:";
+    default: return "other";
+    }
+}
+
+/* "DNS:name", "IP:192.0.2.7" ("IP:?" when unreadable), "email:...",
+ * "URI:...", "other"; NULL when memory ran out. */
 static json_t *sans_json(const GENERAL_NAMES *gens)
 {
     json_t *a = json_array();
-    int i;
+    ac_sans s;
+    size_t i;
 
-    for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
-        int type;
-        const ASN1_STRING *s = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, i), &type);
-        char text[INET6_ADDRSTRLEN];
+    if (a == NULL || ac_sans_parse(NULL, gens, &s) != AUTOCERT_OK) {
+        json_decref(a);
+        return NULL;
+    }
+    for (i = 0; i < s.n; i++) {
+        const char *v = s.v[i].value;
         ac_buf b;
 
         ac_buf_init(&b, 1024);
-        if (type == GEN_DNS || type == GEN_EMAIL || type == GEN_URI) {
-            ac_buf_appendf(&b, "%s:", type == GEN_DNS ? "DNS" : type == GEN_EMAIL ? "email" : "URI");
-            ac_buf_append(&b, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
-        } else if (type == GEN_IPADD) {
-            int fam = ASN1_STRING_length(s) == 4 ? AF_INET : AF_INET6;
-            if ((ASN1_STRING_length(s) == 4 || ASN1_STRING_length(s) == 16) &&
-                inet_ntop(fam, ASN1_STRING_get0_data(s), text, sizeof(text)))
-                ac_buf_appendf(&b, "IP:%s", text);
-            else
-                ac_buf_appendf(&b, "IP:?");
-        } else {
-            ac_buf_appendf(&b, "other");
-        }
+        ac_buf_appendf(&b, "%s", san_prefix(s.v[i].type));
+        if (s.v[i].type == AC_SAN_IP && v == NULL)
+            ac_buf_appendf(&b, "?");
+        else if (v)
+            ac_buf_append(&b, v, strlen(v));
         if (b.data)
             json_array_append_new(a, json_string((char *)b.data));
         ac_buf_free(&b);
     }
+    ac_sans_clear(&s);
     return a;
 }
 
@@ -235,62 +243,111 @@ static autocert_err add_simple(autocert_ctx *ctx, collect *c, json_t *j)
     return AUTOCERT_OK;
 }
 
+/* ---- one PEM block each -------------------------------------------------- */
+
+static autocert_err add_cert_der(autocert_ctx *ctx, collect *c, const char *path,
+                                 const unsigned char *der, long len)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, len);
+    autocert_err rc;
+
+    if (x == NULL)
+        return ac_err_ssl(ctx, AUTOCERT_ERR_INVALID, "%s: malformed certificate", path);
+    rc = add_cert(ctx, c, x);
+    X509_free(x);
+    return rc;
+}
+
+static autocert_err add_csr_der(autocert_ctx *ctx, collect *c, const char *path,
+                                const unsigned char *der, long len)
+{
+    const unsigned char *p = der;
+    X509_REQ *r = d2i_X509_REQ(NULL, &p, len);
+    autocert_err rc;
+
+    if (r == NULL)
+        return ac_err_ssl(ctx, AUTOCERT_ERR_INVALID, "%s: malformed CSR", path);
+    rc = add_simple(ctx, c, csr_json(r));
+    X509_REQ_free(r);
+    return rc;
+}
+
+static autocert_err add_key_der(autocert_ctx *ctx, collect *c, const char *path,
+                                const unsigned char *der, long len)
+{
+    const unsigned char *p = der;
+    EVP_PKEY *k = d2i_AutoPrivateKey(NULL, &p, len);
+    autocert_err rc;
+
+    if (k == NULL)
+        return ac_err_ssl(ctx, AUTOCERT_ERR_INVALID, "%s: malformed private key", path);
+    rc = add_key(ctx, c, k);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+/* An encrypted PKCS#8 key: described when the password opens it, else
+ * listed as encrypted; PASSWORD when the given password does not open it. */
+static autocert_err add_encrypted_key_der(autocert_ctx *ctx, collect *c, const char *path,
+                                          const unsigned char *der, long len)
+{
+    const unsigned char *p = der;
+    X509_SIG *sig = d2i_X509_SIG(NULL, &p, len);
+    PKCS8_PRIV_KEY_INFO *p8 = NULL;
+    EVP_PKEY *k = NULL;
+    autocert_err rc;
+
+    if (sig && c->password)
+        p8 = PKCS8_decrypt(sig, c->password, (int)strlen(c->password));
+    if (p8)
+        k = EVP_PKCS82PKEY(p8);
+    if (sig && c->password && k == NULL)
+        rc = ac_err(ctx, AUTOCERT_ERR_PASSWORD, "%s: wrong password for the encrypted key", path);
+    else if (k)
+        rc = add_key(ctx, c, k);
+    else
+        rc = add_simple(ctx, c, json_pack("{s:s}", "type", "encrypted private key"));
+    ERR_clear_error();
+    EVP_PKEY_free(k);
+    PKCS8_PRIV_KEY_INFO_free(p8);
+    X509_SIG_free(sig);
+    return rc;
+}
+
+static autocert_err add_pubkey_der(autocert_ctx *ctx, collect *c, const char *path,
+                                   const unsigned char *der, long len)
+{
+    const unsigned char *p = der;
+    EVP_PKEY *k = d2i_PUBKEY(NULL, &p, len);
+    autocert_err rc;
+
+    if (k == NULL)
+        return ac_err_ssl(ctx, AUTOCERT_ERR_INVALID, "%s: malformed public key", path);
+    rc = add_simple(ctx, c, json_pack("{s:s, s:o}", "type", "public key", "key", key_json(k)));
+    EVP_PKEY_free(k);
+    return rc;
+}
+
 /* One PEM block of type `name` holding DER `der`. */
 static autocert_err add_block(autocert_ctx *ctx, collect *c, const char *path, const char *name,
                               const unsigned char *der, long len)
 {
-    const unsigned char *p = der;
-    autocert_err rc = AUTOCERT_OK;
-
-    if (strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0) {
-        X509 *x = d2i_X509(NULL, &p, len);
-        if (x == NULL)
-            return ac_err_ssl(ctx, AUTOCERT_ERR_INVALID, "%s: malformed certificate", path);
-        rc = add_cert(ctx, c, x);
-        X509_free(x);
-    } else if (strcmp(name, "CERTIFICATE REQUEST") == 0 || strcmp(name, "NEW CERTIFICATE REQUEST") == 0) {
-        X509_REQ *r = d2i_X509_REQ(NULL, &p, len);
-        if (r == NULL)
-            return ac_err_ssl(ctx, AUTOCERT_ERR_INVALID, "%s: malformed CSR", path);
-        rc = add_simple(ctx, c, csr_json(r));
-        X509_REQ_free(r);
-    } else if (strcmp(name, "PRIVATE KEY") == 0 || strcmp(name, "EC PRIVATE KEY") == 0 ||
-               strcmp(name, "RSA PRIVATE KEY") == 0) {
-        EVP_PKEY *k = d2i_AutoPrivateKey(NULL, &p, len);
-        if (k == NULL)
-            return ac_err_ssl(ctx, AUTOCERT_ERR_INVALID, "%s: malformed private key", path);
-        rc = add_key(ctx, c, k);
-        EVP_PKEY_free(k);
-    } else if (strcmp(name, "ENCRYPTED PRIVATE KEY") == 0) {
-        X509_SIG *sig = d2i_X509_SIG(NULL, &p, len);
-        PKCS8_PRIV_KEY_INFO *p8 = NULL;
-        EVP_PKEY *k = NULL;
-
-        if (sig && c->password)
-            p8 = PKCS8_decrypt(sig, c->password, (int)strlen(c->password));
-        if (p8)
-            k = EVP_PKCS82PKEY(p8);
-        if (sig && c->password && k == NULL)
-            rc = ac_err(ctx, AUTOCERT_ERR_PASSWORD, "%s: wrong password for the encrypted key", path);
-        else if (k)
-            rc = add_key(ctx, c, k);
-        else
-            rc = add_simple(ctx, c, json_pack("{s:s}", "type", "encrypted private key"));
-        ERR_clear_error();
-        EVP_PKEY_free(k);
-        PKCS8_PRIV_KEY_INFO_free(p8);
-        X509_SIG_free(sig);
-    } else if (strcmp(name, "PUBLIC KEY") == 0) {
-        EVP_PKEY *k = d2i_PUBKEY(NULL, &p, len);
-        if (k == NULL)
-            return ac_err_ssl(ctx, AUTOCERT_ERR_INVALID, "%s: malformed public key", path);
-        rc = add_simple(ctx, c, json_pack("{s:s, s:o}", "type", "public key", "key", key_json(k)));
-        EVP_PKEY_free(k);
-    } else {
-        rc = add_simple(ctx, c, json_pack("{s:s, s:s}", "type", "other", "label", name));
-    }
-    return rc;
+    if (strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0)
+        return add_cert_der(ctx, c, path, der, len);
+    if (strcmp(name, "CERTIFICATE REQUEST") == 0 || strcmp(name, "NEW CERTIFICATE REQUEST") == 0)
+        return add_csr_der(ctx, c, path, der, len);
+    if (strcmp(name, "PRIVATE KEY") == 0 || strcmp(name, "EC PRIVATE KEY") == 0 ||
+        strcmp(name, "RSA PRIVATE KEY") == 0)
+        return add_key_der(ctx, c, path, der, len);
+    if (strcmp(name, "ENCRYPTED PRIVATE KEY") == 0)
+        return add_encrypted_key_der(ctx, c, path, der, len);
+    if (strcmp(name, "PUBLIC KEY") == 0)
+        return add_pubkey_der(ctx, c, path, der, len);
+    return add_simple(ctx, c, json_pack("{s:s, s:s}", "type", "other", "label", name));
 }
+
+/* ---- a whole file -------------------------------------------------------- */
 
 static autocert_err collect_pem(autocert_ctx *ctx, collect *c, const char *path,
                                 const unsigned char *data, size_t len)
@@ -319,16 +376,41 @@ static autocert_err collect_pem(autocert_ctx *ctx, collect *c, const char *path,
     return rc;
 }
 
+/* The certificate, then the chain, then the key of a PKCS#12 bundle. */
+static autocert_err collect_p12(autocert_ctx *ctx, collect *c, const char *path,
+                                const unsigned char *data, size_t len)
+{
+    X509 *x = NULL;
+    EVP_PKEY *k = NULL;
+    STACK_OF(X509) *chain = NULL;
+    autocert_err rc;
+    int i;
+
+    if ((rc = ac_p12_parse(ctx, data, len, path, c->password, &k, &x, &chain)) != AUTOCERT_OK)
+        goto out;
+    if (x && (rc = add_cert(ctx, c, x)) != AUTOCERT_OK)
+        goto out;
+    for (i = 0; chain && i < sk_X509_num(chain); i++)
+        if ((rc = add_cert(ctx, c, sk_X509_value(chain, i))) != AUTOCERT_OK)
+            goto out;
+    if (k)
+        rc = add_key(ctx, c, k);
+out:
+    X509_free(x);
+    EVP_PKEY_free(k);
+    sk_X509_pop_free(chain, X509_free);
+    return rc;
+}
+
+/* A DER certificate, CSR or private key, else a PKCS#12 bundle. */
 static autocert_err collect_der(autocert_ctx *ctx, collect *c, const char *path,
                                 const unsigned char *data, size_t len)
 {
     const unsigned char *p = data;
-    X509 *x = NULL, *p12cert = NULL;
+    X509 *x = NULL;
     X509_REQ *r = NULL;
     EVP_PKEY *k = NULL;
-    STACK_OF(X509) *chain = NULL;
-    autocert_err rc = AUTOCERT_OK;
-    int i;
+    autocert_err rc;
 
     if ((x = d2i_X509(NULL, &p, (long)len)) != NULL) {
         rc = add_cert(ctx, c, x);
@@ -345,26 +427,16 @@ static autocert_err collect_der(autocert_ctx *ctx, collect *c, const char *path,
         goto out;
     }
     ERR_clear_error();
-    if ((rc = ac_p12_parse(ctx, data, len, path, c->password, &k, &p12cert, &chain)) != AUTOCERT_OK)
-        goto out;
-    if (p12cert && (rc = add_cert(ctx, c, p12cert)) != AUTOCERT_OK)
-        goto out;
-    for (i = 0; chain && i < sk_X509_num(chain); i++)
-        if ((rc = add_cert(ctx, c, sk_X509_value(chain, i))) != AUTOCERT_OK)
-            goto out;
-    if (k)
-        rc = add_key(ctx, c, k);
+    rc = collect_p12(ctx, c, path, data, len);
 out:
     ERR_clear_error();
     X509_free(x);
-    X509_free(p12cert);
     X509_REQ_free(r);
     EVP_PKEY_free(k);
-    sk_X509_pop_free(chain, X509_free);
     return rc;
 }
 
-/* ---- chain order ----------------------------------------------------------- */
+/* ---- chain order --------------------------------------------------------- */
 
 static json_t *chain_json(STACK_OF(X509) *certs)
 {
@@ -390,7 +462,7 @@ static json_t *chain_json(STACK_OF(X509) *certs)
     return j;
 }
 
-/* ---- text rendering -------------------------------------------------------- */
+/* ---- text rendering ------------------------------------------------------ */
 
 static const char *js(json_t *o, const char *k)
 {
@@ -418,40 +490,50 @@ static void text_key(ac_buf *b, json_t *k)
                    (int)json_integer_value(json_object_get(k, "bits")));
 }
 
+static void text_cert(ac_buf *b, size_t idx, json_t *it)
+{
+    int ca = json_is_true(json_object_get(it, "ca"));
+    json_t *pl = json_object_get(it, "path_len");
+
+    ac_buf_appendf(b, "  [%zu] certificate, %s", idx + 1,
+                   !ca ? "leaf" : json_is_true(json_object_get(it, "self_signed")) ? "root CA" : "intermediate CA");
+    if (pl)
+        ac_buf_appendf(b, " (pathLen %d)", (int)json_integer_value(pl));
+    ac_buf_appendf(b, "\n    subject:     %s\n    SANs:        ", js(it, "subject"));
+    join_array(b, json_object_get(it, "sans"));
+    ac_buf_appendf(b, "\n    issuer:      %s\n", js(it, "issuer"));
+    ac_buf_appendf(b, "    validity:    %s to %s (%s, %lld days left)\n", js(it, "not_before"),
+                   js(it, "not_after"), js(it, "status"),
+                   (long long)json_integer_value(json_object_get(it, "days_left")));
+    text_key(b, json_object_get(it, "key"));
+    ac_buf_appendf(b, "    serial:      %s\n    sha256:      %s\n    signature:   %s\n",
+                   js(it, "serial"), js(it, "sha256"), js(it, "signature"));
+    ac_buf_appendf(b, "    key usage:   ");
+    join_array(b, json_object_get(it, "key_usage"));
+    ac_buf_appendf(b, "\n    ext usage:   ");
+    join_array(b, json_object_get(it, "ext_key_usage"));
+    ac_buf_appendf(b, "\n");
+}
+
+static void text_csr(ac_buf *b, size_t idx, json_t *it)
+{
+    ac_buf_appendf(b, "  [%zu] certificate signing request (signature %s)\n    subject:     %s\n"
+                      "    SANs:        ",
+                   idx + 1, json_is_true(json_object_get(it, "signature_valid")) ? "valid" : "INVALID",
+                   js(it, "subject"));
+    join_array(b, json_object_get(it, "sans"));
+    ac_buf_appendf(b, "\n");
+    text_key(b, json_object_get(it, "key"));
+}
+
 static void text_item(ac_buf *b, size_t idx, json_t *it)
 {
     const char *type = js(it, "type");
 
     if (strcmp(type, "certificate") == 0) {
-        int ca = json_is_true(json_object_get(it, "ca"));
-        json_t *pl = json_object_get(it, "path_len");
-
-        ac_buf_appendf(b, "  [%zu] certificate, %s", idx + 1,
-                       !ca ? "leaf" : json_is_true(json_object_get(it, "self_signed")) ? "root CA" : "intermediate CA");
-        if (pl)
-            ac_buf_appendf(b, " (pathLen %d)", (int)json_integer_value(pl));
-        ac_buf_appendf(b, "\n    subject:     %s\n    SANs:        ", js(it, "subject"));
-        join_array(b, json_object_get(it, "sans"));
-        ac_buf_appendf(b, "\n    issuer:      %s\n", js(it, "issuer"));
-        ac_buf_appendf(b, "    validity:    %s to %s (%s, %lld days left)\n", js(it, "not_before"),
-                       js(it, "not_after"), js(it, "status"),
-                       (long long)json_integer_value(json_object_get(it, "days_left")));
-        text_key(b, json_object_get(it, "key"));
-        ac_buf_appendf(b, "    serial:      %s\n    sha256:      %s\n    signature:   %s\n",
-                       js(it, "serial"), js(it, "sha256"), js(it, "signature"));
-        ac_buf_appendf(b, "    key usage:   ");
-        join_array(b, json_object_get(it, "key_usage"));
-        ac_buf_appendf(b, "\n    ext usage:   ");
-        join_array(b, json_object_get(it, "ext_key_usage"));
-        ac_buf_appendf(b, "\n");
+        text_cert(b, idx, it);
     } else if (strcmp(type, "csr") == 0) {
-        ac_buf_appendf(b, "  [%zu] certificate signing request (signature %s)\n    subject:     %s\n"
-                          "    SANs:        ",
-                       idx + 1, json_is_true(json_object_get(it, "signature_valid")) ? "valid" : "INVALID",
-                       js(it, "subject"));
-        join_array(b, json_object_get(it, "sans"));
-        ac_buf_appendf(b, "\n");
-        text_key(b, json_object_get(it, "key"));
+        text_csr(b, idx, it);
     } else if (strcmp(type, "other") == 0) {
         ac_buf_appendf(b, "  [%zu] PEM block \"%s\" (not described)\n", idx + 1, js(it, "label"));
     } else {
@@ -477,7 +559,50 @@ static char *render_text(json_t *doc)
     return ac_buf_steal(&b);
 }
 
-/* ---- entry point ------------------------------------------------------------ */
+/* ---- entry point --------------------------------------------------------- */
+
+/* Every item of the file into *c; INVALID when there is none. */
+static autocert_err collect_file(autocert_ctx *ctx, collect *c, const char *path,
+                                 const unsigned char *data, size_t len)
+{
+    autocert_err rc;
+
+    if ((c->items = json_array()) == NULL || (c->certs = sk_X509_new_null()) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    if (strstr((const char *)data, "-----BEGIN ") != NULL)
+        rc = collect_pem(ctx, c, path, data, len);
+    else
+        rc = collect_der(ctx, c, path, data, len);
+    if (rc == AUTOCERT_OK && json_array_size(c->items) == 0)
+        rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: no certificate, CSR or key found", path);
+    return rc;
+}
+
+static void collect_clear(collect *c)
+{
+    json_decref(c->items);
+    sk_X509_pop_free(c->certs, X509_free);
+    EVP_PKEY_free(c->key);
+    memset(c, 0, sizeof(*c));
+}
+
+/* The file's document: its items, the order of a chain and whether the
+ * key matches the first certificate; NULL when out of memory. */
+static json_t *doc_json(const char *path, const collect *c)
+{
+    json_t *doc = json_pack("{s:s, s:O}", "file", path, "items", c->items);
+
+    if (doc == NULL)
+        return NULL;
+    if (sk_X509_num(c->certs) > 1)
+        json_object_set_new(doc, "chain", chain_json(c->certs));
+    if (c->key && sk_X509_num(c->certs) > 0) {
+        json_object_set_new(doc, "key_matches_certificate",
+                            json_boolean(X509_check_private_key(sk_X509_value(c->certs, 0), c->key) == 1));
+        ERR_clear_error();
+    }
+    return doc;
+}
 
 autocert_err autocert_inspect_file(autocert_ctx *ctx, const char *path, const char *password_file,
                                    unsigned flags, char **out)
@@ -497,40 +622,18 @@ autocert_err autocert_inspect_file(autocert_ctx *ctx, const char *path, const ch
     if (password_file && (rc = ac_password_read(ctx, password_file, &pw)) != AUTOCERT_OK)
         goto out;
     c.password = pw;
-    if ((c.items = json_array()) == NULL || (c.certs = sk_X509_new_null()) == NULL) {
+    if ((rc = collect_file(ctx, &c, path, data, len)) != AUTOCERT_OK)
+        goto out;
+    if ((doc = doc_json(path, &c)) == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
-    }
-    if (strstr((char *)data, "-----BEGIN ") != NULL)
-        rc = collect_pem(ctx, &c, path, data, len);
-    else
-        rc = collect_der(ctx, &c, path, data, len);
-    if (rc != AUTOCERT_OK)
-        goto out;
-    if (json_array_size(c.items) == 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: no certificate, CSR or key found", path);
-        goto out;
-    }
-    doc = json_pack("{s:s, s:O}", "file", path, "items", c.items);
-    if (doc == NULL) {
-        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if (sk_X509_num(c.certs) > 1)
-        json_object_set_new(doc, "chain", chain_json(c.certs));
-    if (c.key && sk_X509_num(c.certs) > 0) {
-        json_object_set_new(doc, "key_matches_certificate",
-                            json_boolean(X509_check_private_key(sk_X509_value(c.certs, 0), c.key) == 1));
-        ERR_clear_error();
     }
     *out = (flags & AUTOCERT_INSPECT_JSON) ? json_dumps(doc, JSON_COMPACT) : render_text(doc);
     if (*out == NULL)
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
 out:
     json_decref(doc);
-    json_decref(c.items);
-    sk_X509_pop_free(c.certs, X509_free);
-    EVP_PKEY_free(c.key);
+    collect_clear(&c);
     if (pw)
         ac_free_secret(pw, strlen(pw));
     ac_free_secret(data, len);

@@ -1,16 +1,12 @@
-/* x509io.c: the private CA's files: reading certificates, keys, CSRs and passwords; safe writing. */
+/* x509io.c: the private CA's inputs: certificates, keys and CSRs (PEM, DER, PKCS#12), passwords; PEM output. */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #include "ca/ca.h"
@@ -55,15 +51,162 @@ static void free_password(char *pw)
         ac_free_secret(pw, strlen(pw));
 }
 
+/* ---- PKCS#12 bundles ----------------------------------------------------- */
+
+/* The password that opens a bundle's MAC, into *pw: `password`, or with
+ * none given the empty or the absent password of a bundle written without
+ * one; PASSWORD when it does not open. */
+static autocert_err p12_password(autocert_ctx *ctx, PKCS12 *p12, const char *what,
+                                 const char *password, const char **pw)
+{
+    *pw = password;
+    if (!PKCS12_mac_present(p12))
+        return AUTOCERT_OK;
+    if (password) {
+        if (!PKCS12_verify_mac(p12, password, -1))
+            return ac_err(ctx, AUTOCERT_ERR_PASSWORD, "%s: wrong password for the PKCS#12 bundle",
+                          what);
+        return AUTOCERT_OK;
+    }
+    /* Bundles written without a password use an empty one. */
+    if (PKCS12_verify_mac(p12, "", 0))
+        *pw = "";
+    else if (!PKCS12_verify_mac(p12, NULL, 0))
+        return ac_err(ctx, AUTOCERT_ERR_PASSWORD,
+                      "%s: the PKCS#12 bundle is protected: a password file is needed", what);
+    return AUTOCERT_OK;
+}
+
+autocert_err ac_p12_parse(autocert_ctx *ctx, const unsigned char *der, size_t len,
+                          const char *what, const char *password, EVP_PKEY **key,
+                          X509 **cert, STACK_OF(X509) **chain)
+{
+    const unsigned char *p = der;
+    PKCS12 *p12 = NULL;
+    EVP_PKEY *k = NULL;
+    X509 *c = NULL;
+    STACK_OF(X509) *ca = NULL;
+    const char *pw = NULL;
+    autocert_err rc = AUTOCERT_OK;
+
+    if (key)
+        *key = NULL;
+    if (cert)
+        *cert = NULL;
+    if (chain)
+        *chain = NULL;
+    if ((p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL) {
+        ERR_clear_error();
+        rc = ac_err(ctx, AUTOCERT_ERR_INVALID,
+                    "%s: not a PEM or DER certificate, key or PKCS#12 file", what);
+        goto out;
+    }
+    if ((rc = p12_password(ctx, p12, what, password, &pw)) != AUTOCERT_OK)
+        goto out;
+    if (!PKCS12_parse(p12, pw, &k, &c, &ca)) {
+        rc = ac_err_ssl(ctx, AUTOCERT_ERR_PASSWORD, "%s: cannot decrypt the PKCS#12 bundle", what);
+        goto out;
+    }
+    if (key) {
+        *key = k;
+        k = NULL;
+    }
+    if (cert) {
+        *cert = c;
+        c = NULL;
+    }
+    if (chain) {
+        *chain = ca;
+        ca = NULL;
+    }
+out:
+    ERR_clear_error();
+    EVP_PKEY_free(k);
+    X509_free(c);
+    sk_X509_pop_free(ca, X509_free);
+    PKCS12_free(p12);
+    return rc;
+}
+
+/* ---- certificates -------------------------------------------------------- */
+
+/* Appends *x to `certs`, which takes it: *x is NULL afterwards.  On
+ * failure *x stays the caller's. */
+static autocert_err push_cert(autocert_ctx *ctx, STACK_OF(X509) *certs, X509 **x)
+{
+    if (!sk_X509_push(certs, *x))
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    *x = NULL;
+    return AUTOCERT_OK;
+}
+
+/* Every PEM certificate of the data (other blocks are skipped). */
+static autocert_err certs_from_pem(autocert_ctx *ctx, const unsigned char *data, size_t len,
+                                   STACK_OF(X509) *certs)
+{
+    BIO *bio = BIO_new_mem_buf(data, (int)len);
+    X509 *x = NULL;
+    autocert_err rc = AUTOCERT_OK;
+
+    if (bio == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    while (rc == AUTOCERT_OK && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+        rc = push_cert(ctx, certs, &x);
+    ERR_clear_error();
+    X509_free(x);
+    BIO_free(bio);
+    return rc;
+}
+
+/* The certificate and then the chain of a PKCS#12 bundle, opened with the
+ * password of `password_file` (NULL: none). */
+static autocert_err certs_from_p12(autocert_ctx *ctx, const char *path, const unsigned char *data,
+                                   size_t len, const char *password_file, STACK_OF(X509) *certs)
+{
+    char *pw = NULL;
+    X509 *x = NULL;
+    STACK_OF(X509) *chain = NULL;
+    autocert_err rc;
+
+    if ((rc = maybe_password(ctx, password_file, &pw)) != AUTOCERT_OK ||
+        (rc = ac_p12_parse(ctx, data, len, path, pw, NULL, &x, &chain)) != AUTOCERT_OK)
+        goto out;
+    if (x && (rc = push_cert(ctx, certs, &x)) != AUTOCERT_OK)
+        goto out;
+    while (rc == AUTOCERT_OK && chain && sk_X509_num(chain) > 0) {
+        x = sk_X509_shift(chain);
+        rc = push_cert(ctx, certs, &x);
+    }
+out:
+    X509_free(x);
+    sk_X509_pop_free(chain, X509_free);
+    free_password(pw);
+    return rc;
+}
+
+/* One DER certificate, else a PKCS#12 bundle. */
+static autocert_err certs_from_der(autocert_ctx *ctx, const char *path, const unsigned char *data,
+                                   size_t len, const char *password_file, STACK_OF(X509) *certs)
+{
+    const unsigned char *p = data;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    autocert_err rc;
+
+    if (x == NULL) {
+        ERR_clear_error();
+        return certs_from_p12(ctx, path, data, len, password_file, certs);
+    }
+    rc = push_cert(ctx, certs, &x);
+    X509_free(x);
+    return rc;
+}
+
 autocert_err ac_certs_load(autocert_ctx *ctx, const char *path, const char *password_file,
                            STACK_OF(X509) **out)
 {
     unsigned char *data = NULL;
     size_t len = 0;
-    char *pw = NULL;
-    BIO *bio = NULL;
-    X509 *x = NULL, *p12cert = NULL;
-    STACK_OF(X509) *certs = NULL, *p12chain = NULL;
+    STACK_OF(X509) *certs = NULL;
     autocert_err rc;
 
     *out = NULL;
@@ -73,50 +216,12 @@ autocert_err ac_certs_load(autocert_ctx *ctx, const char *path, const char *pass
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (is_pem(data, len)) {
-        if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL) {
-            rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-            if (!sk_X509_push(certs, x)) {
-                rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-                goto out;
-            }
-            x = NULL;
-        }
-        ERR_clear_error();
-    } else {
-        const unsigned char *p = data;
-
-        if ((x = d2i_X509(NULL, &p, (long)len)) != NULL) {
-            if (!sk_X509_push(certs, x)) {
-                rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-                goto out;
-            }
-            x = NULL;
-        } else {
-            ERR_clear_error();
-            if ((rc = maybe_password(ctx, password_file, &pw)) != AUTOCERT_OK)
-                goto out;
-            rc = ac_p12_parse(ctx, data, len, path, pw, NULL, &p12cert, &p12chain);
-            if (rc != AUTOCERT_OK)
-                goto out;
-            if (p12cert && !sk_X509_push(certs, p12cert)) {
-                rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-                goto out;
-            }
-            p12cert = NULL;
-            while (p12chain && sk_X509_num(p12chain) > 0) {
-                x = sk_X509_shift(p12chain);
-                if (!sk_X509_push(certs, x)) {
-                    rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-                    goto out;
-                }
-                x = NULL;
-            }
-        }
-    }
+    if (is_pem(data, len))
+        rc = certs_from_pem(ctx, data, len, certs);
+    else
+        rc = certs_from_der(ctx, path, data, len, password_file, certs);
+    if (rc != AUTOCERT_OK)
+        goto out;
     if (sk_X509_num(certs) == 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: no certificate in the file", path);
         goto out;
@@ -124,15 +229,12 @@ autocert_err ac_certs_load(autocert_ctx *ctx, const char *path, const char *pass
     *out = certs;
     certs = NULL;
 out:
-    X509_free(x);
-    X509_free(p12cert);
-    sk_X509_pop_free(p12chain, X509_free);
     sk_X509_pop_free(certs, X509_free);
-    BIO_free(bio);
-    free_password(pw);
     ac_free_secret(data, len);
     return rc;
 }
+
+/* ---- private keys -------------------------------------------------------- */
 
 /* PEM password callback: `u` is the password or NULL (none: fail). */
 static int pw_cb(char *buf, int size, int rwflag, void *u)
@@ -150,68 +252,77 @@ static int pw_cb(char *buf, int size, int rwflag, void *u)
     return (int)n;
 }
 
+/* A PEM private key, decrypted with `pw` (NULL: none) when it is encrypted. */
+static autocert_err key_from_pem(autocert_ctx *ctx, const char *path, const unsigned char *data,
+                                 size_t len, char *pw, EVP_PKEY **key)
+{
+    int encrypted = strstr((const char *)data, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
+                    strstr((const char *)data, "Proc-Type: 4,ENCRYPTED") != NULL;
+    BIO *bio = NULL;
+    autocert_err rc = AUTOCERT_OK;
+
+    if (encrypted && pw == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_PASSWORD,
+                      "%s: the key is encrypted: a password file is needed", path);
+    if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    if ((*key = PEM_read_bio_PrivateKey(bio, NULL, pw_cb, pw)) == NULL) {
+        if (encrypted)
+            rc = ac_err(ctx, AUTOCERT_ERR_PASSWORD, "%s: wrong password for the encrypted key", path);
+        else
+            rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: no readable private key", path);
+        ERR_clear_error();
+    }
+    BIO_free(bio);
+    return rc;
+}
+
+/* A DER private key, else the key of a PKCS#12 bundle. */
+static autocert_err key_from_der(autocert_ctx *ctx, const char *path, const unsigned char *data,
+                                 size_t len, const char *pw, EVP_PKEY **key)
+{
+    const unsigned char *p = data;
+    autocert_err rc;
+
+    if ((*key = d2i_AutoPrivateKey(NULL, &p, (long)len)) != NULL)
+        return AUTOCERT_OK;
+    ERR_clear_error();
+    if ((rc = ac_p12_parse(ctx, data, len, path, pw, key, NULL, NULL)) != AUTOCERT_OK)
+        return rc;
+    if (*key == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: the PKCS#12 holds no private key", path);
+    return AUTOCERT_OK;
+}
+
 autocert_err ac_privkey_load(autocert_ctx *ctx, const char *path, const char *password_file,
                              EVP_PKEY **out)
 {
     unsigned char *data = NULL;
     size_t len = 0;
     char *pw = NULL;
-    BIO *bio = NULL;
     EVP_PKEY *key = NULL;
     autocert_err rc;
 
     *out = NULL;
-    if ((rc = ac_file_read(ctx, path, AC_MAX_FILE, &data, &len)) != AUTOCERT_OK)
+    if ((rc = ac_file_read(ctx, path, AC_MAX_FILE, &data, &len)) != AUTOCERT_OK ||
+        (rc = maybe_password(ctx, password_file, &pw)) != AUTOCERT_OK)
         goto out;
-    if ((rc = maybe_password(ctx, password_file, &pw)) != AUTOCERT_OK)
-        goto out;
-    if (is_pem(data, len)) {
-        int encrypted = strstr((char *)data, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
-                        strstr((char *)data, "Proc-Type: 4,ENCRYPTED") != NULL;
-
-        if (encrypted && pw == NULL) {
-            rc = ac_err(ctx, AUTOCERT_ERR_PASSWORD,
-                        "%s: the key is encrypted: a password file is needed", path);
-            goto out;
-        }
-        if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL) {
-            rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        key = PEM_read_bio_PrivateKey(bio, NULL, pw_cb, pw);
-        if (key == NULL) {
-            if (encrypted)
-                rc = ac_err(ctx, AUTOCERT_ERR_PASSWORD,
-                            "%s: wrong password for the encrypted key", path);
-            else
-                rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: no readable private key", path);
-            ERR_clear_error();
-            goto out;
-        }
-    } else {
-        const unsigned char *p = data;
-
-        key = d2i_AutoPrivateKey(NULL, &p, (long)len);
-        if (key == NULL) {
-            ERR_clear_error();
-            rc = ac_p12_parse(ctx, data, len, path, pw, &key, NULL, NULL);
-            if (rc != AUTOCERT_OK)
-                goto out;
-            if (key == NULL) {
-                rc = ac_err(ctx, AUTOCERT_ERR_INVALID, "%s: the PKCS#12 holds no private key", path);
-                goto out;
-            }
-        }
+    if (is_pem(data, len))
+        rc = key_from_pem(ctx, path, data, len, pw, &key);
+    else
+        rc = key_from_der(ctx, path, data, len, pw, &key);
+    if (rc == AUTOCERT_OK) {
+        *out = key;
+        key = NULL;
     }
-    *out = key;
-    key = NULL;
 out:
     EVP_PKEY_free(key);
-    BIO_free(bio);
     free_password(pw);
     ac_free_secret(data, len);
     return rc;
 }
+
+/* ---- CSRs and output ----------------------------------------------------- */
 
 autocert_err ac_csr_load(autocert_ctx *ctx, const char *path, X509_REQ **out)
 {
