@@ -12,6 +12,9 @@ extern int cli_quiet;   /* -q */
 
 /* Prints "autocert: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports a failed library call: "autocert: [what: ]<detail of the failure>", the
+ * detail being the context's last error (`ctx` may be NULL) or the code's text. */
+void cli_fail(const autocert_ctx *ctx, autocert_err rc, const char *what);
 /* Appends the comma-separated items of `arg` to the malloc'd array *v (strings
  * malloc'd); an empty item is an error naming `what` and `arg`.  0 or -1. */
 int cli_split_list(const char *arg, const char *what, char ***v, size_t *n);

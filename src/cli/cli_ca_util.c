@@ -1,4 +1,4 @@
-/* cli_ca_util.c: helpers shared by the private CA commands: context, errors, lists, cache entries. */
+/* cli_ca_util.c: helpers shared by the private CA commands: context, days, cache entries. */
 #include "config.h"
 
 #include <errno.h>
@@ -22,13 +22,6 @@ autocert_ctx *cli_ca_ctx(void)
     return ctx;
 }
 
-void cli_ca_fail(autocert_ctx *ctx, autocert_err rc)
-{
-    const char *msg = ctx ? autocert_last_error(ctx) : "";
-
-    cli_error("%s", *msg ? msg : autocert_strerror(rc));
-}
-
 int cli_ca_days(const char *s, int *out)
 {
     char *end;
@@ -44,15 +37,6 @@ int cli_ca_days(const char *s, int *out)
     return 0;
 }
 
-void cli_ca_strv_free(char **v, size_t n)
-{
-    size_t i;
-
-    for (i = 0; v && i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 int cli_ca_cached(autocert_ctx *ctx, const char *cache_dir, const char *name, char **cert,
                   char **key)
 {
@@ -64,11 +48,11 @@ int cli_ca_cached(autocert_ctx *ctx, const char *cache_dir, const char *name, ch
     if (cache_dir == NULL)
         cache_dir = getenv("AUTOCERT_CACHE");
     if (cache_dir && *cache_dir && (rc = autocert_set_cache_dir(ctx, cache_dir)) != AUTOCERT_OK) {
-        cli_ca_fail(ctx, rc);
+        cli_fail(ctx, rc, NULL);
         return -1;
     }
     if ((rc = autocert_cert_load(ctx, name, &c)) != AUTOCERT_OK) {
-        cli_ca_fail(ctx, rc);
+        cli_fail(ctx, rc, NULL);
         return -1;
     }
     cp = autocert_cert_fullchain_path(c);

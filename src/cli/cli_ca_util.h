@@ -8,11 +8,8 @@
 
 /* A context with the stderr logger; NULL (after an error line) when out of memory. */
 autocert_ctx *cli_ca_ctx(void);
-/* "autocert: <detail of the last failure>". */
-void cli_ca_fail(autocert_ctx *ctx, autocert_err rc);
 /* A number of days in [1, 36500]; -1 after an error line. */
 int cli_ca_days(const char *s, int *out);
-void cli_ca_strv_free(char **v, size_t n);
 /* The files of the cached ACME certificate `name` in the cache `cache_dir`
  * (NULL: the default): *cert and *key malloc'd; -1 after an error line. */
 int cli_ca_cached(autocert_ctx *ctx, const char *cache_dir, const char *name, char **cert,

@@ -179,7 +179,7 @@ int cmd_ca(int argc, char **argv)
     else
         rc = autocert_ca_sign(ctx, &p, &cert_path);
     if (rc != AUTOCERT_OK) {
-        cli_ca_fail(ctx, rc);
+        cli_fail(ctx, rc, NULL);
         goto out;
     }
     if (!cli_quiet) {
@@ -191,8 +191,8 @@ int cmd_ca(int argc, char **argv)
 out:
     free(cert_path);
     free(key_path);
-    cli_ca_strv_free(dns, n_dns);
-    cli_ca_strv_free(ips, n_ips);
+    autocert_strv_free(dns, n_dns);
+    autocert_strv_free(ips, n_ips);
     autocert_ctx_free(ctx);
     return ret;
 }

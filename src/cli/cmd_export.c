@@ -93,7 +93,7 @@ int cmd_export(int argc, char **argv)
         key = ckey;
     }
     if ((rc = autocert_export_p12(ctx, out, cert, key, chain, pw, keypw, flags)) != AUTOCERT_OK) {
-        cli_ca_fail(ctx, rc);
+        cli_fail(ctx, rc, NULL);
         goto out;
     }
     if (!cli_quiet)

@@ -71,7 +71,7 @@ int cmd_inspect(int argc, char **argv)
         autocert_err rc = autocert_inspect_file(ctx, f, pwfile, flags, &text);
 
         if (rc != AUTOCERT_OK) {
-            cli_ca_fail(ctx, rc);
+            cli_fail(ctx, rc, NULL);
             ret = EXIT_FAIL;
             continue;
         }

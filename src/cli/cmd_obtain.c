@@ -60,13 +60,6 @@ bad:
     return -1;
 }
 
-static void print_failure(autocert_ctx *ctx, autocert_err rc, const char *what)
-{
-    const char *msg = autocert_last_error(ctx);
-
-    cli_error("%s: %s", what, *msg ? msg : autocert_strerror(rc));
-}
-
 /* Applies a string option given on the command line or in the environment. */
 static const char *opt_or_env(const char *opt, const char *env)
 {
@@ -143,11 +136,11 @@ int cmd_obtain(int argc, char **argv)
         if (cli_split_list(argv[optind], "name", &names, &n) != 0)
             goto out;
     if (n == 0) {
-        cli_error("obtain: no names given (e.g. autocert obtain example.com,www.example.com)");
+        cli_error("no names given (e.g. autocert obtain example.com,www.example.com)");
         goto out;
     }
     if (staging && dir) {
-        cli_error("obtain: --staging and --directory exclude each other");
+        cli_error("--staging and --directory exclude each other");
         goto out;
     }
     if ((ctx = autocert_ctx_new()) == NULL) {
@@ -176,13 +169,13 @@ int cmd_obtain(int argc, char **argv)
     if ((dir && (rc = autocert_set_directory(ctx, dir)) != AUTOCERT_OK) ||
         (email && (rc = autocert_set_email(ctx, email)) != AUTOCERT_OK) ||
         ((eabkid || eabkey) && (rc = autocert_set_eab(ctx, eabkid, eabkey)) != AUTOCERT_OK)) {
-        print_failure(ctx, rc, "obtain");
+        cli_fail(ctx, rc, NULL);
         goto out;
     }
     if (cabundle) {
         FILE *f = fopen(cabundle, "r");
         if (f == NULL) {
-            cli_error("obtain: cannot read CA bundle '%s': %s", cabundle, strerror(errno));
+            cli_error("cannot read CA bundle '%s': %s", cabundle, strerror(errno));
             goto out;
         }
         fclose(f);
@@ -192,23 +185,23 @@ int cmd_obtain(int argc, char **argv)
     if (port && parse_uint(port, 1, 65535, "HTTP port", &num) != 0)
         goto out;
     if ((rc = autocert_set_http01(ctx, bind, (unsigned)num)) != AUTOCERT_OK) {
-        print_failure(ctx, rc, "obtain");
+        cli_fail(ctx, rc, NULL);
         goto out;
     }
     if (webroot && (rc = autocert_set_webroot(ctx, webroot)) != AUTOCERT_OK) {
-        print_failure(ctx, rc, "obtain");
+        cli_fail(ctx, rc, NULL);
         goto out;
     }
     if (keytype) {
         if (autocert_key_type_parse(keytype, &kt) != AUTOCERT_OK || kt == AUTOCERT_KEY_ED25519) {
-            cli_error("obtain: unknown key type '%s' (ec256, ec384, rsa2048, rsa3072, rsa4096)", keytype);
+            cli_error("unknown key type '%s' (ec256, ec384, rsa2048, rsa3072, rsa4096)", keytype);
             goto out;
         }
         autocert_set_key_type(ctx, kt);
     }
     if (acctkey) {
         if (autocert_key_type_parse(acctkey, &kt) != AUTOCERT_OK || kt == AUTOCERT_KEY_ED25519) {
-            cli_error("obtain: unknown account key type '%s' (ec256, ec384, rsa2048, rsa3072, rsa4096)",
+            cli_error("unknown account key type '%s' (ec256, ec384, rsa2048, rsa3072, rsa4096)",
                       acctkey);
             goto out;
         }
@@ -220,13 +213,13 @@ int cmd_obtain(int argc, char **argv)
         autocert_set_timeout(ctx, (unsigned)num);
     }
     if ((rc = autocert_set_cache_dir(ctx, cache)) != AUTOCERT_OK) {
-        print_failure(ctx, rc, "obtain");
+        cli_fail(ctx, rc, NULL);
         goto out;
     }
 
     rc = autocert_obtain(ctx, (const char *const *)names, n, force ? AUTOCERT_OBTAIN_FORCE : 0, &cert);
     if (rc != AUTOCERT_OK) {
-        print_failure(ctx, rc, "obtain");
+        cli_fail(ctx, rc, NULL);
         goto out;
     }
     if (autocert_cert_fullchain_path(cert)) {
@@ -236,7 +229,7 @@ int cmd_obtain(int argc, char **argv)
         fputs(autocert_cert_fullchain_pem(cert), stdout);
     }
     if (fflush(stdout) != 0) {
-        cli_error("obtain: cannot write to standard output");
+        cli_error("cannot write to standard output");
         goto out;
     }
     status = 0;
@@ -277,7 +270,7 @@ int cmd_list(int argc, char **argv)
         }
     }
     if (optind != argc) {
-        cli_error("list: unexpected argument '%s'", argv[optind]);
+        cli_error("unexpected argument '%s'", argv[optind]);
         return EXIT_FAIL;
     }
     if ((ctx = autocert_ctx_new()) == NULL) {
@@ -286,7 +279,7 @@ int cmd_list(int argc, char **argv)
     }
     if ((rc = autocert_set_cache_dir(ctx, cache)) != AUTOCERT_OK ||
         (rc = autocert_cert_list(ctx, &names, &n)) != AUTOCERT_OK) {
-        print_failure(ctx, rc, "list");
+        cli_fail(ctx, rc, NULL);
         goto out;
     }
     status = 0;
@@ -297,7 +290,7 @@ int cmd_list(int argc, char **argv)
         time_t na;
 
         if ((rc = autocert_cert_load(ctx, names[i], &cert)) != AUTOCERT_OK) {
-            print_failure(ctx, rc, names[i]);
+            cli_fail(ctx, rc, names[i]);
             status = EXIT_FAIL;
             continue;
         }

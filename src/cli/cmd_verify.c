@@ -89,7 +89,7 @@ int cmd_verify(int argc, char **argv)
         goto out;
     cert = cached ? ccert : argv[optind];
     if ((rc = autocert_verify_file(ctx, cert, ca, host, ip, purpose, &summary)) != AUTOCERT_OK) {
-        cli_ca_fail(ctx, rc);
+        cli_fail(ctx, rc, NULL);
         goto out;
     }
     if (!cli_quiet)

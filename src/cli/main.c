@@ -23,6 +23,18 @@ void cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+void cli_fail(const autocert_ctx *ctx, autocert_err rc, const char *what)
+{
+    const char *msg = ctx ? autocert_last_error(ctx) : "";
+
+    if (*msg == '\0')
+        msg = autocert_strerror(rc);
+    if (what)
+        cli_error("%s: %s", what, msg);
+    else
+        cli_error("%s", msg);
+}
+
 void cli_log(void *arg, autocert_log_level level, const char *msg)
 {
     (void)arg;
