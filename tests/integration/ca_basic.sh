@@ -21,6 +21,18 @@ days=$(( ($(date -d "$end" +%s) - $(date +%s)) / 86400 ))
 [ "$days" -ge 1824 ] && [ "$days" -le 1825 ] || ac_fail "root is valid $days days, expected 1825"
 ac_ok "root CA: 0700 directory, 0600 key, CA:TRUE critical, P-256, 5 years"
 
+# -q: nothing printed on success, before or after the command name; -v on both sides.
+ac_run_ok -q ca create --out quiet1
+[ ! -s stdout ] && [ ! -s stderr ] || ac_fail "autocert -q ca create printed something"
+[ -s quiet1/ca.crt ] || ac_fail "autocert -q ca create wrote no quiet1/ca.crt"
+ac_run_ok ca create --out quiet2 -q
+[ ! -s stdout ] && [ ! -s stderr ] || ac_fail "autocert ca create -q printed something"
+[ -s quiet2/ca.crt ] || ac_fail "autocert ca create -q wrote no quiet2/ca.crt"
+ac_run_ok -v ca create --out loud -v
+grep -q '^certificate: loud/ca.crt$' stdout || ac_fail "autocert -v ca create -v: no certificate line"
+ac_run_fails 'already exists' -q ca create --out quiet1
+ac_ok "ca -q: silent on success, the error still reported"
+
 sum=$(ac_sum pki/ca.key)
 ac_run_fails 'already exists' ca create --out pki
 [ "$(ac_sum pki/ca.key)" = "$sum" ] || ac_fail "the existing CA key was changed"
@@ -103,6 +115,9 @@ ac_ok "inspect: text, JSON, fingerprint, chain order"
 
 ac_run_ok verify --ca pki/ca.crt --host node1 --purpose server n1/node.crt
 ac_run_ok verify --ca pki/ca.crt --ip ::1 n1/node.crt
+grep -q '^n1/node.crt: OK' stdout || ac_fail "verify: no OK line"
+ac_run_ok verify -q --ca pki/ca.crt --ip ::1 n1/node.crt
+[ ! -s stdout ] && [ ! -s stderr ] || ac_fail "verify -q printed something"
 ac_run_fails 'name mismatch' verify --ca pki/ca.crt --host nope.example n1/node.crt
 ac_run_fails 'name mismatch' verify --ca pki/ca.crt --ip 10.9.9.9 n1/node.crt
 ac_run_fails 'wrong usage' verify --ca pki/ca.crt --purpose server n2/node.crt

@@ -17,6 +17,9 @@ if ! command -v openssl >/dev/null 2>&1; then
 fi
 [ -x "$AUTOCERT_BIN" ] || { echo "FAIL: no autocert binary at $AUTOCERT_BIN" >&2; exit 1; }
 
+# The tester's own cache must not leak into the tests.
+unset AUTOCERT_CACHE
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/autocert-$AC_SCRIPT_NAME.XXXXXX")
 AC_PIDS=""
 
