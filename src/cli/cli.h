@@ -89,6 +89,10 @@ typedef struct {
     const char *help;
     cli_opt_id excludes;  /* given together with this one: an error; its variable is
                            * ignored when this flag is given */
+    /* The library's messages say what is missing without naming flags: a failure
+     * with the code `hint_for` gets `hint`, which names this option, appended. */
+    autocert_err hint_for;
+    const char *hint;
 } cli_opt;
 
 extern const cli_opt cli_opts[CLI_O_COUNT];
@@ -163,8 +167,13 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * when `val` is NULL: secrets are never printed); returns -1. */
 int cli_invalid(const cli_args *a, cli_opt_id id, const char *val, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Reports a failed library call: "autocert: [what: ]<detail of the failure>", the
- * detail being the context's last error or the code's text. */
+/* The hint for a failure `rc` of the running command: that of the option of the
+ * command that remedies it, unless the option was given already; NULL if none. */
+const char *cli_hint(const cli_args *a, autocert_err rc);
+/* The one error line: "autocert: [what: ]<msg>[ (<hint>)]". */
+void cli_report(const char *what, const char *msg, const char *hint);
+/* cli_report of a failed library call: the context's last error (or the code's
+ * text) with cli_hint(). */
 void cli_fail(const cli_args *a, autocert_err rc, const char *what);
 /* The library logger writing to stderr. */
 void cli_log(void *arg, autocert_log_level level, const char *msg);

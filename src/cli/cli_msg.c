@@ -32,16 +32,31 @@ int cli_invalid(const cli_args *a, cli_opt_id id, const char *val, const char *f
     return -1;
 }
 
+const char *cli_hint(const cli_args *a, autocert_err rc)
+{
+    const cli_opt_id *id;
+
+    if (a->cmd == NULL || rc == AUTOCERT_OK)
+        return NULL;
+    for (id = a->cmd->opts; *id != CLI_O_NONE; id++)
+        if (cli_opts[*id].hint_for == rc && !a->from[*id])
+            return cli_opts[*id].hint;
+    return NULL;
+}
+
+void cli_report(const char *what, const char *msg, const char *hint)
+{
+    fprintf(stderr, "autocert: %s%s%s", what ? what : "", what ? ": " : "", msg);
+    if (hint)
+        fprintf(stderr, " (%s)", hint);
+    fputc('\n', stderr);
+}
+
 void cli_fail(const cli_args *a, autocert_err rc, const char *what)
 {
     const char *msg = a->ctx ? autocert_last_error(a->ctx) : "";
 
-    if (*msg == '\0')
-        msg = autocert_strerror(rc);
-    if (what)
-        cli_error("%s: %s", what, msg);
-    else
-        cli_error("%s", msg);
+    cli_report(what, *msg ? msg : autocert_strerror(rc), cli_hint(a, rc));
 }
 
 void cli_log(void *arg, autocert_log_level level, const char *msg)

@@ -235,7 +235,9 @@ static int set_purpose(cli_args *a, cli_opt_id id, const char *val)
 }
 
 /* The table.  Commands list the entries they accept; an entry shared by several
- * commands (--cache, --directory, --timeout...) behaves the same in each. */
+ * commands (--cache, --directory, --timeout...) behaves the same in each.  The
+ * hints that name flags live here, with the flags: a command shows a hint only
+ * when it has the option. */
 const cli_opt cli_opts[CLI_O_COUNT] = {
     [CLI_O_VERBOSE] = {"--verbose", 'v', NULL, NULL, set_verbose, 0,
                        "more detail (twice: protocol detail)", 0},
@@ -248,7 +250,8 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
     [CLI_O_EMAIL] = {"--email", 0, "ADDR", "AUTOCERT_EMAIL", set_email, 0,
                      "contact address for the account", 0},
     [CLI_O_AGREE_TOS] = {"--agree-tos", 0, NULL, "AUTOCERT_AGREE_TOS", set_agree_tos, 0,
-                         "agree to the CA's terms of service (variable: 1, yes or true)", 0},
+                         "agree to the CA's terms of service (variable: 1, yes or true)", 0,
+                         .hint_for = AUTOCERT_ERR_TOS, .hint = "pass --agree-tos"},
     [CLI_O_DIRECTORY] = {"--directory", 0, "URL", "AUTOCERT_DIRECTORY", set_directory, 0,
                          "ACME directory (default Let's Encrypt)", 0},
     [CLI_O_STAGING] = {"--staging", 0, NULL, NULL, set_staging, 0,
@@ -267,13 +270,16 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
                                 "new account key: ec256 (ES256, default), ec384, "
                                 "rsa2048..4096 (RS256)", 0},
     [CLI_O_EAB_KID] = {"--eab-kid", 0, "KID", "AUTOCERT_EAB_KID", set_eab_kid, 0,
-                       "External Account Binding key id", 0},
+                       "External Account Binding key id", 0,
+                       .hint_for = AUTOCERT_ERR_EAB_REQUIRED,
+                       .hint = "pass --eab-kid and --eab-hmac-key from your CA account"},
     [CLI_O_EAB_HMAC_KEY] = {"--eab-hmac-key", 0, "KEY", "AUTOCERT_EAB_HMAC_KEY", cli_set_str,
                             FIELD(eab_key), "External Account Binding MAC key (base64url)", 0},
     [CLI_O_TIMEOUT] = {"--timeout", 0, "SECONDS", NULL, set_timeout, 0,
                        "give up after this long (default 300)", 0},
     [CLI_O_FORCE_ORDER] = {"--force", 0, NULL, NULL, cli_set_flag, FIELD(force),
-                           "order a new certificate even if a valid one is cached", 0},
+                           "order a new certificate even if a valid one is cached", 0,
+                           .hint_for = AUTOCERT_ERR_CORRUPT, .hint = "--force replaces the entry"},
 
     [CLI_O_CACHE] = {"--cache", 0, "DIR", "AUTOCERT_CACHE", cli_set_str, FIELD(cache),
                      "cache directory (default ~/.autocert-cache)", 0},
@@ -298,7 +304,8 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
                          FIELD(ca.issuer_key_password_file),
                          "password of an encrypted issuing key (first line)", 0},
     [CLI_O_DNS] = {"--dns", 0, "NAME,...", NULL, set_dns, 0,
-                   "DNS names of the node (issue; sign: replace the CSR's)", 0},
+                   "DNS names of the node (issue; sign: replace the CSR's)", 0,
+                   .hint_for = AUTOCERT_ERR_NO_NAMES, .hint = "give them with --dns/--ip"},
     [CLI_O_NODE_IP] = {"--ip", 0, "ADDR,...", NULL, set_node_ip, 0, "IP addresses of the node", 0},
     [CLI_O_SERVER] = {"--server", 0, NULL, NULL, set_usage, 0,
                       "extendedKeyUsage serverAuth (the default)", 0},
@@ -309,7 +316,8 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
     [CLI_O_INTERMEDIATE] = {"--intermediate", 0, NULL, NULL, cli_set_flag, FIELD(intermediate),
                             "create: an intermediate CA signed by --ca-cert/--ca-key", 0},
     [CLI_O_FORCE_FILES] = {"--force", 0, NULL, NULL, cli_set_flag, FIELD(force),
-                           "replace existing files", 0},
+                           "replace existing files", 0,
+                           .hint_for = AUTOCERT_ERR_EXISTS, .hint = "--force replaces it"},
 
     [CLI_O_JSON] = {"--json", 0, NULL, NULL, cli_set_flag, FIELD(json),
                     "one JSON object per file, one a line", 0},

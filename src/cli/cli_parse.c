@@ -156,13 +156,14 @@ static int from_env(cli_args *a, cli_opt_id id)
 
     if (v == NULL || *v == '\0' || a->from[id] || overridden(a, id))
         return 0;
+    /* A switch turned off stays unmarked: "not given" as far as hints go. */
+    if (!o->arg && (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0))
+        return 0;
     a->from[id] = CLI_FROM_ENV;
     if (o->arg)
         return o->set(a, id, v);
     if (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
         return o->set(a, id, NULL);
-    if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
-        return 0;
     return cli_invalid(a, id, v, "1, yes or true to set it; 0, no or false not to");
 }
 

@@ -52,12 +52,9 @@ static int check_node(const cli_args *a, const char *sub)
 
 static int check_issue(const cli_args *a)
 {
+    /* Without --dns and --ip the library's AUTOCERT_ERR_NO_NAMES gets the hint. */
     if (check_node(a, "issue") != 0)
         return -1;
-    if (a->n_dns + a->n_ips == 0) {
-        cli_error("ca issue needs at least one --dns name or --ip address");
-        return -1;
-    }
     if (a->ca.csr) {
         cli_error("--csr is for ca sign");
         return -1;

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -57,6 +58,26 @@ static int apply_pairs(cli_args *a)
     return 0;
 }
 
+/* Reports a failed obtain.  A corrupt cache file is either the certificate's
+ * entry, which --force replaces, or the account's, which it does not: only the
+ * first gets the hint, so the entry is read once more to tell them apart. */
+static void obtain_fail(cli_args *a, autocert_err rc, const char *first)
+{
+    autocert_cert *c = NULL;
+    const char *hint;
+    char *msg;
+
+    if (rc != AUTOCERT_ERR_CORRUPT || cli_hint(a, rc) == NULL ||
+        (msg = strdup(autocert_last_error(a->ctx))) == NULL) {
+        cli_fail(a, rc, NULL);
+        return;
+    }
+    hint = autocert_cert_load(a->ctx, first, &c) == AUTOCERT_ERR_CORRUPT ? cli_hint(a, rc) : NULL;
+    autocert_cert_free(c);
+    cli_report(NULL, *msg ? msg : autocert_strerror(rc), hint);
+    free(msg);
+}
+
 /* The paths of the certificate and its key (the PEM chain for a cache without
  * files); EXIT_OK for a new certificate, EXIT_UNCHANGED for the cached one. */
 static int print_result(const autocert_cert *cert)
@@ -88,7 +109,7 @@ static int obtain_run(cli_args *a, int argc, char **argv)
     rc = autocert_obtain(a->ctx, (const char *const *)names, n,
                          a->force ? AUTOCERT_OBTAIN_FORCE : 0, &cert);
     if (rc != AUTOCERT_OK) {
-        cli_fail(a, rc, NULL);
+        obtain_fail(a, rc, names[0]);
         goto out;
     }
     status = print_result(cert);

@@ -94,6 +94,18 @@ ac_run_fails() {
     echo "  refused as expected: $(head -n 1 "$WORK/stderr")"
 }
 
+# ac_stderr_names STRING: the last command's stderr contains STRING literally.
+ac_stderr_names() {
+    grep -qF -- "$1" "$WORK/stderr" || ac_fail "stderr does not name '$1'"
+}
+
+# ac_stderr_lacks STRING: the last command's stderr does not contain STRING.
+ac_stderr_lacks() {
+    if grep -qF -- "$1" "$WORK/stderr"; then
+        ac_fail "stderr names '$1'"
+    fi
+}
+
 ac_mode() {
     stat -c %a "$1"
 }

@@ -37,6 +37,7 @@ printf 'not a certificate\n' >"$certdir/fullchain.pem"
 cp "$certdir/privkey.pem" "$WORK/key.before"
 ac_obtain_fails "$name"
 ac_stderr_names "$certdir/fullchain.pem"
+ac_stderr_names '(--force replaces the entry)'
 grep -q 'not a certificate' "$certdir/fullchain.pem" || ac_fail "the corrupt fullchain.pem was overwritten"
 cmp -s "$WORK/key.before" "$certdir/privkey.pem" || ac_fail "privkey.pem changed after a failed run"
 ac_ok "corrupt fullchain.pem reported and kept"
@@ -50,6 +51,8 @@ ac_ok "--force replaced the corrupt entry"
 printf 'garbage\n' >"$acct/account.key"
 ac_obtain_fails other.example.org
 ac_stderr_names "$acct/account.key"
+# --force replaces certificate entries, never an account key: no hint here.
+ac_stderr_lacks '--force'
 grep -q garbage "$acct/account.key" || ac_fail "the corrupt account.key was overwritten"
 ac_no_cert other.example.org
 ac_ok "corrupt account.key reported and kept"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # obtain_cli.sh: the command line of obtain: option values checked and named (the flag,
 # or the variable when the value came from the environment), the command line over the
-# environment, -q and -v before or after the command name.
+# environment, -q and -v before or after the command name, the hint for the terms of
+# service.
 AC_TEST_SLOT=9
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
@@ -100,5 +101,23 @@ n=$(ac_requests)
 [ "$(protocol_lines)" -eq "$n" ] ||
     ac_fail "-v twice showed $(protocol_lines) protocol lines for $n requests"
 ac_ok "-v before and after the command name; twice: one line per request"
+
+# 6. The terms of service: without --agree-tos a new account is refused, and the
+# command line names the flag; the variable agrees as well.
+CACHE=$WORK/cache-tos
+AC_TOS=
+ac_obtain_fails tos.example.org
+ac_stderr_has 'terms of service'
+ac_stderr_names '(pass --agree-tos)'
+[ "$(grep -c '^autocert: ' "$WORK/stderr")" -eq 1 ] || ac_fail "not one error line"
+ac_no_cert tos.example.org
+export AUTOCERT_AGREE_TOS=no
+ac_obtain_fails tos.example.org
+ac_stderr_names '(pass --agree-tos)'
+export AUTOCERT_AGREE_TOS=yes
+ac_obtain_ok tos.example.org
+unset AUTOCERT_AGREE_TOS AC_TOS
+ac_check_cert tos.example.org
+ac_ok "terms of service: refused with the hint; AUTOCERT_AGREE_TOS=yes agrees"
 
 ac_done
