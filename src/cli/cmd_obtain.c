@@ -79,7 +79,8 @@ static void obtain_fail(cli_args *a, autocert_err rc, const char *first)
 }
 
 /* The paths of the certificate and its key (the PEM chain for a cache without
- * files); EXIT_OK for a new certificate, EXIT_UNCHANGED for the cached one. */
+ * files).  EXIT_OK for a new certificate, EXIT_UNCHANGED for the cached one, so
+ * that `autocert obtain ... && systemctl reload nginx` reloads only when needed. */
 static int print_result(const autocert_cert *cert)
 {
     if (autocert_cert_fullchain_path(cert)) {
@@ -92,7 +93,7 @@ static int print_result(const autocert_cert *cert)
         cli_error("cannot write to standard output");
         return EXIT_FAIL;
     }
-    return EXIT_OK;
+    return autocert_cert_is_new(cert) ? EXIT_OK : EXIT_UNCHANGED;
 }
 
 static int obtain_run(cli_args *a, int argc, char **argv)
@@ -131,5 +132,7 @@ const cli_cmd cli_cmd_obtain = {
     "obtain a certificate from an ACME CA",
     "Obtains a certificate for the DNS names and IP addresses given (the first names\n"
     "the cache entry) from an ACME CA, answering HTTP-01 challenges, and stores it in\n"
-    "the cache.  Prints the paths of the certificate chain and its key.",
+    "the cache.  Prints the paths of the certificate chain and its key.  Exits 0\n"
+    "when it stored a new certificate, 2 when the cached one is still good, 1 on\n"
+    "failure.",
 };

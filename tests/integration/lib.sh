@@ -323,10 +323,17 @@ ac_obtain() {
         ${AC_TOS---agree-tos} $AC_HTTP_ARGS "$@"
 }
 
-# ac_obtain_ok ARGS...: ac_obtain that must succeed.
+# ac_obtain_ok ARGS...: ac_obtain that must obtain a new certificate: exit status 0.
 ac_obtain_ok() {
     ac_obtain "$@"
     [ "$AC_RC" -eq 0 ] || ac_fail "autocert obtain $* exited $AC_RC"
+}
+
+# ac_obtain_cached ARGS...: ac_obtain that must find a valid cached certificate and
+# make no request: exit status 2.
+ac_obtain_cached() {
+    ac_obtain "$@"
+    [ "$AC_RC" -eq 2 ] || ac_fail "autocert obtain $* exited $AC_RC, expected 2 (cached)"
 }
 
 # ac_obtain_fails ARGS...: ac_obtain that must fail (exit 1) with an "autocert: ..." line.
