@@ -40,6 +40,7 @@ typedef enum {
     /* the cache */
     CLI_O_CACHE,
     CLI_O_CACHED,
+    CLI_O_LIST_VERIFY,
     /* private CA: ca create, issue, sign */
     CLI_O_OUT,
     CLI_O_NAME,
@@ -113,6 +114,7 @@ struct cli_args {
     const char *bind, *eab_kid, *eab_key;
     /* the cache */
     const char *cache, *cached;
+    int list_verify;
     /* private CA */
     autocert_ca_params ca;
     char **dns, **ips;

@@ -285,6 +285,8 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
                      "cache directory (default ~/.autocert-cache)", 0},
     [CLI_O_CACHED] = {"--cached", 0, "NAME", NULL, cli_set_str, FIELD(cached),
                       "the cache entry NAME instead of files", 0},
+    [CLI_O_LIST_VERIFY] = {"--verify", 0, NULL, NULL, cli_set_flag, FIELD(list_verify),
+                           "read every entry whole and report the broken ones", 0},
 
     [CLI_O_OUT] = {"--out", 0, "DIR", NULL, cli_set_str, FIELD(ca.out_dir),
                    "output directory (default .; created 0700)", 0},
