@@ -242,7 +242,7 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
     [CLI_O_VERBOSE] = {"--verbose", 'v', NULL, NULL, set_verbose, 0,
                        "more detail (twice: protocol detail)", 0},
     [CLI_O_QUIET] = {"--quiet", 'q', NULL, NULL, cli_set_flag, FIELD(quiet),
-                     "errors and warnings only (see the manual for what stays on stdout)", 0},
+                     "no progress: errors and warnings only", 0},
     [CLI_O_HELP] = {"--help", 'h', NULL, NULL, NULL, 0, "this help", 0},
     [CLI_O_VERSION] = {"--version", 'V', NULL, NULL, cli_set_flag, FIELD(version),
                        "the versions of autocert and libautocert", 0},
