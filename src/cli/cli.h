@@ -1,30 +1,194 @@
-/* cli.h: shared declarations of the autocert command's subcommands. */
+/* cli.h: shared declarations of the autocert command: the option table, the settings, the commands. */
 #ifndef AC_CLI_H
 #define AC_CLI_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 #include "autocert.h"
 
-/* Exit status of a failed command (success is 0). */
+/* Exit status: success, nothing needed doing (obtain: the cached certificate is
+ * still good), failure. */
+#define EXIT_OK 0
 #define EXIT_FAIL 1
+#define EXIT_UNCHANGED 2
 
-extern int cli_verbose; /* -v count */
-extern int cli_quiet;   /* -q */
+/* Every option of every command, by meaning: two options that share a flag but
+ * not a meaning (--key-type of obtain and of ca) are two entries. */
+typedef enum {
+    CLI_O_NONE = 0, /* ends a command's list */
+    /* every command */
+    CLI_O_VERBOSE,
+    CLI_O_QUIET,
+    CLI_O_HELP,
+    CLI_O_VERSION,
+    /* ACME: obtain (and the renew, revoke and account commands to come) */
+    CLI_O_EMAIL,
+    CLI_O_AGREE_TOS,
+    CLI_O_DIRECTORY,
+    CLI_O_STAGING,
+    CLI_O_CA_BUNDLE,
+    CLI_O_HTTP_PORT,
+    CLI_O_BIND,
+    CLI_O_WEBROOT,
+    CLI_O_KEY_TYPE,
+    CLI_O_ACCOUNT_KEY_TYPE,
+    CLI_O_EAB_KID,
+    CLI_O_EAB_HMAC_KEY,
+    CLI_O_TIMEOUT,
+    CLI_O_FORCE_ORDER,
+    /* the cache */
+    CLI_O_CACHE,
+    CLI_O_CACHED,
+    CLI_O_LIST_VERIFY,
+    /* private CA: ca create, issue, sign */
+    CLI_O_OUT,
+    CLI_O_NAME,
+    CLI_O_CN,
+    CLI_O_DAYS,
+    CLI_O_CA_KEY_TYPE,
+    CLI_O_CA_CERT,
+    CLI_O_CA_KEY,
+    CLI_O_CA_KEY_PW,
+    CLI_O_DNS,
+    CLI_O_NODE_IP,
+    CLI_O_SERVER,
+    CLI_O_CLIENT,
+    CLI_O_BOTH,
+    CLI_O_CSR,
+    CLI_O_INTERMEDIATE,
+    CLI_O_FORCE_FILES,
+    /* inspect, verify, export */
+    CLI_O_JSON,
+    CLI_O_INPUT_PW,
+    CLI_O_TRUST,
+    CLI_O_HOST,
+    CLI_O_VERIFY_IP,
+    CLI_O_PURPOSE,
+    CLI_O_P12,
+    CLI_O_CERT,
+    CLI_O_KEY,
+    CLI_O_CHAIN,
+    CLI_O_P12_PW,
+    CLI_O_KEY_PW,
+    CLI_O_COUNT
+} cli_opt_id;
+
+typedef struct cli_args cli_args;
+typedef struct cli_cmd cli_cmd;
+
+/* One option: flag, environment variable, setter, help. */
+typedef struct {
+    const char *flag;     /* "--email": the long name with its dashes */
+    char short_flag;      /* 'v', or 0 */
+    const char *arg;      /* name of the argument in the help; NULL: a switch */
+    const char *env;      /* read when the flag is not given (empty counts as unset) */
+    /* Validates and stores the value (NULL for a switch); -1 after an error line
+     * naming the option as it was given (cli_invalid). */
+    int (*set)(cli_args *a, cli_opt_id id, const char *val);
+    size_t off;           /* the field of cli_args the generic setters store into */
+    const char *help;
+    cli_opt_id excludes;  /* given together with this one: an error; its variable is
+                           * ignored when this flag is given */
+    /* The library's messages say what is missing without naming flags: a failure
+     * with the code `hint_for` gets `hint`, which names this option, appended. */
+    autocert_err hint_for;
+    const char *hint;
+} cli_opt;
+
+extern const cli_opt cli_opts[CLI_O_COUNT];
+
+/* Where an option's value came from. */
+#define CLI_FROM_FLAG 1
+#define CLI_FROM_ENV 2
+
+/* Everything the options set; each command reads the fields it accepts. */
+struct cli_args {
+    autocert_ctx *ctx; /* created before the options are applied */
+    const cli_cmd *cmd;
+    unsigned char from[CLI_O_COUNT]; /* 0 or CLI_FROM_*, per option */
+    int verbose, quiet, version;
+    /* ACME */
+    int force;
+    unsigned http_port;
+    const char *bind, *eab_kid, *eab_key;
+    /* the cache */
+    const char *cache, *cached;
+    int list_verify;
+    /* private CA */
+    autocert_ca_params ca;
+    char **dns, **ips;
+    size_t n_dns, n_ips;
+    int intermediate;
+    /* inspect, verify, export */
+    int json;
+    unsigned purpose;
+    const char *password_file, *key_password_file, *trust, *host, *ip;
+    const char *p12, *cert, *key, *chain;
+};
+
+/* A command: its name, its options (ended by CLI_O_NONE; -v, -q and -h are
+ * added), and the texts of its help. */
+struct cli_cmd {
+    const char *name;
+    /* Runs with the options applied; argv holds the operands only. */
+    int (*run)(cli_args *a, int argc, char **argv);
+    const cli_opt_id *opts;
+    const char *synopsis; /* lines after "usage: autocert " */
+    const char *summary;  /* one line for 'autocert --help' */
+    const char *about;    /* the paragraph of 'autocert <command> --help' */
+};
+
+extern const cli_cmd cli_cmd_obtain, cli_cmd_list, cli_cmd_ca, cli_cmd_inspect, cli_cmd_verify,
+    cli_cmd_export;
+
+/* Settings: zeroed; cli_args_clear frees what the setters allocated and the context. */
+void cli_args_init(cli_args *a);
+void cli_args_clear(cli_args *a);
+
+/* Parses argv[1..argc) with the options `own` (ended by CLI_O_NONE) and -v, -q
+ * and -h: applies the flags, then the variables of the options not given.  With
+ * `stop` parsing ends at the first operand, else operands and options mix.
+ * *first receives the index of the first operand.  0, CLI_PARSE_HELP (-h was
+ * given: nothing applied), or -1 after an error line. */
+#define CLI_PARSE_HELP 1
+int cli_parse(cli_args *a, const cli_opt_id *own, int stop, int argc, char **argv, int *first);
+/* Prints the help of a command, generated from its option list. */
+void cli_usage(FILE *f, const cli_cmd *cmd);
+/* The option as it was given: its flag, or its variable when it came from the
+ * environment. */
+const char *cli_source(const cli_args *a, cli_opt_id id);
+
+/* Generic setters: a string, or a switch, stored at cli_opts[id].off. */
+int cli_set_str(cli_args *a, cli_opt_id id, const char *val);
+int cli_set_flag(cli_args *a, cli_opt_id id, const char *val);
 
 /* Prints "autocert: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Appends the comma-separated items of `arg` to the malloc'd array *v (strings
- * malloc'd); an empty item is an error naming `what` and `arg`.  0 or -1. */
-int cli_split_list(const char *arg, const char *what, char ***v, size_t *n);
+/* "autocert: invalid <option as given> '<val>' (<reason>)" (without the value
+ * when `val` is NULL: secrets are never printed); returns -1. */
+int cli_invalid(const cli_args *a, cli_opt_id id, const char *val, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The hint for a failure `rc` of the running command: that of the option of the
+ * command that remedies it, unless the option was given already; NULL if none. */
+const char *cli_hint(const cli_args *a, autocert_err rc);
+/* The one error line: "autocert: [what: ]<msg>[ (<hint>)]". */
+void cli_report(const char *what, const char *msg, const char *hint);
+/* cli_report of a failed library call: the context's last error (or the code's
+ * text) with cli_hint(). */
+void cli_fail(const cli_args *a, autocert_err rc, const char *what);
 /* The library logger writing to stderr. */
 void cli_log(void *arg, autocert_log_level level, const char *msg);
 
-/* Subcommands: argc/argv start at the subcommand name. */
-int cmd_obtain(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-/* Private CA toolkit (cmd_ca.c and friends). */
-int cmd_ca(int argc, char **argv);
-int cmd_inspect(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-int cmd_export(int argc, char **argv);
+/* Appends the comma-separated items of `arg` to the malloc'd array *v (strings
+ * malloc'd).  0; -1 after an error line (out of memory); -2 when an item is
+ * empty (nothing printed: the caller names the input). */
+int cli_split_list(const char *arg, char ***v, size_t *n);
+/* Opens the cache given with --cache or $AUTOCERT_CACHE, if any (else the
+ * library opens its default on first use).  0, or -1 after an error line. */
+int cli_cache_open(cli_args *a);
+/* The files of the cached ACME certificate `name` (--cached): *cert and *key
+ * malloc'd; -1 after an error line. */
+int cli_cached_files(cli_args *a, const char *name, char **cert, char **key);
 
 #endif

@@ -1,107 +1,73 @@
 /* cmd_export.c: `autocert export`: a certificate, its chain and key as a PKCS#12 bundle. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
-#include "cli_ca_util.h"
 
-static void export_usage(FILE *f)
+static const cli_opt_id export_opts[] = {
+    CLI_O_P12, CLI_O_CERT, CLI_O_KEY, CLI_O_CHAIN, CLI_O_P12_PW, CLI_O_KEY_PW, CLI_O_CACHED,
+    CLI_O_CACHE, CLI_O_FORCE_FILES, CLI_O_NONE,
+};
+
+/* The options that must and must not be given together. */
+static int check(const cli_args *a)
 {
-    fputs("usage: autocert export --p12 OUT --cert F --key F [--chain F] --password-file F\n"
-          "       autocert export --p12 OUT [--cache DIR] --cached NAME --password-file F\n"
-          "\n"
-          "Writes a PKCS#12 bundle (AES-256, PBKDF2, SHA-256 MAC; mode 0600) of the first\n"
-          "certificate of --cert, the other certificates of --cert and --chain, and the\n"
-          "key, which must match.  Keys may be read from encrypted PKCS#8 or PKCS#12.\n"
-          "\n"
-          "options:\n"
-          "  --p12 OUT               the bundle to write (never replaced without --force)\n"
-          "  --cert FILE             the certificate (and its chain)\n"
-          "  --key FILE              its private key\n"
-          "  --chain FILE            more intermediate certificates\n"
-          "  --password-file F       the bundle's password (first line)\n"
-          "  --key-password-file F   password of an encrypted key input\n"
-          "  --cached NAME           certificate and key of the cache entry NAME\n"
-          "  --cache DIR             the cache (default $AUTOCERT_CACHE or ~/.autocert-cache)\n"
-          "  --force                 replace OUT\n"
-          "  -h, --help              this help\n",
-          f);
+    if (a->p12 == NULL || a->password_file == NULL) {
+        cli_error("export needs --p12 OUT and --password-file F");
+        return -1;
+    }
+    if (a->cached ? (a->cert || a->key) : (!a->cert || !a->key)) {
+        cli_error(a->cached ? "give either --cert/--key or --cached NAME"
+                            : "export needs --cert and --key");
+        return -1;
+    }
+    return 0;
 }
 
-int cmd_export(int argc, char **argv)
+static int export_run(cli_args *a, int argc, char **argv)
 {
-    enum { O_P12 = 256, O_CERT, O_KEY, O_CHAIN, O_PW, O_KEYPW, O_CACHED, O_CACHE, O_FORCE };
-    static const struct option opts[] = {
-        {"p12", required_argument, NULL, O_P12},
-        {"cert", required_argument, NULL, O_CERT},
-        {"key", required_argument, NULL, O_KEY},
-        {"chain", required_argument, NULL, O_CHAIN},
-        {"password-file", required_argument, NULL, O_PW},
-        {"key-password-file", required_argument, NULL, O_KEYPW},
-        {"cached", required_argument, NULL, O_CACHED},
-        {"cache", required_argument, NULL, O_CACHE},
-        {"force", no_argument, NULL, O_FORCE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    autocert_ctx *ctx = NULL;
-    const char *out = NULL, *cert = NULL, *key = NULL, *chain = NULL, *pw = NULL, *keypw = NULL;
-    const char *cached = NULL, *cache = NULL;
     char *ccert = NULL, *ckey = NULL;
-    unsigned flags = 0;
-    int c, ret = EXIT_FAIL;
+    int ret = EXIT_FAIL;
     autocert_err rc;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case O_P12: out = optarg; break;
-        case O_CERT: cert = optarg; break;
-        case O_KEY: key = optarg; break;
-        case O_CHAIN: chain = optarg; break;
-        case O_PW: pw = optarg; break;
-        case O_KEYPW: keypw = optarg; break;
-        case O_CACHED: cached = optarg; break;
-        case O_CACHE: cache = optarg; break;
-        case O_FORCE: flags |= AUTOCERT_CA_FORCE; break;
-        case 'h': export_usage(stdout); return 0;
-        default: export_usage(stderr); return EXIT_FAIL;
-        }
-    }
-    if (optind != argc) {
-        cli_error("unexpected argument '%s'", argv[optind]);
+    if (argc > 0) {
+        cli_error("unexpected argument '%s'", argv[0]);
         return EXIT_FAIL;
     }
-    if (out == NULL || pw == NULL) {
-        cli_error("export needs --p12 OUT and --password-file F");
+    if (check(a) != 0)
         return EXIT_FAIL;
-    }
-    if (cached ? (cert || key) : (!cert || !key)) {
-        cli_error(cached ? "give either --cert/--key or --cached NAME" : "export needs --cert and --key");
-        return EXIT_FAIL;
-    }
-    if ((ctx = cli_ca_ctx()) == NULL)
-        return EXIT_FAIL;
-    if (cached) {
-        if (cli_ca_cached(ctx, cache, cached, &ccert, &ckey) != 0)
+    if (a->cached) {
+        if (cli_cached_files(a, a->cached, &ccert, &ckey) != 0)
             goto out;
-        cert = ccert;
-        key = ckey;
+        a->cert = ccert;
+        a->key = ckey;
     }
-    if ((rc = autocert_export_p12(ctx, out, cert, key, chain, pw, keypw, flags)) != AUTOCERT_OK) {
-        cli_ca_fail(ctx, rc);
+    rc = autocert_export_p12(a->ctx, a->p12, a->cert, a->key, a->chain, a->password_file,
+                             a->key_password_file, a->force ? AUTOCERT_CA_FORCE : 0);
+    if (rc != AUTOCERT_OK) {
+        cli_fail(a, rc, NULL);
         goto out;
     }
-    if (!cli_quiet)
-        printf("pkcs12: %s\n", out);
-    ret = 0;
+    if (!a->quiet)
+        printf("pkcs12: %s\n", a->p12);
+    ret = EXIT_OK;
 out:
     free(ccert);
     free(ckey);
-    autocert_ctx_free(ctx);
     return ret;
 }
+
+const cli_cmd cli_cmd_export = {
+    "export",
+    export_run,
+    export_opts,
+    "export --p12 OUT --cert F --key F [--chain F] --password-file F\n"
+    "export --p12 OUT [--cache DIR] --cached NAME --password-file F",
+    "write a PKCS#12 bundle",
+    "Writes a PKCS#12 bundle (AES-256, PBKDF2, SHA-256 MAC; mode 0600) of the first\n"
+    "certificate of --cert, the other certificates of --cert and --chain, and the\n"
+    "key, which must match.  Keys may be read from encrypted PKCS#8 or PKCS#12.\n"
+    "With -q nothing is printed on success.",
+};

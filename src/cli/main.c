@@ -1,112 +1,110 @@
-/* main.c: the autocert command: option-independent setup and subcommand dispatch. */
+/* main.c: the autocert command: options before the command name, and dispatch. */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
 
-int cli_verbose;
-int cli_quiet;
-
-void cli_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("autocert: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-void cli_log(void *arg, autocert_log_level level, const char *msg)
-{
-    (void)arg;
-    if (level == AUTOCERT_LOG_ERROR || level == AUTOCERT_LOG_WARN)
-        fprintf(stderr, "autocert: %s%s\n", level == AUTOCERT_LOG_WARN ? "warning: " : "", msg);
-    else
-        fprintf(stderr, "%s\n", msg);
-}
-
-int cli_split_list(const char *arg, const char *what, char ***v, size_t *n)
-{
-    const char *p = arg;
-
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char **nv;
-
-        if (len == 0) {
-            cli_error("empty %s in '%s'", what, arg);
-            return -1;
-        }
-        if ((nv = realloc(*v, (*n + 1) * sizeof(char *))) == NULL) {
-            cli_error("out of memory");
-            return -1;
-        }
-        *v = nv;
-        if ((nv[*n] = strndup(p, len)) == NULL) {
-            cli_error("out of memory");
-            return -1;
-        }
-        (*n)++;
-        if (comma == NULL)
-            return 0;
-        p = comma + 1;
-    }
-}
-
-static const struct {
-    const char *name;
-    int (*fn)(int, char **);
-    const char *summary;
-} commands[] = {
-    {"obtain", cmd_obtain, "obtain a certificate from an ACME CA"},
-    {"list", cmd_list, "list cached certificates"},
+static const cli_cmd *const commands[] = {
+    &cli_cmd_obtain,
+    &cli_cmd_list,
     /* Private CA toolkit */
-    {"ca", cmd_ca, "private CA: create a CA, issue and sign node certificates"},
-    {"inspect", cmd_inspect, "describe certificates, CSRs, keys and bundles"},
-    {"verify", cmd_verify, "verify a certificate chain, name and usage"},
-    {"export", cmd_export, "write a PKCS#12 bundle"},
+    &cli_cmd_ca,
+    &cli_cmd_inspect,
+    &cli_cmd_verify,
+    &cli_cmd_export,
 };
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* Options that may also come before the command name. */
+static const cli_opt_id global_opts[] = {CLI_O_VERSION, CLI_O_NONE};
 
 static void usage(FILE *f)
 {
     size_t i;
 
-    fputs("usage: autocert [--version] [--help] <command> [options]\n\ncommands:\n", f);
-    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fputs("\nRun 'autocert <command> --help' for the options of a command.\n", f);
+    fputs("usage: autocert [-q | -v] <command> [options]\n"
+          "       autocert --version | --help\n\ncommands:\n",
+          f);
+    for (i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fputs("\nEvery command takes -v (more detail; twice: protocol detail), -q (errors\n"
+          "only) and -h (its options), before or after its name.\n"
+          "Run 'autocert <command> --help' for the options of a command.\n",
+          f);
+}
+
+/* Parses the command's options into `a` and runs it. */
+static int run(const cli_cmd *cmd, cli_args *a, int argc, char **argv)
+{
+    int first, rc;
+
+    a->cmd = cmd;
+    if ((a->ctx = autocert_ctx_new()) == NULL) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    autocert_set_logger(a->ctx, cli_log, NULL);
+    rc = cli_parse(a, cmd->opts, 0, argc, argv, &first);
+    if (rc == CLI_PARSE_HELP) {
+        cli_usage(stdout, cmd);
+        return EXIT_OK;
+    }
+    if (rc != 0)
+        return EXIT_FAIL;
+    autocert_set_log_level(a->ctx, a->quiet ? AUTOCERT_LOG_WARN
+                                   : a->verbose > 1 ? AUTOCERT_LOG_DEBUG : AUTOCERT_LOG_INFO);
+    return cmd->run(a, argc - first, argv + first);
+}
+
+/* The options before the command name: an exit status when they settle the
+ * matter (--help, --version, no command), else -1 with the command at *first. */
+static int global(cli_args *a, int argc, char **argv, int *first)
+{
+    int rc = cli_parse(a, global_opts, 1, argc, argv, first);
+
+    if (rc == CLI_PARSE_HELP) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (rc != 0)
+        return EXIT_FAIL;
+    if (a->version) {
+        printf("autocert %s (libautocert %s)\n", PACKAGE_VERSION, autocert_version());
+        return EXIT_OK;
+    }
+    if (*first >= argc) {
+        usage(stderr);
+        return EXIT_FAIL;
+    }
+    if (strcmp(argv[*first], "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    return -1;
 }
 
 int main(int argc, char **argv)
 {
+    cli_args a;
+    int first, rc;
     size_t i;
 
     /* Nothing this program creates is for other users to read. */
     umask(077);
-    if (argc < 2) {
-        usage(stderr);
+    cli_args_init(&a);
+    if ((rc = global(&a, argc, argv, &first)) >= 0)
+        return rc;
+    for (i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[first], commands[i]->name) == 0)
+            break;
+    if (i == N_COMMANDS) {
+        cli_error("unknown command '%s' (see 'autocert --help')", argv[first]);
         return EXIT_FAIL;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-        printf("autocert %s (libautocert %s)\n", PACKAGE_VERSION, autocert_version());
-        return 0;
-    }
-    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
-    cli_error("unknown command '%s' (see 'autocert --help')", argv[1]);
-    return EXIT_FAIL;
+    rc = run(commands[i], &a, argc - first, argv + first);
+    cli_args_clear(&a);
+    return rc;
 }

@@ -21,8 +21,22 @@ days=$(( ($(date -d "$end" +%s) - $(date +%s)) / 86400 ))
 [ "$days" -ge 1824 ] && [ "$days" -le 1825 ] || ac_fail "root is valid $days days, expected 1825"
 ac_ok "root CA: 0700 directory, 0600 key, CA:TRUE critical, P-256, 5 years"
 
+# -q: nothing printed on success, before or after the command name; -v on both sides.
+ac_run_ok -q ca create --out quiet1
+[ ! -s stdout ] && [ ! -s stderr ] || ac_fail "autocert -q ca create printed something"
+[ -s quiet1/ca.crt ] || ac_fail "autocert -q ca create wrote no quiet1/ca.crt"
+ac_run_ok ca create --out quiet2 -q
+[ ! -s stdout ] && [ ! -s stderr ] || ac_fail "autocert ca create -q printed something"
+[ -s quiet2/ca.crt ] || ac_fail "autocert ca create -q wrote no quiet2/ca.crt"
+ac_run_ok -v ca create --out loud -v
+grep -q '^certificate: loud/ca.crt$' stdout || ac_fail "autocert -v ca create -v: no certificate line"
+ac_run_fails 'already exists' -q ca create --out quiet1
+ac_ok "ca -q: silent on success, the error still reported"
+
 sum=$(ac_sum pki/ca.key)
 ac_run_fails 'already exists' ca create --out pki
+ac_stderr_names 'pki/ca.crt already exists'
+ac_stderr_names '(--force replaces it)'
 [ "$(ac_sum pki/ca.key)" = "$sum" ] || ac_fail "the existing CA key was changed"
 ac_run_ok ca create --out pki --name other --key-type ed25519 --cn "Other CA" --days 30
 openssl x509 -in pki/other.crt -noout -text | grep -q 'ED25519' || ac_fail "--key-type ed25519 ignored"
@@ -79,6 +93,17 @@ openssl x509 -in n3/node.crt -noout -ext subjectAltName | grep -q 'DNS:csr.examp
 openssl verify -CAfile pki/ca.crt -untrusted n3/node.crt n3/node.crt >/dev/null || ac_fail "signed CSR does not verify"
 ac_ok "CSR signed, SANs kept, key never left its node"
 
+# A CSR without any name: the hint names the options that supply them.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout bare.key -out bare.csr \
+    -subj /CN=bare 2>/dev/null
+ac_run_fails 'no DNS name or IP address' ca sign --csr bare.csr --ca-cert pki/ca.crt --ca-key pki/ca.key --out n4
+ac_stderr_names '(give them with --dns/--ip)'
+[ ! -e n4/node.crt ] || ac_fail "a certificate without names was written"
+ac_run_ok ca sign --csr bare.csr --ca-cert pki/ca.crt --ca-key pki/ca.key --out n4 --dns bare.example
+openssl x509 -in n4/node.crt -noout -ext subjectAltName | grep -q 'DNS:bare.example' ||
+    ac_fail "--dns did not name the CSR's certificate"
+ac_ok "CSR without names: refused with the hint, signed with --dns"
+
 # --- inspect, verify, export ------------------------------------------------------------
 ac_run_ok inspect n2/node.crt
 grep -q 'subject: *CN=cluster' stdout || ac_fail "inspect: no subject"
@@ -103,6 +128,9 @@ ac_ok "inspect: text, JSON, fingerprint, chain order"
 
 ac_run_ok verify --ca pki/ca.crt --host node1 --purpose server n1/node.crt
 ac_run_ok verify --ca pki/ca.crt --ip ::1 n1/node.crt
+grep -q '^n1/node.crt: OK' stdout || ac_fail "verify: no OK line"
+ac_run_ok verify -q --ca pki/ca.crt --ip ::1 n1/node.crt
+[ ! -s stdout ] && [ ! -s stderr ] || ac_fail "verify -q printed something"
 ac_run_fails 'name mismatch' verify --ca pki/ca.crt --host nope.example n1/node.crt
 ac_run_fails 'name mismatch' verify --ca pki/ca.crt --ip 10.9.9.9 n1/node.crt
 ac_run_fails 'wrong usage' verify --ca pki/ca.crt --purpose server n2/node.crt
@@ -145,6 +173,7 @@ openssl pkcs12 -in n2.p12 -passin pass:p12-pass -nokeys 2>/dev/null | grep -c 'B
     ac_fail "openssl cannot read the PKCS#12 with its 2 certificates"
 sum=$(ac_sum n2.p12)
 ac_run_fails 'already exists' export --p12 n2.p12 --cert n2/node.crt --key n2/node.key --password-file pw
+ac_stderr_names '(--force replaces it)'
 ac_run_fails 'does not match' export --p12 x.p12 --cert n2/node.crt --key n1/node.key --password-file pw
 [ ! -e x.p12 ] || ac_fail "x.p12 written despite the mismatch"
 # Keys read from PKCS#12 and from encrypted PKCS#8.
@@ -169,6 +198,7 @@ issue 'days' --dns a.example --days 0
 issue 'days' --dns a.example --days -5
 issue 'outlive' --dns a.example --days 500
 issue 'at least one' --cn lonely
+ac_stderr_names '(give them with --dns/--ip)'
 issue 'key-type' --dns a.example --key-type dsa
 ac_run_fails 'does not match' ca issue --ca-cert pki/intermediate.crt --ca-key pki/ca.key --dns a.example --out bad
 ac_run_fails 'not a CA' ca issue --ca-cert n1/node.crt --ca-key n1/node.key --dns a.example --out bad
@@ -177,6 +207,7 @@ ac_run_fails 'no such file' ca issue --ca-cert pki/missing.crt --ca-key pki/ca.k
 [ ! -e bad/node.crt ] && [ ! -e bad/node.key ] || ac_fail "files written after refused input"
 sum=$(ac_sum n1/node.crt)
 ac_run_fails 'already exists' ca issue --ca-cert pki/ca.crt --ca-key pki/ca.key --dns other.example --out n1
+ac_stderr_names '(--force replaces it)'
 [ "$(ac_sum n1/node.crt)" = "$sum" ] || ac_fail "n1/node.crt was overwritten"
 ac_run_ok ca issue --ca-cert pki/ca.crt --ca-key pki/ca.key --dns other.example --out n1 --force
 [ "$(ac_sum n1/node.crt)" != "$sum" ] || ac_fail "--force did not replace n1/node.crt"

@@ -17,6 +17,9 @@ if ! command -v openssl >/dev/null 2>&1; then
 fi
 [ -x "$AUTOCERT_BIN" ] || { echo "FAIL: no autocert binary at $AUTOCERT_BIN" >&2; exit 1; }
 
+# The tester's own cache must not leak into the tests.
+unset AUTOCERT_CACHE
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/autocert-$AC_SCRIPT_NAME.XXXXXX")
 AC_PIDS=""
 
@@ -89,6 +92,18 @@ ac_run_fails() {
     grep -q '^autocert: ' "$WORK/stderr" || ac_fail "autocert $*: no 'autocert: ' reason"
     grep -qiE -- "$ac_want" "$WORK/stderr" || ac_fail "autocert $*: reason does not match /$ac_want/"
     echo "  refused as expected: $(head -n 1 "$WORK/stderr")"
+}
+
+# ac_stderr_names STRING: the last command's stderr contains STRING literally.
+ac_stderr_names() {
+    grep -qF -- "$1" "$WORK/stderr" || ac_fail "stderr does not name '$1'"
+}
+
+# ac_stderr_lacks STRING: the last command's stderr does not contain STRING.
+ac_stderr_lacks() {
+    if grep -qF -- "$1" "$WORK/stderr"; then
+        ac_fail "stderr names '$1'"
+    fi
 }
 
 ac_mode() {

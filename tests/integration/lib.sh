@@ -34,6 +34,11 @@ if [ -z "${AC_NETNS:-}" ] && [ "$(id -u)" = 0 ] &&
 fi
 AC_MOUNTNS=${AC_MOUNTNS:-0}
 
+# Settings of the tester's own environment must not leak into the tests.
+unset AUTOCERT_EMAIL AUTOCERT_DIRECTORY AUTOCERT_CA_BUNDLE AUTOCERT_HTTP_PORT AUTOCERT_BIND \
+    AUTOCERT_WEBROOT AUTOCERT_KEY_TYPE AUTOCERT_EAB_KID AUTOCERT_EAB_HMAC_KEY AUTOCERT_CACHE \
+    AUTOCERT_AGREE_TOS
+
 # --- locations ---------------------------------------------------------------
 AC_SCRIPT_NAME=$(basename "$0" .sh)
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -285,34 +290,62 @@ ac_static_server() {
 }
 
 # --- running autocert ----------------------------------------------------------------
-# ac_obtain ARGS...: runs `autocert obtain` against the test Pebble with the test
-# cache, stdout to $WORK/stdout, stderr to $WORK/stderr, exit status in AC_RC.
-ac_obtain() {
+# ac_exec LABEL ARGS...: runs autocert with ARGS, stdout to $WORK/stdout, stderr to
+# $WORK/stderr, exit status in AC_RC; the log shows `autocert LABEL`.  A sanitizer
+# report fails the test: it is a bug, not an expected failure.
+ac_exec() {
+    ac_label=$1
+    shift
     [ -x "$AUTOCERT_BIN" ] || ac_fail "no autocert binary at $AUTOCERT_BIN"
     set +e
-    # shellcheck disable=SC2086 # AC_HTTP_ARGS is a list of words
-    timeout -k 5 "${AC_TIMEOUT:-120}" "$AUTOCERT_BIN" obtain --directory "$AC_DIRECTORY" --ca-bundle "$WORK/tls-ca.pem" \
-        --cache "$CACHE" --agree-tos $AC_HTTP_ARGS "$@" >"$WORK/stdout" 2>"$WORK/stderr"
+    timeout -k 5 "${AC_TIMEOUT:-120}" "$AUTOCERT_BIN" "$@" >"$WORK/stdout" 2>"$WORK/stderr"
     AC_RC=$?
     set -e
-    echo "\$ autocert obtain $* -> exit $AC_RC"
-    [ "$AC_RC" -ne 124 ] || ac_fail "autocert obtain $* did not finish in ${AC_TIMEOUT:-120} s"
+    echo "\$ autocert $ac_label -> exit $AC_RC"
+    [ "$AC_RC" -ne 124 ] || ac_fail "autocert $ac_label did not finish in ${AC_TIMEOUT:-120} s"
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/stderr"; then
+        ac_fail "sanitizer report"
+    fi
 }
 
-# ac_obtain_ok ARGS...: ac_obtain that must succeed.
+# ac_autocert ARGS...: runs autocert with exactly ARGS (see ac_exec).
+ac_autocert() {
+    ac_exec "$*" "$@"
+}
+
+# ac_obtain ARGS...: runs `autocert obtain` against the test Pebble with the test
+# cache (see ac_exec).  The words of AC_PRE_ARGS go before the command name;
+# AC_TOS (default --agree-tos; set it empty to leave it out) goes before ARGS.
+ac_obtain() {
+    # shellcheck disable=SC2086 # AC_PRE_ARGS, AC_TOS and AC_HTTP_ARGS are lists of words
+    ac_exec "${AC_PRE_ARGS:+$AC_PRE_ARGS }obtain $*" ${AC_PRE_ARGS:-} obtain \
+        --directory "$AC_DIRECTORY" --ca-bundle "$WORK/tls-ca.pem" --cache "$CACHE" \
+        ${AC_TOS---agree-tos} $AC_HTTP_ARGS "$@"
+}
+
+# ac_obtain_ok ARGS...: ac_obtain that must obtain a new certificate: exit status 0.
 ac_obtain_ok() {
     ac_obtain "$@"
     [ "$AC_RC" -eq 0 ] || ac_fail "autocert obtain $* exited $AC_RC"
 }
 
-# ac_obtain_fails ARGS...: ac_obtain that must fail with an "autocert: ..." line.
+# ac_obtain_cached ARGS...: ac_obtain that must find a valid cached certificate and
+# make no request: exit status 2.
+ac_obtain_cached() {
+    ac_obtain "$@"
+    [ "$AC_RC" -eq 2 ] || ac_fail "autocert obtain $* exited $AC_RC, expected 2 (cached)"
+}
+
+# ac_obtain_fails ARGS...: ac_obtain that must fail (exit 1) with an "autocert: ..." line.
 ac_obtain_fails() {
     ac_obtain "$@"
-    [ "$AC_RC" -ne 0 ] || ac_fail "autocert obtain $* succeeded but should have failed"
-    # A sanitizer report is a bug, not an expected failure.
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/stderr"; then
-        ac_fail "sanitizer report"
-    fi
+    ac_failed "autocert obtain $*"
+}
+
+# ac_failed WHAT: the last command failed: exit status 1 and an "autocert: ..." line.
+ac_failed() {
+    [ "$AC_RC" -ne 0 ] || ac_fail "$1 succeeded but should have failed"
+    [ "$AC_RC" -eq 1 ] || ac_fail "$1 exited $AC_RC, expected 1 for a failure"
     grep -q '^autocert: ' "$WORK/stderr" || ac_fail "no 'autocert: ' reason on stderr"
     echo "  reason: $(grep '^autocert: ' "$WORK/stderr" | head -n 3)"
 }
@@ -325,6 +358,13 @@ ac_stderr_has() {
 # ac_stderr_names STRING: the last command's stderr contains STRING literally.
 ac_stderr_names() {
     grep -qF -- "$1" "$WORK/stderr" || ac_fail "stderr does not name '$1'"
+}
+
+# ac_stderr_lacks ERE: the last command's stderr does not match ERE (case-insensitive).
+ac_stderr_lacks() {
+    if grep -qiE -- "$1" "$WORK/stderr"; then
+        ac_fail "stderr matches /$1/"
+    fi
 }
 
 # ac_requests: the N of the last stderr line `requests: N` (needs -v).

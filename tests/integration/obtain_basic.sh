@@ -1,5 +1,5 @@
 #!/bin/sh
-# obtain_basic.sh: one name; a second run uses the cache; --force reuses the account.
+# obtain_basic.sh: one name; a second run uses the cache (exit 2); --force reuses the account.
 AC_TEST_SLOT=1
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
@@ -34,8 +34,8 @@ accounts=$(pebble_count "accounts in memory")
 [ "$orders" -eq 1 ] || ac_fail "Pebble saw $orders orders, expected 1"
 [ "$accounts" -eq 1 ] || ac_fail "Pebble created $accounts accounts, expected 1"
 
-# 2. Cached and not due: no request at all, same files.
-ac_obtain_ok "$name" -v
+# 2. Cached and not due: no request at all, same files, exit status 2.
+ac_obtain_cached "$name" -v
 ac_check_stdout "$name"
 grep -qw cached "$WORK/stderr" || ac_fail "stderr has no line saying the certificate is cached"
 cmp -s "$WORK/first.pem" "$certdir/fullchain.pem" || ac_fail "fullchain.pem changed on a cached run"
@@ -43,7 +43,16 @@ n=$(ac_requests)
 [ "$n" -eq 0 ] || ac_fail "a cached run reported 'requests: $n', expected 0"
 [ "$(pebble_count "POST /order-plz")" -eq "$orders" ] || ac_fail "a cached run placed an order"
 ac_check_cert "$name"
-ac_ok "second run used the cache"
+ac_ok "second run used the cache and exited 2"
+
+# For cron: `obtain && reload` reloads only after a new certificate; -q keeps
+# stderr empty on a cached run.
+AC_PRE_ARGS=-q
+ac_obtain_cached "$name"
+AC_PRE_ARGS=
+[ ! -s "$WORK/stderr" ] || ac_fail "a quiet cached run wrote to stderr"
+ac_check_stdout "$name"
+ac_ok "a quiet cached run: exit 2, nothing on stderr"
 
 # 3. --force: a new certificate with the same account.
 ac_obtain_ok "$name" --force -v

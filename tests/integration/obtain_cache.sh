@@ -1,5 +1,6 @@
 #!/bin/sh
-# obtain_cache.sh: RS256 accounts, account URL recovery, reused authorizations, corrupt cache files never overwritten.
+# obtain_cache.sh: RS256 accounts, account URL recovery, reused authorizations, corrupt cache files
+# never overwritten, list from metadata and list --verify.
 AC_TEST_SLOT=8
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
@@ -37,19 +38,42 @@ printf 'not a certificate\n' >"$certdir/fullchain.pem"
 cp "$certdir/privkey.pem" "$WORK/key.before"
 ac_obtain_fails "$name"
 ac_stderr_names "$certdir/fullchain.pem"
+ac_stderr_names '(--force replaces the entry)'
 grep -q 'not a certificate' "$certdir/fullchain.pem" || ac_fail "the corrupt fullchain.pem was overwritten"
 cmp -s "$WORK/key.before" "$certdir/privkey.pem" || ac_fail "privkey.pem changed after a failed run"
 ac_ok "corrupt fullchain.pem reported and kept"
+
+# list reads the metadata only: the entry is listed; list --verify loads it whole
+# and reports it, naming the entry and the file.
+ac_autocert list --cache "$CACHE"
+[ "$AC_RC" -eq 0 ] || ac_fail "list exited $AC_RC"
+grep -qE "^$name	expires [0-9]{4}-[0-9]{2}-[0-9]{2} \([0-9]+ days\)	$name\$" "$WORK/stdout" ||
+    ac_fail "list does not show the entry: $(cat "$WORK/stdout")"
+[ ! -s "$WORK/stderr" ] || ac_fail "list without --verify complained"
+ac_autocert list --cache "$CACHE" --verify
+ac_failed "autocert list --verify"
+ac_stderr_names "autocert: $name: "
+ac_stderr_names "$certdir/fullchain.pem"
+if grep -q "^$name	" "$WORK/stdout"; then
+    ac_fail "list --verify showed the broken entry as good"
+fi
+ac_ok "list shows the entry from its metadata; list --verify reports the corrupt file"
 
 # --force replaces the unreadable entry on purpose.
 ac_obtain_ok "$name" --force
 ac_check_cert "$name"
 ac_ok "--force replaced the corrupt entry"
+ac_autocert list --cache "$CACHE" --verify
+[ "$AC_RC" -eq 0 ] || ac_fail "list --verify exited $AC_RC after the entry was replaced"
+grep -q "^$name	" "$WORK/stdout" || ac_fail "list --verify does not show the replaced entry"
+ac_ok "list --verify passes the replaced entry"
 
 # 4. A corrupt account key: a clear error naming it, the file kept.
 printf 'garbage\n' >"$acct/account.key"
 ac_obtain_fails other.example.org
 ac_stderr_names "$acct/account.key"
+# --force replaces certificate entries, never an account key: no hint here.
+ac_stderr_lacks '--force'
 grep -q garbage "$acct/account.key" || ac_fail "the corrupt account.key was overwritten"
 ac_no_cert other.example.org
 ac_ok "corrupt account.key reported and kept"

@@ -8,6 +8,9 @@ name=eab.example.org
 
 ac_obtain_fails "$name"
 ac_stderr_has 'external[ _-]?account'
+# The library says what is missing; the command line names the flags.
+ac_stderr_names '(pass --eab-kid and --eab-hmac-key from your CA account)'
+[ "$(grep -c '^autocert: ' "$WORK/stderr")" -eq 1 ] || ac_fail "not one error line"
 ac_no_cert "$name"
 [ "$(ac_count_accounts)" -eq 0 ] || ac_fail "an account was cached without EAB"
 ac_ok "no EAB: refused with a clear reason"
