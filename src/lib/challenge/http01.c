@@ -172,16 +172,15 @@ static int open_listener(const struct sockaddr *sa, socklen_t salen, int *err_no
     return fd;
 }
 
-static autocert_err start_daemon(ac_http01 *h, autocert_ctx *ctx, const char *bind_addr,
-                                 unsigned port)
+/* Binds the listening socket for `bind_addr` (NULL: every address, dual
+ * stack where the system has IPv6); *fd, or an error naming the address. */
+static autocert_err bind_listener(autocert_ctx *ctx, const char *bind_addr, unsigned port,
+                                  int *fd, int *v6)
 {
     struct sockaddr_in s4;
     struct sockaddr_in6 s6;
-    struct sockaddr_storage ss;
-    socklen_t sslen = sizeof(ss);
     char where[INET6_ADDRSTRLEN + 16];
-    int fd = -1, mhd_fd = -1, e = 0, v6 = 0;
-    autocert_err rc = AUTOCERT_OK;
+    int e = 0;
 
     memset(&s4, 0, sizeof(s4));
     memset(&s6, 0, sizeof(s6));
@@ -189,41 +188,52 @@ static autocert_err start_daemon(ac_http01 *h, autocert_ctx *ctx, const char *bi
     s4.sin_port = htons((uint16_t)port);
     s6.sin6_family = AF_INET6;
     s6.sin6_port = htons((uint16_t)port);
-
+    *v6 = 0;
     if (bind_addr == NULL) {
         s6.sin6_addr = in6addr_any;
         s4.sin_addr.s_addr = htonl(INADDR_ANY);
-        fd = open_listener((struct sockaddr *)&s6, sizeof(s6), &e);
+        *fd = open_listener((struct sockaddr *)&s6, sizeof(s6), &e);
         /* No IPv6 on this system: IPv4 only. */
-        if (fd < 0 && (e == EAFNOSUPPORT || e == EPROTONOSUPPORT || e == EADDRNOTAVAIL))
-            fd = open_listener((struct sockaddr *)&s4, sizeof(s4), &e);
+        if (*fd < 0 && (e == EAFNOSUPPORT || e == EPROTONOSUPPORT || e == EADDRNOTAVAIL))
+            *fd = open_listener((struct sockaddr *)&s4, sizeof(s4), &e);
     } else if (inet_pton(AF_INET, bind_addr, &s4.sin_addr) == 1) {
-        fd = open_listener((struct sockaddr *)&s4, sizeof(s4), &e);
+        *fd = open_listener((struct sockaddr *)&s4, sizeof(s4), &e);
     } else if (inet_pton(AF_INET6, bind_addr, &s6.sin6_addr) == 1) {
-        v6 = 1;
-        fd = open_listener((struct sockaddr *)&s6, sizeof(s6), &e);
+        *v6 = 1;
+        *fd = open_listener((struct sockaddr *)&s6, sizeof(s6), &e);
     } else {
         return ac_err(ctx, AUTOCERT_ERR_INVALID,
                       "bind address '%s' is not an IPv4 or IPv6 address literal", bind_addr);
     }
-    format_addr(where, sizeof(where), bind_addr, v6, port);
-    if (fd < 0)
-        return bind_error(ctx, where, port, e);
+    format_addr(where, sizeof(where), bind_addr, *v6, port);
+    return *fd < 0 ? bind_error(ctx, where, port, e) : AUTOCERT_OK;
+}
 
-    if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0) {
-        if (ss.ss_family == AF_INET6)
-            h->port = ntohs(((struct sockaddr_in6 *)(void *)&ss)->sin6_port);
-        else if (ss.ss_family == AF_INET)
-            h->port = ntohs(((struct sockaddr_in *)(void *)&ss)->sin_port);
-    }
+/* The port a bound socket listens on. */
+static unsigned port_of(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
 
+    if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)(void *)&ss)->sin6_port);
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)(void *)&ss)->sin_port);
+    return 0;
+}
+
+/* Runs the daemon on the listening socket `fd` (which stays the caller's). */
+static autocert_err run_daemon(ac_http01 *h, autocert_ctx *ctx, int fd, const char *where)
+{
+    struct stat a, b;
     /* The daemon gets its own descriptor of the socket: whatever it does
      * with it on failure, `fd` keeps the socket alive until we know. */
-    mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (mhd_fd < 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_BIND, "cannot listen on %s: %s", where, AC_STRERROR(errno));
-        goto out;
-    }
+    int mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+    if (mhd_fd < 0)
+        return ac_err(ctx, AUTOCERT_ERR_BIND, "cannot listen on %s: %s", where, AC_STRERROR(errno));
     h->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL, on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, discard_log, NULL,
@@ -233,26 +243,31 @@ static autocert_err start_daemon(ac_http01 *h, autocert_ctx *ctx, const char *bi
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         MHD_OPTION_END);
-    if (h->daemon == NULL) {
-        struct stat a, b;
-        /* Close the daemon's descriptor only if it still is our socket. */
-        if (fstat(fd, &a) == 0 && fstat(mhd_fd, &b) == 0 && a.st_dev == b.st_dev &&
-            a.st_ino == b.st_ino)
-            close(mhd_fd);
-        rc = ac_err(ctx, AUTOCERT_ERR_BIND, "cannot start the HTTP-01 server on %s", where);
-        goto out;
+    if (h->daemon != NULL)
+        return AUTOCERT_OK;
+    /* Close the daemon's descriptor only if it still is our socket. */
+    if (fstat(fd, &a) == 0 && fstat(mhd_fd, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        close(mhd_fd);
+    return ac_err(ctx, AUTOCERT_ERR_BIND, "cannot start the HTTP-01 server on %s", where);
+}
+
+static autocert_err start_daemon(ac_http01 *h, autocert_ctx *ctx, const char *bind_addr,
+                                 unsigned port)
+{
+    char where[INET6_ADDRSTRLEN + 16];
+    int fd = -1, v6 = 0;
+    autocert_err rc;
+
+    if ((rc = bind_listener(ctx, bind_addr, port, &fd, &v6)) != AUTOCERT_OK)
+        return rc;
+    h->port = port_of(fd);
+    format_addr(where, sizeof(where), bind_addr, v6, port);
+    if ((rc = run_daemon(h, ctx, fd, where)) == AUTOCERT_OK) {
+        format_addr(where, sizeof(where), bind_addr, v6, h->port);
+        ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: listening on %s", where);
     }
-    if (h->port == 0) {
-        const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon,
-                                                             MHD_DAEMON_INFO_BIND_PORT);
-        if (di != NULL)
-            h->port = di->port;
-    }
-    format_addr(where, sizeof(where), bind_addr, v6, h->port);
-    ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: listening on %s", where);
-out:
-    if (fd >= 0)
-        close(fd);
+    close(fd);
     return rc;
 }
 
