@@ -20,6 +20,9 @@ extern "C" {
  * - x_free(NULL) is always a no-op.
  * - The library never prints, exits or aborts: it reports through the logger
  *   set with autocert_set_logger() and through the error detail of the handle.
+ * - Threads: a context is configuration.  Set it up first; then any number
+ *   of threads may run operations on it at once (each operation keeps its
+ *   own ACME session).  The failure details are kept per thread.
  */
 
 /* Error codes.  Codes are only ever added, never renumbered. */
@@ -164,7 +167,7 @@ void autocert_storage_free(autocert_storage *st);
 const char *autocert_storage_dir_root(const autocert_storage *st);
 
 /* ------------------------------------------------------------------------ */
-/* The context: configuration, one ACME session, the last error. */
+/* The context: configuration shared by the operations run on it. */
 
 typedef struct autocert_ctx autocert_ctx;
 
@@ -173,10 +176,16 @@ typedef struct autocert_ctx autocert_ctx;
 
 /* A new context with defaults: Let's Encrypt production, EC P-256 keys,
  * HTTP-01 on port 80 of every address, the default cache directory (opened
- * on first use), 300 s total time per operation.  NULL when out of memory. */
+ * on first use), 300 s total time per operation.  NULL when out of memory.
+ * The setters below are for setting up: none of them may run while an
+ * operation on the same context runs in another thread. */
 autocert_ctx *autocert_ctx_new(void);
+/* Frees the context; no operation on it may still run. */
 void autocert_ctx_free(autocert_ctx *ctx);
 
+/* The logger is called in the thread that runs the operation logging (the
+ * caller's, for every function of this header), one complete line a call;
+ * with operations in several threads it must be safe to call from each. */
 void autocert_set_logger(autocert_ctx *ctx, autocert_log_fn fn, void *arg);
 /* Messages above `level` are not passed to the logger (default INFO). */
 void autocert_set_log_level(autocert_ctx *ctx, autocert_log_level level);
@@ -200,22 +209,25 @@ void autocert_set_timeout(autocert_ctx *ctx, unsigned seconds);
 /* Days before expiry at which a certificate is due for renewal (default 30;
  * for short-lived certificates a third of the lifetime, whichever is less). */
 void autocert_set_renew_days(autocert_ctx *ctx, unsigned days);
-/* Uses `st` as the cache; the context takes ownership of it. */
+/* Uses `st` as the cache; the context takes ownership of it (and frees the
+ * one it had). */
 void autocert_set_storage_take(autocert_ctx *ctx, autocert_storage *st);
 /* Uses the directory backend at `dir` (see autocert_storage_dir_new). */
 autocert_err autocert_set_cache_dir(autocert_ctx *ctx, const char *dir);
 
-/* Details of the last failure on this handle.  Borrowed, never NULL ("" when
- * there is none).  autocert_last_error() is a readable message: for an ACME
- * problem one line per problem ("type: detail (identifier)"). */
+/* Details of the last failure of a call on this handle in the calling
+ * thread.  Borrowed until that thread's next call on the handle, never NULL
+ * ("" when there is none).  autocert_last_error() is a readable message:
+ * for an ACME problem one line per problem ("type: detail (identifier)"). */
 const char *autocert_last_error(const autocert_ctx *ctx);
 long autocert_last_http_status(const autocert_ctx *ctx);
 const char *autocert_last_problem_type(const autocert_ctx *ctx);
 
-/* Number of HTTP requests this context has sent (for benchmarks and tests). */
+/* Number of HTTP requests sent by the operations on this context (for
+ * benchmarks and tests). */
 unsigned long autocert_request_count(const autocert_ctx *ctx);
-/* Number of connections it opened for them: one kept-alive connection serves
- * a whole order. */
+/* Number of connections they opened: one kept-alive connection serves a
+ * whole operation. */
 unsigned long autocert_connection_count(const autocert_ctx *ctx);
 
 /* ------------------------------------------------------------------------ */
@@ -234,8 +246,11 @@ autocert_err autocert_identifier_normalize(autocert_ctx *ctx, const char *in, ch
 /* Obtains a certificate for `names` (DNS names and IP addresses; the first
  * names the cache entry) and stores it in the cache.  When a certificate for
  * exactly these names is cached and not due for renewal, no request is made
- * (unless AUTOCERT_OBTAIN_FORCE).  *out (may be NULL) receives the cached or
- * new certificate, caller frees with autocert_cert_free(). */
+ * (unless AUTOCERT_OBTAIN_FORCE); autocert_cert_is_new() tells which.
+ * *out (may be NULL) receives the cached or new certificate, caller frees
+ * with autocert_cert_free().  The entry is locked meanwhile: a second call
+ * for the same names (another thread or process) waits, then finds the
+ * certificate this one stored; calls for other names run in parallel. */
 autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t n,
                              unsigned flags, autocert_cert **out);
 
