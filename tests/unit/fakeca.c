@@ -1,0 +1,611 @@
+/* fakeca.c: an ACME CA in memory for unit tests: accounts, nonces, orders, HTTP-01 checked in a webroot, issuance. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "acme/acme.h"
+#include "fakeca.h"
+
+#define MAX_REQ 512
+#define MAX_ORDERS 32
+#define MAX_AUTHZ 8
+#define MAX_ACCOUNTS 8
+
+typedef struct {
+    char ident[256];
+    char token[64];
+    char status[16];  /* pending, valid, invalid */
+    int answered;
+    int polls_left;
+} fake_authz;
+
+typedef struct {
+    json_t *identifiers;
+    fake_authz authz[MAX_AUTHZ];
+    size_t n_authz;
+    char status[16];  /* pending, ready, processing, valid */
+    int polls_left;
+    char *cert_pem;
+    int first_answer_seen;
+} fake_order;
+
+struct fakeca {
+    fakeca_knobs k;
+    fakeca_req req[MAX_REQ];
+    size_t n_req;
+    unsigned long next_nonce;
+    unsigned char used[4096];   /* used[n]: nonce n was used */
+    char *thumbs[MAX_ACCOUNTS]; /* registered accounts by JWK thumbprint */
+    size_t n_accounts;
+    fake_order orders[MAX_ORDERS];
+    size_t n_orders;
+    size_t issued;
+    int all_presented_first;
+    EVP_PKEY *key;
+    X509 *root;
+    char *root_pem;
+};
+
+/* A response being built. */
+typedef struct {
+    long status;
+    json_t *body;
+    char location[256];
+    long retry_after;
+    char *raw; /* a body that is not JSON (the certificate) */
+} answer;
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static char *b64(const void *p, size_t n)
+{
+    char *s = NULL;
+
+    return ac_b64url_encode(p, n, &s) == AUTOCERT_OK ? s : NULL;
+}
+
+static json_t *decode_json(const char *b64text)
+{
+    unsigned char *raw = NULL;
+    size_t len = 0;
+    json_t *j;
+
+    if (b64text == NULL || ac_b64url_decode(b64text, &raw, &len) != AUTOCERT_OK)
+        return NULL;
+    j = len ? json_loadb((const char *)raw, len, 0, NULL) : NULL;
+    free(raw);
+    return j;
+}
+
+/* RFC 7638 thumbprint of a JWK, computed here without the library's code. */
+static char *thumbprint(json_t *jwk)
+{
+    const char *kty = json_string_value(json_object_get(jwk, "kty"));
+    json_t *req = NULL;
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    char *text, *out = NULL;
+
+    if (kty && strcmp(kty, "EC") == 0)
+        req = json_pack("{s:O, s:O, s:O, s:O}", "crv", json_object_get(jwk, "crv"), "kty",
+                        json_object_get(jwk, "kty"), "x", json_object_get(jwk, "x"), "y",
+                        json_object_get(jwk, "y"));
+    else if (kty && strcmp(kty, "RSA") == 0)
+        req = json_pack("{s:O, s:O, s:O}", "e", json_object_get(jwk, "e"), "kty",
+                        json_object_get(jwk, "kty"), "n", json_object_get(jwk, "n"));
+    text = req ? json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (text && EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL))
+        out = b64(md, mdlen);
+    free(text);
+    json_decref(req);
+    return out;
+}
+
+static json_t *problem(const char *type, const char *detail)
+{
+    return json_pack("{s:s, s:s}", "type", type, "detail", detail);
+}
+
+static void fail(answer *a, long status, const char *type, const char *detail)
+{
+    char urn[128];
+
+    snprintf(urn, sizeof(urn), "urn:ietf:params:acme:error:%s", type);
+    a->status = status;
+    json_decref(a->body);
+    a->body = problem(urn, detail);
+}
+
+/* ---- the CA's own key and certificate ---------------------------------------- */
+
+static X509 *sign_cert(fakeca *ca, EVP_PKEY *pub, const char *cn, X509_NAME *issuer, int days,
+                       STACK_OF(X509_EXTENSION) *exts)
+{
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    int i;
+
+    X509_set_version(x, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(1000 + ca->issued));
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_subject_name(x, name);
+    X509_set_issuer_name(x, issuer ? issuer : name);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400);
+    X509_set_pubkey(x, pub);
+    for (i = 0; exts && i < sk_X509_EXTENSION_num(exts); i++)
+        X509_add_ext(x, sk_X509_EXTENSION_value(exts, i), -1);
+    X509_sign(x, ca->key, EVP_sha256());
+    X509_NAME_free(name);
+    return x;
+}
+
+static char *pem_of(X509 *x)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    BUF_MEM *m = NULL;
+    char *s = NULL;
+
+    if (b && PEM_write_bio_X509(b, x)) {
+        BIO_get_mem_ptr(b, &m);
+        s = strndup(m->data, m->length);
+    }
+    BIO_free(b);
+    return s;
+}
+
+fakeca *fakeca_new(void)
+{
+    fakeca *ca = calloc(1, sizeof(*ca));
+
+    if (ca == NULL)
+        return NULL;
+    ca->k.nonce_in_directory = 1;
+    ca->k.busy_retry_after = -1;
+    ca->k.validity_days = 90;
+    ca->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    ca->root = ca->key ? sign_cert(ca, ca->key, "fake ACME root", NULL, 3650, NULL) : NULL;
+    ca->root_pem = ca->root ? pem_of(ca->root) : NULL;
+    if (ca->root_pem == NULL) {
+        fakeca_free(ca);
+        return NULL;
+    }
+    return ca;
+}
+
+void fakeca_free(fakeca *ca)
+{
+    size_t i;
+
+    if (ca == NULL)
+        return;
+    for (i = 0; i < ca->n_req; i++) {
+        json_decref(ca->req[i].protected_hdr);
+        json_decref(ca->req[i].payload);
+    }
+    for (i = 0; i < ca->n_accounts; i++)
+        free(ca->thumbs[i]);
+    for (i = 0; i < ca->n_orders; i++) {
+        json_decref(ca->orders[i].identifiers);
+        free(ca->orders[i].cert_pem);
+    }
+    EVP_PKEY_free(ca->key);
+    X509_free(ca->root);
+    free(ca->root_pem);
+    free(ca);
+}
+
+fakeca_knobs *fakeca_knobs_of(fakeca *ca)
+{
+    return &ca->k;
+}
+
+/* ---- resources ------------------------------------------------------------------ */
+
+static void directory(fakeca *ca, answer *a)
+{
+    json_t *meta = json_object();
+
+    if (ca->k.tos)
+        json_object_set_new(meta, "termsOfService", json_string(FAKECA_URL "/terms"));
+    if (ca->k.eab_required)
+        json_object_set_new(meta, "externalAccountRequired", json_true());
+    a->status = 200;
+    a->body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "newNonce", FAKECA_URL "/nonce",
+                        "newAccount", FAKECA_URL "/new-account", "newOrder",
+                        FAKECA_URL "/new-order", "revokeCert", FAKECA_URL "/revoke", "meta", meta);
+}
+
+/* newAccount: registration, or the lookup of a known key. */
+static void new_account(fakeca *ca, json_t *hdr, json_t *payload, answer *a)
+{
+    char *thumb = thumbprint(json_object_get(hdr, "jwk"));
+    size_t i;
+
+    for (i = 0; thumb && i < ca->n_accounts; i++)
+        if (strcmp(ca->thumbs[i], thumb) == 0)
+            break;
+    if (thumb == NULL) {
+        fail(a, 400, "malformed", "newAccount needs a jwk");
+    } else if (i < ca->n_accounts) {
+        a->status = 200;
+    } else if (json_is_true(json_object_get(payload, "onlyReturnExisting"))) {
+        fail(a, 400, "accountDoesNotExist", "no account for this key");
+    } else if (ca->k.tos && !json_is_true(json_object_get(payload, "termsOfServiceAgreed"))) {
+        fail(a, 403, "userActionRequired", "terms of service not agreed");
+    } else if (ca->k.eab_required && !json_object_get(payload, "externalAccountBinding")) {
+        fail(a, 400, "externalAccountRequired", "EAB required");
+    } else if (i < MAX_ACCOUNTS) {
+        ca->thumbs[ca->n_accounts++] = thumb;
+        thumb = NULL;
+        a->status = 201;
+    }
+    if (a->status < 300) {
+        snprintf(a->location, sizeof(a->location), FAKECA_URL "/acct/%zu", i + 1);
+        a->body = json_pack("{s:s}", "status", "valid");
+    }
+    free(thumb);
+}
+
+static json_t *order_json(const fake_order *o, size_t n)
+{
+    json_t *authz = json_array();
+    char url[128];
+    size_t i;
+
+    for (i = 0; i < o->n_authz; i++) {
+        snprintf(url, sizeof(url), FAKECA_URL "/authz/%zu-%zu", n, i);
+        json_array_append_new(authz, json_string(url));
+    }
+    snprintf(url, sizeof(url), FAKECA_URL "/finalize/%zu", n);
+    json_t *j = json_pack("{s:s, s:O, s:o, s:s}", "status", o->status, "identifiers",
+                          o->identifiers, "authorizations", authz, "finalize", url);
+    if (o->cert_pem) {
+        snprintf(url, sizeof(url), FAKECA_URL "/cert/%zu", n);
+        json_object_set_new(j, "certificate", json_string(url));
+    }
+    return j;
+}
+
+static void new_order(fakeca *ca, json_t *payload, answer *a)
+{
+    json_t *ids = json_object_get(payload, "identifiers"), *id;
+    fake_order *o;
+    size_t i;
+
+    if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > MAX_AUTHZ ||
+        ca->n_orders == MAX_ORDERS) {
+        fail(a, 400, "malformed", "bad identifiers");
+        return;
+    }
+    o = &ca->orders[ca->n_orders];
+    o->identifiers = json_incref(ids);
+    json_array_foreach(ids, i, id) {
+        fake_authz *z = &o->authz[o->n_authz++];
+        snprintf(z->ident, sizeof(z->ident), "%s", json_string_value(json_object_get(id, "value")));
+        snprintf(z->token, sizeof(z->token), "tok%zuX%zu_abcDEF-123", ca->n_orders, i);
+        snprintf(z->status, sizeof(z->status), "%s", ca->k.authz_valid ? "valid" : "pending");
+    }
+    snprintf(o->status, sizeof(o->status), "%s", ca->k.authz_valid ? "ready" : "pending");
+    a->status = 201;
+    snprintf(a->location, sizeof(a->location), FAKECA_URL "/order/%zu", ca->n_orders);
+    a->body = order_json(o, ca->n_orders);
+    ca->n_orders++;
+}
+
+static json_t *authz_json(const fakeca *ca, const fake_authz *z, size_t on, size_t i)
+{
+    char url[128];
+    json_t *chal;
+
+    snprintf(url, sizeof(url), FAKECA_URL "/chal/%zu-%zu", on, i);
+    chal = json_pack("{s:s, s:s, s:s, s:s}", "type", "http-01", "url", url, "token", z->token,
+                     "status", z->status);
+    if (strcmp(z->status, "invalid") == 0)
+        json_object_set_new(chal, "error", problem(ca->k.authz_error, "the fake CA refused it"));
+    return json_pack("{s:s, s:{s:s, s:s}, s:[o]}", "status", z->status, "identifier", "type",
+                     "dns", "value", z->ident, "challenges", chal);
+}
+
+/* Whether the webroot holds the right key authorization for `z`. */
+static int published(const fakeca *ca, const fake_authz *z, const char *thumb)
+{
+    char path[1024], want[256], got[256] = "";
+    FILE *f;
+    size_t n;
+
+    if (ca->k.webroot == NULL)
+        return 1;
+    snprintf(path, sizeof(path), "%s/.well-known/acme-challenge/%s", ca->k.webroot, z->token);
+    snprintf(want, sizeof(want), "%s.%s", z->token, thumb ? thumb : "");
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    n = fread(got, 1, sizeof(got) - 1, f);
+    fclose(f);
+    got[n] = '\0';
+    return strcmp(got, want) == 0;
+}
+
+/* A challenge response: checks the publication, starts validation. */
+static void answer_challenge(fakeca *ca, size_t on, size_t i, const char *thumb, answer *a)
+{
+    fake_order *o = &ca->orders[on];
+    fake_authz *z = &o->authz[i];
+    size_t k;
+
+    if (!o->first_answer_seen) {
+        o->first_answer_seen = 1;
+        ca->all_presented_first = 1;
+        for (k = 0; k < o->n_authz; k++)
+            if (strcmp(o->authz[k].status, "pending") == 0 && !published(ca, &o->authz[k], thumb))
+                ca->all_presented_first = 0;
+    }
+    z->answered = 1;
+    z->polls_left = ca->k.authz_polls;
+    if (!published(ca, z, thumb))
+        snprintf(z->status, sizeof(z->status), "invalid");
+    a->status = 200;
+    a->body = json_pack("{s:s, s:s}", "type", "http-01", "status", "processing");
+}
+
+/* An authorization poll: validation ends after the configured polls. */
+static void get_authz(fakeca *ca, size_t on, size_t i, answer *a)
+{
+    fake_order *o = &ca->orders[on];
+    fake_authz *z = &o->authz[i];
+    size_t k, valid = 0;
+
+    if (z->answered && strcmp(z->status, "pending") == 0 && z->polls_left-- <= 0)
+        snprintf(z->status, sizeof(z->status), "%s", ca->k.authz_error ? "invalid" : "valid");
+    for (k = 0; k < o->n_authz; k++)
+        valid += strcmp(o->authz[k].status, "valid") == 0;
+    if (valid == o->n_authz && strcmp(o->status, "pending") == 0)
+        snprintf(o->status, sizeof(o->status), "ready");
+    a->status = 200;
+    a->body = authz_json(ca, z, on, i);
+}
+
+/* The CSR's SANs must be the order's identifiers; the certificate copies them. */
+static void finalize(fakeca *ca, size_t on, json_t *payload, answer *a)
+{
+    fake_order *o = &ca->orders[on];
+    unsigned char *der = NULL;
+    size_t len = 0;
+    const unsigned char *p;
+    X509_REQ *req = NULL;
+    STACK_OF(X509_EXTENSION) *exts = NULL;
+    X509 *leaf = NULL;
+    char *pem;
+
+    if (strcmp(o->status, "ready") != 0) {
+        fail(a, 403, "orderNotReady", "the order is not ready");
+        return;
+    }
+    if (ac_b64url_decode(json_string_value(json_object_get(payload, "csr")), &der, &len) != AUTOCERT_OK ||
+        (p = der, req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL ||
+        X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1) {
+        fail(a, 400, "badCSR", "the CSR does not parse or verify");
+    } else {
+        exts = X509_REQ_get_extensions(req);
+        leaf = sign_cert(ca, X509_REQ_get0_pubkey(req), o->authz[0].ident,
+                         X509_get_subject_name(ca->root), ca->k.validity_days, exts);
+        pem = pem_of(leaf);
+        len = strlen(pem) + strlen(ca->root_pem) + 1;
+        if ((o->cert_pem = malloc(len)) != NULL)
+            snprintf(o->cert_pem, len, "%s%s", pem, ca->root_pem);
+        free(pem);
+        ca->issued++;
+        o->polls_left = ca->k.order_polls;
+        snprintf(o->status, sizeof(o->status), "%s", o->polls_left > 0 ? "processing" : "valid");
+        a->status = 200;
+        a->body = order_json(o, on);
+    }
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    X509_free(leaf);
+    X509_REQ_free(req);
+    free(der);
+}
+
+static void get_order(fakeca *ca, size_t on, answer *a)
+{
+    fake_order *o = &ca->orders[on];
+
+    if (strcmp(o->status, "processing") == 0) {
+        if (o->polls_left > 0)
+            o->polls_left--;
+        else
+            snprintf(o->status, sizeof(o->status), "valid");
+    }
+    a->status = 200;
+    a->body = order_json(o, on);
+}
+
+/* ---- the transport ---------------------------------------------------------------- */
+
+/* The account thumbprint behind a kid, or NULL. */
+static const char *account_of(fakeca *ca, json_t *hdr)
+{
+    const char *kid = json_string_value(json_object_get(hdr, "kid"));
+    size_t n;
+
+    if (kid == NULL || sscanf(kid, FAKECA_URL "/acct/%zu", &n) != 1 || n == 0 || n > ca->n_accounts)
+        return NULL;
+    return ca->thumbs[n - 1];
+}
+
+/* Routes a signed POST once its nonce and URL checked out. */
+static void route_post(fakeca *ca, const char *path, json_t *hdr, json_t *payload, int as_get,
+                       answer *a)
+{
+    const char *thumb = account_of(ca, hdr);
+    size_t on = 0, i = 0;
+
+    if (strcmp(path, "/new-account") == 0)
+        new_account(ca, hdr, payload, a);
+    else if (thumb == NULL)
+        fail(a, 400, "accountDoesNotExist", "unknown kid");
+    else if (strcmp(path, "/new-order") == 0)
+        new_order(ca, payload, a);
+    else if (sscanf(path, "/authz/%zu-%zu", &on, &i) == 2 && on < ca->n_orders && as_get)
+        get_authz(ca, on, i, a);
+    else if (sscanf(path, "/chal/%zu-%zu", &on, &i) == 2 && on < ca->n_orders)
+        answer_challenge(ca, on, i, thumb, a);
+    else if (sscanf(path, "/finalize/%zu", &on) == 1 && on < ca->n_orders)
+        finalize(ca, on, payload, a);
+    else if (sscanf(path, "/order/%zu", &on) == 1 && on < ca->n_orders && as_get)
+        get_order(ca, on, a);
+    else if (sscanf(path, "/cert/%zu", &on) == 1 && on < ca->n_orders && ca->orders[on].cert_pem) {
+        a->status = 200;
+        a->raw = strdup(ca->orders[on].cert_pem);
+    } else
+        fail(a, 404, "malformed", "no such resource");
+}
+
+/* Checks the JWS of a POST: a fresh nonce, the right url. */
+static int jws_ok(fakeca *ca, const char *url, json_t *hdr, answer *a)
+{
+    const char *nonce = json_string_value(json_object_get(hdr, "nonce"));
+    const char *hurl = json_string_value(json_object_get(hdr, "url"));
+    unsigned long n = 0;
+
+    if (nonce == NULL || sscanf(nonce, "nonce-%lu", &n) != 1 || n == 0 || n > ca->next_nonce ||
+        n >= sizeof(ca->used) || ca->used[n]) {
+        fail(a, 400, "badNonce", "stale or unknown nonce");
+        return 0;
+    }
+    ca->used[n] = 1;
+    if (ca->k.bad_nonce > 0) {
+        ca->k.bad_nonce--;
+        fail(a, 400, "badNonce", "nonce rejected on purpose");
+        return 0;
+    }
+    if (hurl == NULL || strcmp(hurl, url) != 0) {
+        fail(a, 400, "unauthorized", "the JWS url is not the request's");
+        return 0;
+    }
+    return 1;
+}
+
+static void post(fakeca *ca, const ac_http_req *req, const char *path, fakeca_req *r, answer *a)
+{
+    json_t *jws = json_loads(req->body, 0, NULL);
+    const char *p64 = json_string_value(json_object_get(jws, "payload"));
+
+    r->protected_hdr = decode_json(json_string_value(json_object_get(jws, "protected")));
+    r->payload = decode_json(p64);
+    if (r->protected_hdr == NULL || p64 == NULL) {
+        fail(a, 400, "malformed", "not a flattened JWS");
+    } else if (jws_ok(ca, req->url, r->protected_hdr, a)) {
+        if (ca->k.busy > 0 && (ca->k.busy_path == NULL ||
+                               strncmp(path, ca->k.busy_path, strlen(ca->k.busy_path)) == 0)) {
+            ca->k.busy--;
+            fail(a, ca->k.busy_status, "rateLimited", "come back later");
+            a->retry_after = ca->k.busy_retry_after;
+        } else {
+            route_post(ca, path, r->protected_hdr, r->payload, p64[0] == '\0', a);
+        }
+    }
+    json_decref(jws);
+}
+
+static void respond(fakeca *ca, answer *a, ac_http_resp *resp)
+{
+    char nonce[32];
+    char *text = a->raw ? a->raw : (a->body ? json_dumps(a->body, JSON_COMPACT) : NULL);
+
+    resp->status = a->status;
+    if (text)
+        ac_buf_append(&resp->body, text, strlen(text));
+    if (text != a->raw)
+        free(text);
+    free(a->raw);
+    json_decref(a->body);
+    snprintf(nonce, sizeof(nonce), "nonce-%lu", ++ca->next_nonce);
+    resp->nonce = strdup(nonce);
+    resp->location = a->location[0] ? strdup(a->location) : NULL;
+    resp->retry_after = a->retry_after;
+}
+
+static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac_http_req *req,
+                            ac_http_resp *resp)
+{
+    fakeca *ca = arg;
+    fakeca_req *r = &ca->req[ca->n_req < MAX_REQ ? ca->n_req : MAX_REQ - 1];
+    const char *path = strncmp(req->url, FAKECA_URL, strlen(FAKECA_URL)) == 0
+                           ? req->url + strlen(FAKECA_URL) : req->url;
+    answer a = {404, NULL, "", -1, NULL};
+
+    (void)state;
+    (void)ctx;
+    if (ca->n_req < MAX_REQ)
+        ca->n_req++;
+    memset(r, 0, sizeof(*r));
+    snprintf(r->method, sizeof(r->method), "%s", req->method);
+    snprintf(r->path, sizeof(r->path), "%s", path);
+    if (strcmp(req->method, "GET") == 0 && strcmp(path, "/dir") == 0) {
+        directory(ca, &a);
+    } else if (strcmp(req->method, "HEAD") == 0 && strcmp(path, "/nonce") == 0) {
+        a.status = 200;
+    } else if (strcmp(req->method, "POST") == 0) {
+        post(ca, req, path, r, &a);
+    }
+    r->status = a.status;
+    respond(ca, &a, resp);
+    if (strcmp(path, "/dir") == 0 && !ca->k.nonce_in_directory) {
+        free(resp->nonce);
+        resp->nonce = NULL;
+    }
+    return AUTOCERT_OK;
+}
+
+static void cleanup(void *arg, void *state)
+{
+    (void)arg;
+    (void)state;
+}
+
+static const ac_transport fake_transport = {request, cleanup};
+
+void fakeca_attach(fakeca *ca, autocert_ctx *ctx)
+{
+    ac_ctx_set_transport(ctx, &fake_transport, ca);
+    autocert_set_directory(ctx, FAKECA_DIRECTORY);
+}
+
+/* ---- what the tests read ----------------------------------------------------------- */
+
+size_t fakeca_nreq(const fakeca *ca) { return ca->n_req; }
+const fakeca_req *fakeca_req_at(const fakeca *ca, size_t i) { return i < ca->n_req ? &ca->req[i] : NULL; }
+size_t fakeca_accounts(const fakeca *ca) { return ca->n_accounts; }
+size_t fakeca_issued(const fakeca *ca) { return ca->issued; }
+int fakeca_all_presented_first(const fakeca *ca) { return ca->all_presented_first; }
+const char *fakeca_root_pem(const fakeca *ca) { return ca->root_pem; }
+
+long fakeca_find(const fakeca *ca, const char *method, const char *prefix, size_t from)
+{
+    size_t i;
+
+    for (i = from; i < ca->n_req; i++)
+        if ((method == NULL || strcmp(ca->req[i].method, method) == 0) &&
+            strncmp(ca->req[i].path, prefix, strlen(prefix)) == 0)
+            return (long)i;
+    return -1;
+}
+
+size_t fakeca_count(const fakeca *ca, const char *method, const char *prefix)
+{
+    size_t n = 0;
+    long i = -1;
+
+    while ((i = fakeca_find(ca, method, prefix, (size_t)(i + 1))) >= 0)
+        n++;
+    return n;
+}

@@ -1,0 +1,64 @@
+/* fakeca.h: an ACME CA in memory, reached through the session transport hook, for unit tests of the protocol core. */
+#ifndef AC_FAKECA_H
+#define AC_FAKECA_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "autocert.h"
+
+#define FAKECA_URL "https://ca.test"
+#define FAKECA_DIRECTORY FAKECA_URL "/dir"
+
+/* What the CA does; set the fields before the requests they govern. */
+typedef struct {
+    int tos;                  /* the directory names terms of service */
+    int eab_required;         /* ... and requires External Account Binding */
+    int nonce_in_directory;   /* the directory response carries a Replay-Nonce */
+    int bad_nonce;            /* the next N signed requests fail with badNonce */
+    int busy;                 /* the next N POSTs to busy_path answer busy_status */
+    const char *busy_path;    /* path prefix, e.g. "/new-order" (NULL: any POST) */
+    long busy_status;         /* 429 or 503 */
+    long busy_retry_after;    /* Retry-After seconds sent with it, -1: none */
+    int authz_valid;          /* new authorizations start valid (reused) */
+    int authz_polls;          /* polls an answered authorization stays pending */
+    const char *authz_error;  /* problem type an answered authorization fails with */
+    int order_polls;          /* polls a finalized order stays processing */
+    const char *webroot;      /* where answered HTTP-01 challenges are checked */
+    int validity_days;        /* of issued certificates (default 90) */
+} fakeca_knobs;
+
+/* One request the CA received. */
+typedef struct {
+    char method[8];
+    char path[256];       /* the URL's path */
+    json_t *protected_hdr; /* decoded JWS header of a POST, else NULL */
+    json_t *payload;      /* decoded payload; NULL for POST-as-GET and non-POSTs */
+    long status;          /* what the CA answered */
+} fakeca_req;
+
+typedef struct fakeca fakeca;
+
+fakeca *fakeca_new(void);
+void fakeca_free(fakeca *ca);
+fakeca_knobs *fakeca_knobs_of(fakeca *ca);
+/* Routes ctx's requests to the CA and points its directory there. */
+void fakeca_attach(fakeca *ca, autocert_ctx *ctx);
+
+size_t fakeca_nreq(const fakeca *ca);
+const fakeca_req *fakeca_req_at(const fakeca *ca, size_t i);
+/* Requests whose method is `method` (NULL: any) and path starts with `prefix`. */
+size_t fakeca_count(const fakeca *ca, const char *method, const char *prefix);
+/* The index of the first such request at or after `from`, or -1. */
+long fakeca_find(const fakeca *ca, const char *method, const char *prefix, size_t from);
+/* Accounts registered; certificates issued. */
+size_t fakeca_accounts(const fakeca *ca);
+size_t fakeca_issued(const fakeca *ca);
+/* Nonzero when, at the first challenge response of the last order, every
+ * one of its pending challenges was already published in the webroot. */
+int fakeca_all_presented_first(const fakeca *ca);
+/* The PEM of the CA's root (the chain's last certificate). */
+const char *fakeca_root_pem(const fakeca *ca);
+
+#endif
