@@ -24,7 +24,6 @@
 
 /* Upper bounds on what the network may hand us. */
 #define AC_MAX_BODY (1024u * 1024u)     /* any ACME response body */
-#define AC_MAX_HEADER 8192u             /* one response header line */
 #define AC_MAX_FILE (4u * 1024u * 1024u) /* any cache file */
 
 /* ---- buf.c: bounded growable buffer ----------------------------------- */
