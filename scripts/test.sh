@@ -1,5 +1,5 @@
 #!/bin/sh
-# test.sh: the whole test suite: a -Werror build with `make check`, then an ASan+UBSan build with `make check`.
+# test.sh: the whole test suite: a -Werror build with `make check`, `make distcheck` (the release tarball builds and passes on its own), then an ASan+UBSan build with `make check`.
 #
 # Installs missing build dependencies first when run as root (scripts/install-deps.sh).
 # Build directories: build-werror/ and build-sanitizers/ in the source tree.
@@ -58,8 +58,23 @@ run_pass() {
     cd "$top"
 }
 
+# distcheck: the tarball of the -Werror build, unpacked, built and checked.
+run_distcheck() {
+    echo "=== distcheck: make distcheck"
+    cd "$top/build-werror"
+    if ! make -j"$jobs" distcheck >distcheck.out 2>&1; then
+        grep -E '^(FAIL|ERROR):' distcheck.out || tail -n 40 distcheck.out
+        echo "=== distcheck: failed"
+        return 1
+    fi
+    grep -E '^# (TOTAL|PASS|FAIL):' distcheck.out | tr '\n' ' '
+    echo
+    cd "$top"
+}
+
 status=0
 run_pass werror --enable-werror || status=1
+[ "$status" -ne 0 ] || run_distcheck || status=1
 if [ "$status" -eq 0 ]; then
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
