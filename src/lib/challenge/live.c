@@ -25,39 +25,34 @@ struct ac_live {
     size_t n;
 };
 
-int ac_token_valid(const char *token)
+/* Nonzero when `s` is 1 to `max` characters of the base64url alphabet, or
+ * `extra` (0: none). */
+static int b64url_text(const char *s, size_t max, char extra)
 {
     size_t i;
 
-    if (token == NULL || token[0] == '\0')
+    if (s == NULL || s[0] == '\0')
         return 0;
-    for (i = 0; token[i] != '\0'; i++) {
-        unsigned char c = (unsigned char)token[i];
-        if (i >= MAX_TOKEN_LEN)
+    for (i = 0; s[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (i >= max)
             return 0;
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
+              c == '-' || c == '_' || (extra && c == (unsigned char)extra)))
             return 0;
     }
     return 1;
 }
 
-/* A key authorization is token "." thumbprint: base64url and one dot. */
+int ac_token_valid(const char *token)
+{
+    return b64url_text(token, MAX_TOKEN_LEN, 0);
+}
+
+/* A key authorization is token "." thumbprint: base64url and dots. */
 static int keyauth_valid(const char *ka)
 {
-    size_t i;
-
-    if (ka == NULL || ka[0] == '\0')
-        return 0;
-    for (i = 0; ka[i] != '\0'; i++) {
-        unsigned char c = (unsigned char)ka[i];
-        if (i >= MAX_KEYAUTH_LEN)
-            return 0;
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return 0;
-    }
-    return 1;
+    return b64url_text(ka, MAX_KEYAUTH_LEN, '.');
 }
 
 ac_live *ac_live_new(void)
