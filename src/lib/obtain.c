@@ -87,6 +87,17 @@ static autocert_err job_init(obtain_job *j, autocert_ctx *ctx, const char *const
     return AUTOCERT_OK;
 }
 
+/* The generation of the entry as its metadata tells (its certificate's
+ * end), 0 when there is none or it cannot be read. */
+static time_t entry_generation(obtain_job *j)
+{
+    ac_cert_meta m;
+    time_t t = ac_cache_meta_load(j->ctx, j->st, j->entry, &m) == AUTOCERT_OK ? m.not_after : 0;
+
+    ac_cert_meta_clear(&m);
+    return t;
+}
+
 /* Looks at the cached entry under its lock.  *fresh (handed to *out when
  * the caller wants it) when it covers the names and is not due; otherwise
  * the entry is to be replaced -- unless it cannot be read and replacing
@@ -108,6 +119,7 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
         if (!(flags & AUTOCERT_OBTAIN_FORCE))
             return rc;
         ac_log(ctx, AUTOCERT_LOG_WARN, "%s; replacing it as forced", autocert_last_error(ctx));
+        j->seen_not_after = entry_generation(j);
         ac_err_clear(ctx);
         return AUTOCERT_OK;
     }
@@ -135,15 +147,10 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
 static autocert_err still_ours(ac_session *s, void *arg)
 {
     obtain_job *j = arg;
-    ac_cert_meta m;
-    autocert_err rc = ac_cache_meta_load(s->ctx, j->st, j->entry, &m);
-    time_t now_at = rc == AUTOCERT_OK ? m.not_after : 0;
+    time_t now = entry_generation(j);
 
-    ac_cert_meta_clear(&m);
-    if (rc != AUTOCERT_OK && rc != AUTOCERT_ERR_NOT_FOUND)
-        return rc;
-    ac_err_clear(s->ctx);
-    if (now_at == j->seen_not_after)
+    ac_err_clear(s->ctx); /* an entry that cannot be read is generation 0 */
+    if (now == j->seen_not_after)
         return AUTOCERT_OK;
     j->superseded = 1;
     return ac_err(s->ctx, AUTOCERT_ERR_EXISTS,
