@@ -190,6 +190,11 @@ void autocert_set_logger(autocert_ctx *ctx, autocert_log_fn fn, void *arg);
 /* Messages above `level` are not passed to the logger (default INFO). */
 void autocert_set_log_level(autocert_ctx *ctx, autocert_log_level level);
 autocert_err autocert_set_directory(autocert_ctx *ctx, const char *url);
+/* Every URL of the ACME server, the directory's and those it hands out,
+ * must be https (RFC 8555 section 6.1): signed requests never travel in
+ * clear.  A nonzero `allow` lets plain http through, for a local test CA
+ * only. */
+void autocert_set_allow_http(autocert_ctx *ctx, int allow);
 /* PEM file of CA certificates trusted for the ACME server's HTTPS. */
 autocert_err autocert_set_ca_bundle(autocert_ctx *ctx, const char *path);
 /* Contact e-mail for the account (becomes "mailto:<email>"); NULL clears. */

@@ -28,6 +28,7 @@ typedef enum {
     CLI_O_DIRECTORY,
     CLI_O_STAGING,
     CLI_O_CA_BUNDLE,
+    CLI_O_ALLOW_HTTP,
     CLI_O_HTTP_PORT,
     CLI_O_BIND,
     CLI_O_WEBROOT,

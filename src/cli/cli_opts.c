@@ -88,6 +88,14 @@ static int set_staging(cli_args *a, cli_opt_id id, const char *val)
                         autocert_set_directory(a->ctx, AUTOCERT_LETSENCRYPT_STAGING_URL));
 }
 
+static int set_allow_http(cli_args *a, cli_opt_id id, const char *val)
+{
+    (void)id;
+    (void)val;
+    autocert_set_allow_http(a->ctx, 1);
+    return 0;
+}
+
 static int set_ca_bundle(cli_args *a, cli_opt_id id, const char *val)
 {
     FILE *f = fopen(val, "r");
@@ -258,6 +266,8 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
                        "Let's Encrypt staging directory", CLI_O_DIRECTORY},
     [CLI_O_CA_BUNDLE] = {"--ca-bundle", 0, "FILE", "AUTOCERT_CA_BUNDLE", set_ca_bundle, 0,
                          "CA certificates trusted for the ACME server", 0},
+    [CLI_O_ALLOW_HTTP] = {"--allow-http", 0, NULL, NULL, set_allow_http, 0,
+                          "let plain-http ACME URLs through (a local test CA only)", 0},
     [CLI_O_HTTP_PORT] = {"--http-port", 0, "N", "AUTOCERT_HTTP_PORT", set_http_port, 0,
                          "port of the HTTP-01 responder (default 80)", 0},
     [CLI_O_BIND] = {"--bind", 0, "ADDR", "AUTOCERT_BIND", set_bind, 0,

@@ -101,6 +101,11 @@ autocert_err autocert_set_email(autocert_ctx *ctx, const char *email)
     return set_str(ctx, &ctx->email, email);
 }
 
+void autocert_set_allow_http(autocert_ctx *ctx, int allow)
+{
+    ctx->allow_http = allow != 0;
+}
+
 void autocert_set_agree_tos(autocert_ctx *ctx, int agree)
 {
     ctx->agree_tos = agree != 0;

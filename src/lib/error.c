@@ -11,7 +11,8 @@
 #include "internal.h"
 
 #define ACME_URN "urn:ietf:params:acme:error:"
-#define MAX_DETAIL 4000
+#define MAX_DETAIL 1000     /* bytes of one problem's detail shown */
+#define MAX_SUBPROBLEMS 10  /* subproblems shown, the rest counted */
 
 const char *ac_strerror(int e, char *buf, size_t n)
 {
@@ -263,20 +264,22 @@ static const char *short_type(const char *type)
     return type;
 }
 
+/* One problem on one line: every text in it comes from the CA, so its
+ * control bytes are shown, never sent to a terminal or a log. */
 static void format_one(ac_buf *b, json_t *p)
 {
     const char *type = json_string_value(json_object_get(p, "type"));
     const char *detail = json_string_value(json_object_get(p, "detail"));
     json_t *id = json_object_get(p, "identifier");
+    char *d = ac_escape_dup(detail ? detail : "(no detail)", MAX_DETAIL);
 
-    /* A server's detail is cut at MAX_DETAIL characters: one readable line. */
-    ac_buf_appendf(b, "%s: %.*s%s", short_type(type), MAX_DETAIL, detail ? detail : "(no detail)",
-                   detail && strlen(detail) > MAX_DETAIL ? "..." : "");
+    ac_buf_appendf(b, "%s: %s", AC_SAFE(short_type(type)), d ? d : "(no detail)");
+    free(d);
     if (json_is_object(id)) {
         const char *it = json_string_value(json_object_get(id, "type"));
         const char *iv = json_string_value(json_object_get(id, "value"));
         if (iv)
-            ac_buf_appendf(b, " (%s:%s)", it ? it : "?", iv);
+            ac_buf_appendf(b, " (%s:%s)", AC_SAFE(it ? it : "?"), AC_SAFE(iv));
     }
 }
 
@@ -293,13 +296,16 @@ char *ac_problem_format(json_t *problem)
     }
     format_one(&b, problem);
     subs = json_object_get(problem, "subproblems");
-    if (json_is_array(subs)) {
-        json_array_foreach(subs, i, sp) {
-            if (!json_is_object(sp))
-                continue;
-            ac_buf_append(&b, "\n  ", 3);
-            format_one(&b, sp);
+    json_array_foreach(subs, i, sp) {
+        /* A bounded report: a CA may send thousands. */
+        if (i == MAX_SUBPROBLEMS) {
+            ac_buf_appendf(&b, "\n  ... and %zu more subproblems", json_array_size(subs) - i);
+            break;
         }
+        if (!json_is_object(sp))
+            continue;
+        ac_buf_append(&b, "\n  ", 3);
+        format_one(&b, sp);
     }
     return ac_buf_steal(&b);
 }

@@ -112,7 +112,7 @@ autocert_err ac_ident_parse(autocert_ctx *ctx, const char *in, int allow_wildcar
     len = strlen(in);
     if (len > MAX_NAME + 1)
         return ac_err(ctx, AUTOCERT_ERR_INVALID,
-                      "invalid name '%.40s...': longer than 253 characters", in);
+                      "invalid name '%.40s...': longer than 253 characters", AC_SAFE(in));
     if ((v = ip_canonical(in)) != NULL) {
         out->type = AC_ID_IP;
         out->value = v;
@@ -127,7 +127,7 @@ autocert_err ac_ident_parse(autocert_ctx *ctx, const char *in, int allow_wildcar
         v[len - 1] = '\0';
     if ((why = dns_problem(v, allow_wildcard)) != NULL) {
         free(v);
-        return ac_err(ctx, AUTOCERT_ERR_INVALID, "invalid name '%s': %s", in, why);
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "invalid name '%s': %s", AC_SAFE(in), why);
     }
     out->value = v;
     return AUTOCERT_OK;

@@ -155,6 +155,16 @@ autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len,
 /* Nonzero if the private key matches the leaf certificate. */
 int ac_key_matches_cert(EVP_PKEY *key, const char *leaf_pem, size_t len);
 
+/* ---- text.c: outside text made safe to print ----------------------------- */
+/* `in` (NULL: "(none)") with control bytes shown as ^X (ESC as ^[), bytes
+ * that are not safe UTF-8 (C1 controls, bidi overrides, line separators)
+ * as \xNN, at most `max` bytes of it then "...", into buf.  Returns buf. */
+char *ac_escape(const char *in, size_t max, char *buf, size_t n);
+/* The same, malloc'd (NULL when out of memory). */
+char *ac_escape_dup(const char *in, size_t max);
+/* For a message argument: lives as long as the enclosing full expression. */
+#define AC_SAFE(s) ac_escape((s), 400, (char[420]){0}, 420)
+
 /* ---- timeutil.c: clocks and time formats --------------------------------- */
 /* Monotonic clock, seconds. */
 double ac_now(void);
@@ -236,6 +246,7 @@ struct autocert_ctx {
     autocert_key_type account_key_type;
     unsigned timeout_s;
     unsigned renew_days;
+    int allow_http;       /* plain-HTTP URLs allowed (a local test CA) */
     autocert_log_fn log_fn;
     void *log_arg;
     autocert_log_level log_level;

@@ -270,12 +270,48 @@ static void test_err_ssl_long_message(void **state)
     assert_true(reason);
 }
 
+/* Every text of a problem comes from the CA: none of its control bytes
+ * reaches the message, and a flood of subproblems is cut and counted. */
+static void test_format_hostile(void **state)
+{
+    json_t *subs = json_array(), *p;
+    char *s;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 50; i++)
+        json_array_append_new(subs, json_pack("{s:s, s:s, s:{s:s, s:s}}", "type", URN "caa",
+                                              "detail", "no\x1b[2J", "identifier", "type",
+                                              "dns", "value", "a\rb.example"));
+    p = json_pack("{s:s, s:s, s:o}", "type", URN "rejectedIdentifier\x1b]0;t\x07", "detail",
+                  "first\ncertificate stored OK", "subproblems", subs);
+    s = ac_problem_format(p);
+    assert_non_null(s);
+    assert_null(strchr(s, 0x1b));
+    assert_null(strchr(s, '\r'));
+    assert_null(strchr(s, 0x07));
+    assert_non_null(strstr(s, "rejectedIdentifier^[]0;t^G: first^Jcertificate stored OK"));
+    assert_non_null(strstr(s, "caa: no^[[2J (dns:a^Mb.example)"));
+    /* Ten subproblems shown, one line each, then the count of the others. */
+    assert_non_null(strstr(s, "\n  ... and 40 more subproblems"));
+    assert_int_equal(strlen(s) - strlen(strchr(s, '\n')) > 0, 1);
+    {
+        size_t lines = 0;
+        const char *q;
+        for (q = s; (q = strchr(q, '\n')) != NULL; q++)
+            lines++;
+        assert_int_equal(lines, 11);
+    }
+    free(s);
+    json_decref(p);
+}
+
 static void test_strerror(void **state)
 {
     int i, j;
 
     (void)state;
-    for (i = 0; i <= 21; i++) {
+    for (i = 0; i <= 22; i++) {
         const char *s = autocert_strerror((autocert_err)i);
         assert_non_null(s);
         assert_true(strlen(s) > 0);
@@ -285,7 +321,7 @@ static void test_strerror(void **state)
             assert_string_not_equal(s, autocert_strerror((autocert_err)j));
     }
     assert_non_null(autocert_strerror((autocert_err)999));
-    assert_non_null(autocert_strerror((autocert_err)22));
+    assert_string_equal(autocert_strerror((autocert_err)23), "unknown error");
     assert_non_null(autocert_strerror((autocert_err)-1));
     assert_true(strlen(autocert_strerror((autocert_err)999)) > 0);
 }
@@ -307,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_format_subproblems),
         cmocka_unit_test(test_format_partial),
         cmocka_unit_test(test_format_long_detail),
+        cmocka_unit_test(test_format_hostile),
         cmocka_unit_test(test_problem_code),
         cmocka_unit_test(test_err_problem),
         cmocka_unit_test(test_err_without_ctx),

@@ -89,14 +89,14 @@ static autocert_err load_cached(ac_session *s, autocert_storage *st, const char 
         return rc;
     *have_key = 1;
     if (s->account.url) {
-        ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "using cached account %s", s->account.url);
+        ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "using cached account %s", AC_SAFE(s->account.url));
         return AUTOCERT_OK;
     }
     ac_log(s->ctx, AUTOCERT_LOG_INFO, "looking up the account of the cached key");
     if ((rc = new_account(s, 1)) != AUTOCERT_OK)
         return rc;
     return ac_cache_account_save(s->ctx, st, set, s->account.key, s->account.url,
-                                 s->directory_url);
+                                 AC_SAFE(s->directory_url));
 }
 
 /* A new account, once the CA's conditions are known to be met. */
@@ -107,17 +107,17 @@ static autocert_err register_new(ac_session *s, autocert_storage *st, const char
 
     if (s->dir.terms_of_service && !ctx->agree_tos)
         return ac_err(ctx, AUTOCERT_ERR_TOS, "the CA's terms of service (%s) must be agreed to",
-                      s->dir.terms_of_service);
+                      AC_SAFE(s->dir.terms_of_service));
     if (s->dir.eab_required && ctx->eab_kid == NULL)
         return ac_err(ctx, AUTOCERT_ERR_EAB_REQUIRED,
                       "the ACME server %s requires External Account Binding: a key id and an HMAC "
                       "key from your CA account",
                       s->directory_url);
-    ac_log(ctx, AUTOCERT_LOG_INFO, "registering a new account with %s", s->directory_url);
+    ac_log(ctx, AUTOCERT_LOG_INFO, "registering a new account with %s", AC_SAFE(s->directory_url));
     if ((rc = ac_key_generate(ctx, ctx->account_key_type, &s->account.key)) != AUTOCERT_OK ||
         (rc = new_account(s, 0)) != AUTOCERT_OK)
         return rc;
-    ac_log(ctx, AUTOCERT_LOG_INFO, "account %s", s->account.url);
+    ac_log(ctx, AUTOCERT_LOG_INFO, "account %s", AC_SAFE(s->account.url));
     return ac_cache_account_save(ctx, st, set, s->account.key, s->account.url, s->directory_url);
 }
 

@@ -21,7 +21,7 @@ autocert_err ac_acme_json(autocert_ctx *ctx, ac_http_resp *resp, const char *wha
     if (j == NULL || !json_is_object(j)) {
         json_decref(j);
         return ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "%s: response is not a JSON object (%s)", what,
-                      j ? "wrong type" : jerr.text);
+                      j ? "wrong type" : AC_SAFE(jerr.text));
     }
     *out = j;
     return AUTOCERT_OK;
@@ -91,7 +91,7 @@ static autocert_err dir_url(ac_session *s, json_t *d, const char *name, int requ
     if (v == NULL) {
         if (required)
             return ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "ACME directory %s has no '%s'",
-                          s->directory_url, name);
+                          AC_SAFE(s->directory_url), name);
         return AUTOCERT_OK;
     }
     if ((*slot = strdup(v)) == NULL)
@@ -139,7 +139,7 @@ autocert_err ac_acme_directory(ac_session *s)
     if (s->have_dir)
         return AUTOCERT_OK;
     ac_http_resp_init(&resp);
-    ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "fetching ACME directory %s", s->directory_url);
+    ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "fetching ACME directory %s", AC_SAFE(s->directory_url));
     if ((rc = ac_session_request(s, "GET", s->directory_url, NULL, &resp)) != AUTOCERT_OK)
         goto out;
     if (resp.status != 200) {

@@ -34,7 +34,8 @@ static void ident_text(json_t *obj, char *buf, size_t n)
     const char *v = json_string_value(json_object_get(id, "value"));
     const char *t = json_string_value(json_object_get(id, "type"));
 
-    snprintf(buf, n, "%s:%s", t ? t : "?", v ? v : "?");
+    /* The CA's words: shown, never sent to a terminal as they are. */
+    snprintf(buf, n, "%s:%s", AC_SAFE(t ? t : "?"), AC_SAFE(v ? v : "?"));
 }
 
 /* Reports why an authorization ended invalid, from its challenges' errors. */
@@ -54,7 +55,7 @@ static autocert_err authz_failed(ac_session *s, const authz *a)
         }
     }
     return ac_err(s->ctx, AUTOCERT_ERR_VALIDATION, "%s: authorization is %s", what,
-                  ac_acme_status(a->authz));
+                  AC_SAFE(ac_acme_status(a->authz)));
 }
 
 /* Fetches every authorization; the valid ones need nothing more. */

@@ -179,10 +179,11 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
     cc = curl_easy_perform(h->curl);
     if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED)
         return ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "%s %s: response larger than %u bytes",
-                      req->method, req->url, AC_MAX_BODY);
+                      req->method, AC_SAFE(req->url), AC_MAX_BODY);
     if (cc != CURLE_OK)
         return ac_err(ctx, cc == CURLE_OPERATION_TIMEDOUT ? AUTOCERT_ERR_TIMEOUT : AUTOCERT_ERR_NETWORK,
-                      "%s %s: %s", req->method, req->url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+                      "%s %s: %s", req->method, AC_SAFE(req->url),
+                      AC_SAFE(errbuf[0] ? errbuf : curl_easy_strerror(cc)));
     collect(h->curl, resp);
     return AUTOCERT_OK;
 }

@@ -104,7 +104,8 @@ static autocert_err order_failed(ac_session *s, json_t *order, const char *what)
 
     if (json_is_object(e))
         return ac_err_problem(s->ctx, 0, e, what);
-    return ac_err(s->ctx, AUTOCERT_ERR_ACME, "%s: order is %s", what, ac_acme_status(order));
+    return ac_err(s->ctx, AUTOCERT_ERR_ACME, "%s: order is %s", what,
+                  AC_SAFE(ac_acme_status(order)));
 }
 
 /* The finalize payload: the CSR, DER in base64url. */

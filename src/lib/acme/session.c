@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acme/acme.h"
 
@@ -141,8 +142,12 @@ autocert_err ac_session_request(ac_session *s, const char *method, const char *u
     autocert_err rc;
 
     ac_http_resp_free(resp);
+    if (!s->ctx->allow_http && strncasecmp(url, "https://", 8) != 0)
+        return ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL,
+                      "refusing %s %s: not an https URL (ACME requires TLS; plain http is "
+                      "allowed for a local test CA only)", method, AC_SAFE(url));
     if (left <= 0)
-        return ac_err(s->ctx, AUTOCERT_ERR_TIMEOUT, "out of time before %s %s", method, url);
+        return ac_err(s->ctx, AUTOCERT_ERR_TIMEOUT, "out of time before %s %s", method, AC_SAFE(url));
     req.method = method;
     req.url = url;
     req.body = body;
@@ -152,7 +157,7 @@ autocert_err ac_session_request(ac_session *s, const char *method, const char *u
     rc = s->tp->request(s->tp_arg, &s->tp_state, s->ctx, &req, resp);
     atomic_fetch_add(&s->ctx->n_connects, resp->connects);
     if (rc == AUTOCERT_OK)
-        ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "%s %s -> %ld (%zu bytes)", method, url, resp->status,
-               resp->body.len);
+        ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "%s %s -> %ld (%zu bytes)", method, AC_SAFE(url),
+               resp->status, resp->body.len);
     return rc;
 }
