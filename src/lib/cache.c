@@ -304,8 +304,6 @@ static autocert_err cert_items(autocert_ctx *ctx, EVP_PKEY *key, const char *cha
         (rc = ac_certinfo_parse(ctx, bufs[1], strlen(bufs[1]), "issued certificate", ci)) !=
             AUTOCERT_OK)
         return rc;
-    if (!ac_key_matches_cert(key, bufs[1], strlen(bufs[1])))
-        return ac_err(ctx, AUTOCERT_ERR_MISMATCH, "the issued certificate does not match the key");
     fl = strlen(bufs[1]) + strlen(bufs[2]) + 1;
     if ((bufs[3] = malloc(fl)) == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");

@@ -63,7 +63,8 @@ struct autocert_cert {
 autocert_err ac_cache_cert_load(autocert_ctx *ctx, autocert_storage *st, const char *entry,
                                 unsigned flags, autocert_cert **out);
 /* Stores a newly issued certificate as a new generation of `entry`: key,
- * leaf, chain, full chain and fresh metadata, in one replacement. */
+ * leaf, chain, full chain and fresh metadata, in one replacement.  The
+ * chain was checked (ac_issued_check) before. */
 autocert_err ac_cache_cert_store(autocert_ctx *ctx, autocert_storage *st, const char *entry,
                                  const ac_ident *ids, size_t n, const char *directory_url,
                                  EVP_PKEY *key, const char *chain);

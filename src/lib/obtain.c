@@ -196,6 +196,7 @@ static autocert_err issue(obtain_job *j, autocert_cert **out)
         return ac_err(ctx, AUTOCERT_ERR_UNSUPPORTED, "ACME CAs do not issue certificates for ed25519 keys");
     if ((rc = ac_key_generate(ctx, ctx->key_type, &key)) == AUTOCERT_OK &&
         (rc = order(j, key, &chain)) == AUTOCERT_OK &&
+        (rc = ac_issued_check(ctx, chain, j->ids, j->nids, key)) == AUTOCERT_OK &&
         (rc = ac_cache_cert_store(ctx, j->st, j->entry, j->ids, j->nids, j->sess.directory_url,
                                   key, chain)) == AUTOCERT_OK) {
         ac_log(ctx, AUTOCERT_LOG_INFO, "certificate for %s stored", j->entry);

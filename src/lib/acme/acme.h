@@ -175,6 +175,15 @@ autocert_err ac_order_download(ac_session *s, ac_order *o, char **chain);
  * asks the CA to validate them all, then polls them together. */
 autocert_err ac_order_authorize(ac_session *s, ac_order *o, ac_responder *r);
 
+/* ---- issued.c: what the CA handed back ----------------------------------- */
+/* Checks the PEM chain downloaded for an order before anything is stored:
+ * the leaf's SANs are exactly `ids`, its key is `key`, it is valid now,
+ * and each certificate issued the one before it (signature checked).  A
+ * leaf without its chain is taken with a warning.  PROTOCOL (MISMATCH for
+ * the key) naming what is wrong. */
+autocert_err ac_issued_check(autocert_ctx *ctx, const char *pem, const ac_ident *ids, size_t n,
+                             EVP_PKEY *key);
+
 /* ---- csr.c ------------------------------------------------------------ */
 /* DER CSR signed by `key` with a SAN extension holding every identifier.
  * *der malloc'd. */
