@@ -288,8 +288,7 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
     [CLI_O_TIMEOUT] = {"--timeout", 0, "SECONDS", NULL, set_timeout, 0,
                        "give up after this long (default 300)", 0},
     [CLI_O_FORCE_ORDER] = {"--force", 0, NULL, NULL, cli_set_flag, FIELD(force),
-                           "order a new certificate even if a valid one is cached", 0,
-                           .hint_for = AUTOCERT_ERR_CORRUPT, .hint = "--force replaces the entry"},
+                           "order a new certificate even if a valid one is cached", 0},
 
     [CLI_O_CACHE] = {"--cache", 0, "DIR", "AUTOCERT_CACHE", cli_set_str, FIELD(cache),
                      "cache directory (default ~/.autocert-cache)", 0},

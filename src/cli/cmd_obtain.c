@@ -58,26 +58,6 @@ static int apply_pairs(cli_args *a)
     return 0;
 }
 
-/* Reports a failed obtain.  A corrupt cache file is either the certificate's
- * entry, which --force replaces, or the account's, which it does not: only the
- * first gets the hint, so the entry is read once more to tell them apart. */
-static void obtain_fail(cli_args *a, autocert_err rc, const char *first)
-{
-    autocert_cert *c = NULL;
-    const char *hint;
-    char *msg;
-
-    if (rc != AUTOCERT_ERR_CORRUPT || cli_hint(a, rc) == NULL ||
-        (msg = strdup(autocert_last_error(a->ctx))) == NULL) {
-        cli_fail(a, rc, NULL);
-        return;
-    }
-    hint = autocert_cert_load(a->ctx, first, &c) == AUTOCERT_ERR_CORRUPT ? cli_hint(a, rc) : NULL;
-    autocert_cert_free(c);
-    cli_report(NULL, *msg ? msg : autocert_strerror(rc), hint);
-    free(msg);
-}
-
 /* The paths of the certificate and its key (the PEM chain for a cache without
  * files).  EXIT_OK for a new certificate, EXIT_UNCHANGED for the cached one, so
  * that `autocert obtain ... && systemctl reload nginx` reloads only when needed. */
@@ -110,7 +90,7 @@ static int obtain_run(cli_args *a, int argc, char **argv)
     rc = autocert_obtain(a->ctx, (const char *const *)names, n,
                          a->force ? AUTOCERT_OBTAIN_FORCE : 0, &cert);
     if (rc != AUTOCERT_OK) {
-        obtain_fail(a, rc, names[0]);
+        cli_fail(a, rc, NULL);
         goto out;
     }
     status = print_result(cert);

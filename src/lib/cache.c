@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -221,38 +222,104 @@ static void take_meta(autocert_cert *c, ac_cert_meta *m)
     m->directory = m->key_type = NULL;
 }
 
-/* Reads the full chain (its validity wins over the metadata's) and the key. */
+/* The PEM items of an entry a server is handed. */
+static const char *const pem_items[] = {AC_ITEM_FULLCHAIN, AC_ITEM_KEY, AC_ITEM_CERT, AC_ITEM_CHAIN};
+#define N_PEM 4
+
+/* Reads them all; a missing one makes the entry broken, named. */
+static autocert_err read_pems(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                              const char *name, unsigned char **data, size_t *len)
+{
+    autocert_err rc = AUTOCERT_OK;
+    size_t i;
+
+    for (i = 0; i < N_PEM && rc == AUTOCERT_OK; i++) {
+        rc = ac_storage_load(ctx, st, set, pem_items[i], &data[i], &len[i]);
+        if (rc == AUTOCERT_ERR_NOT_FOUND) {
+            char *what = cache_file(st, set, pem_items[i]);
+            rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "cache entry %s is incomplete: %s is missing",
+                        name, what ? what : pem_items[i]);
+            free(what);
+        }
+    }
+    return rc;
+}
+
+/* Nonzero when the two name lists hold the same names, in any order. */
+static int same_names(char **a, size_t na, char **b, size_t nb)
+{
+    size_t i, j;
+
+    if (na != nb)
+        return 0;
+    for (i = 0; i < na; i++) {
+        for (j = 0; j < nb && strcasecmp(a[i], b[j]) != 0; j++)
+            ;
+        if (j == nb)
+            return 0;
+    }
+    return 1;
+}
+
+/* The items hold together: the key is the certificate's, fullchain.pem is
+ * cert.pem followed by chain.pem, the certificate names what meta.json
+ * says.  CORRUPT naming the file that does not fit. */
+static autocert_err check_pems(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                               const autocert_cert *c, unsigned char **d, size_t *len,
+                               ac_certinfo *ci)
+{
+    char *what[N_PEM] = {NULL, NULL, NULL, NULL};
+    EVP_PKEY *key = NULL;
+    autocert_err rc = AUTOCERT_OK;
+    size_t i;
+
+    for (i = 0; i < N_PEM && rc == AUTOCERT_OK; i++)
+        if ((what[i] = cache_file(st, set, pem_items[i])) == NULL)
+            rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    if (rc == AUTOCERT_OK &&
+        (rc = ac_certinfo_parse(ctx, (const char *)d[0], len[0], what[0], ci)) == AUTOCERT_OK &&
+        (rc = ac_key_from_pem(ctx, d[1], len[1], what[1], &key)) == AUTOCERT_OK) {
+        if (!ac_key_matches_cert(key, (const char *)d[0], len[0]))
+            rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: not the key of the certificate", what[1]);
+        else if (len[0] != len[2] + len[3] || memcmp(d[0], d[2], len[2]) != 0 ||
+                 memcmp(d[0] + len[2], d[3], len[3]) != 0)
+            rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: not %s followed by %s", what[0],
+                        AC_ITEM_CERT, AC_ITEM_CHAIN);
+        else if (!same_names(c->ids, c->n_ids, ci->names, ci->n_names))
+            rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: the certificate names other identifiers "
+                        "than %s", what[0], AC_ITEM_META);
+    }
+    EVP_PKEY_free(key);
+    for (i = 0; i < N_PEM; i++)
+        free(what[i]);
+    return rc;
+}
+
+/* Reads and checks everything a server is handed; the certificate's
+ * validity wins over the metadata's. */
 static autocert_err load_pems(autocert_ctx *ctx, autocert_storage *st, const char *set,
                               autocert_cert *c)
 {
-    unsigned char *full = NULL, *key = NULL;
-    size_t fulllen = 0, keylen = 0;
-    char *what = NULL;
+    unsigned char *d[N_PEM] = {NULL, NULL, NULL, NULL};
+    size_t len[N_PEM] = {0, 0, 0, 0}, i;
     ac_certinfo ci;
     autocert_err rc;
 
     memset(&ci, 0, sizeof(ci));
-    rc = ac_storage_load(ctx, st, set, AC_ITEM_FULLCHAIN, &full, &fulllen);
-    if (rc == AUTOCERT_OK)
-        rc = ac_storage_load(ctx, st, set, AC_ITEM_KEY, &key, &keylen);
-    if (rc == AUTOCERT_ERR_NOT_FOUND)
-        rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "cache entry %s is incomplete (missing %s)", c->name,
-                    full ? AC_ITEM_KEY : AC_ITEM_FULLCHAIN);
-    if (rc == AUTOCERT_OK && (what = cache_file(st, set, AC_ITEM_FULLCHAIN)) == NULL)
-        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    if (rc == AUTOCERT_OK &&
-        (rc = ac_certinfo_parse(ctx, (const char *)full, fulllen, what, &ci)) == AUTOCERT_OK) {
+    if ((rc = read_pems(ctx, st, set, c->name, d, len)) == AUTOCERT_OK &&
+        (rc = check_pems(ctx, st, set, c, d, len, &ci)) == AUTOCERT_OK) {
         c->not_before = ci.not_before;
         c->not_after = ci.not_after;
-        c->fullchain_pem = (char *)full;
-        c->key_pem = (char *)key;
-        c->key_len = keylen;
-        full = key = NULL;
+        c->fullchain_pem = (char *)d[0];
+        c->key_pem = (char *)d[1];
+        c->key_len = len[1];
+        d[0] = d[1] = NULL;
     }
     ac_certinfo_clear(&ci);
-    free(what);
-    free(full);
-    ac_free_secret(key, keylen);
+    free(d[0]);
+    ac_free_secret(d[1], len[1]);
+    for (i = 2; i < N_PEM; i++)
+        free(d[i]);
     return rc;
 }
 

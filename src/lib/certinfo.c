@@ -134,7 +134,9 @@ static autocert_err certinfo_names(autocert_ctx *ctx, X509 *x, ac_certinfo *out)
         goto out;
     }
     for (i = 0; i < s.n; i++) {
-        if ((s.v[i].type != AC_SAN_DNS && s.v[i].type != AC_SAN_IP) || s.v[i].value == NULL)
+        /* "a.example\0.evil" is not a.example: a name with a NUL is no name. */
+        if ((s.v[i].type != AC_SAN_DNS && s.v[i].type != AC_SAN_IP) || s.v[i].value == NULL ||
+            s.v[i].has_nul)
             continue;
         out->names[out->n_names++] = s.v[i].value;
         s.v[i].value = NULL;

@@ -100,8 +100,9 @@ static time_t entry_generation(obtain_job *j)
 
 /* Looks at the cached entry under its lock.  *fresh (handed to *out when
  * the caller wants it) when it covers the names and is not due; otherwise
- * the entry is to be replaced -- unless it cannot be read and replacing
- * was not forced. */
+ * the entry is to be replaced.  A broken entry (a file missing, garbage, or
+ * not fitting the others) is said and replaced; one that cannot be read at
+ * all (permissions, I/O) stops here. */
 static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, autocert_cert **out)
 {
     autocert_ctx *ctx = j->ctx;
@@ -115,10 +116,9 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
         return AUTOCERT_OK;
     }
     if (rc != AUTOCERT_OK) {
-        /* Never silently replace what we cannot read. */
-        if (!(flags & AUTOCERT_OBTAIN_FORCE))
+        if (rc != AUTOCERT_ERR_CORRUPT && !(flags & AUTOCERT_OBTAIN_FORCE))
             return rc;
-        ac_log(ctx, AUTOCERT_LOG_WARN, "%s; replacing it as forced", autocert_last_error(ctx));
+        ac_log(ctx, AUTOCERT_LOG_WARN, "%s: ordering a new certificate", autocert_last_error(ctx));
         j->seen_not_after = entry_generation(j);
         ac_err_clear(ctx);
         return AUTOCERT_OK;

@@ -216,9 +216,13 @@ ls -a n1 | grep -q autocert-tmp && ac_fail "a temporary file was left behind"
 ac_ok "bad input refused with a reason; existing files kept; --force replaces atomically"
 
 # --- the same commands on a certificate in the ACME cache -------------------------------
-# A cache entry laid out as `autocert obtain` stores it (fullchain, key, meta.json).
+# A cache entry laid out as `autocert obtain` stores it: the certificate, its chain,
+# both together, the key, meta.json.
 mkdir -p -m 700 cache cache/certs cache/certs/n2.example
-cp n2/node.crt cache/certs/n2.example/fullchain.pem
+awk '{ print > (n < 1 ? "cache/certs/n2.example/cert.pem" : "cache/certs/n2.example/chain.pem") }
+     /-----END CERTIFICATE-----/ { n++ }' n2/node.crt
+cat cache/certs/n2.example/cert.pem cache/certs/n2.example/chain.pem >cache/certs/n2.example/fullchain.pem
+cmp -s n2/node.crt cache/certs/n2.example/fullchain.pem || ac_fail "could not split n2/node.crt"
 cp n2/node.key cache/certs/n2.example/privkey.pem
 echo '{"names":["node2.example"]}' >cache/certs/n2.example/meta.json
 ac_run_ok inspect --cache cache --cached n2.example

@@ -33,15 +33,31 @@ grep -q "dns:$name: already authorized" "$WORK/stderr" || ac_fail "a valid autho
 grep -q "answering http-01" "$WORK/stderr" && ac_fail "a challenge was answered although the authorization was valid"
 ac_ok "valid authorization skipped"
 
-# 3. A corrupt certificate file: a clear error naming it, nothing replaced.
+# 3. A broken entry is never called cached: whatever a server would be handed
+# must load and fit together.  Each breakage is named, and a new certificate
+# ordered in its place.
+# broken FILE WHAT: breaks FILE of the entry (WHAT says how), then obtain must
+# name the file, order a new certificate and store a whole entry.
+broken() {
+    ac_obtain_ok "$name"
+    ac_stderr_names "$certdir/$1"
+    ac_stderr_has 'ordering a new certificate'
+    ac_check_cert "$name"
+    ac_ok "$2: named, and replaced by a new certificate"
+}
+cp -p "$certdir/privkey.pem" "$WORK/key.good"
+rm "$certdir/privkey.pem"
+broken privkey.pem "a missing privkey.pem"
+printf 'garbage\n' >"$certdir/privkey.pem"
+broken privkey.pem "a garbage privkey.pem"
+cp "$WORK/key.good" "$certdir/privkey.pem"
+broken privkey.pem "the key of another certificate"
+printf 'garbage\n' >"$certdir/cert.pem"
+broken fullchain.pem "a cert.pem that is not the start of fullchain.pem"
 printf 'not a certificate\n' >"$certdir/fullchain.pem"
 cp "$certdir/privkey.pem" "$WORK/key.before"
-ac_obtain_fails "$name"
-ac_stderr_names "$certdir/fullchain.pem"
-ac_stderr_names '(--force replaces the entry)'
-grep -q 'not a certificate' "$certdir/fullchain.pem" || ac_fail "the corrupt fullchain.pem was overwritten"
-cmp -s "$WORK/key.before" "$certdir/privkey.pem" || ac_fail "privkey.pem changed after a failed run"
-ac_ok "corrupt fullchain.pem reported and kept"
+broken fullchain.pem "a garbage fullchain.pem"
+printf 'not a certificate\n' >"$certdir/fullchain.pem"
 
 # list reads the metadata only: the entry is listed; list --verify loads it whole
 # and reports it, naming the entry and the file.
@@ -59,10 +75,10 @@ if grep -q "^$name	" "$WORK/stdout"; then
 fi
 ac_ok "list shows the entry from its metadata; list --verify reports the corrupt file"
 
-# --force replaces the unreadable entry on purpose.
-ac_obtain_ok "$name" --force
+# The next obtain replaces it.
+ac_obtain_ok "$name"
 ac_check_cert "$name"
-ac_ok "--force replaced the corrupt entry"
+ac_ok "the corrupt entry was replaced"
 ac_autocert list --cache "$CACHE" --verify
 [ "$AC_RC" -eq 0 ] || ac_fail "list --verify exited $AC_RC after the entry was replaced"
 grep -q "^$name	" "$WORK/stdout" || ac_fail "list --verify does not show the replaced entry"
