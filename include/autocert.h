@@ -92,7 +92,7 @@ typedef void (*autocert_log_fn)(void *arg, autocert_log_level level, const char 
  *
  * Items are grouped in sets, addressed by a key "<area>/<name>" such as
  * "certs/example.com" or "accounts/<directory-id>"; area, name and item
- * names are 1 to 200 characters of [A-Za-z0-9._@:+-], not starting with
+ * names are 1 to 253 characters of [A-Za-z0-9._@:+-], not starting with
  * '.' (the library checks every key before a backend sees it).  A set is
  * always replaced whole: a reader never sees items of two generations.
  * The directory backend (autocert_storage_dir_new) is the default; other
@@ -128,7 +128,9 @@ typedef struct autocert_storage_ops {
      * by the caller when secret).  AUTOCERT_ERR_NOT_FOUND when absent. */
     autocert_err (*load)(void *be, const char *set, const char *item,
                          unsigned char **data, size_t *len, char *detail);
-    /* Atomically replaces the whole set with the given items. */
+    /* Atomically replaces the whole set with the given items.  Writers
+     * (store, store_item, remove) hold the set's lock: a backend may then
+     * clear what dead writers of the set left behind. */
     autocert_err (*store)(void *be, const char *set,
                           const autocert_item *items, size_t n, char *detail);
     /* Replaces one item of an existing set, atomically for that item and

@@ -356,13 +356,13 @@ static void test_invalid_names(void **state)
     assert_int_equal(ac_storage_store(NULL, st, "certs/x\0/../../y", three, 1), AUTOCERT_OK);
     check_item(st, "certs/x", "privkey.pem", "KEY-1\n");
 
-    /* 200 bytes are fine, 201 are not. */
+    /* 253 bytes (the longest DNS name) are fine, 254 are not. */
     memset(longname, 'a', sizeof(longname));
-    longname[200] = '\0';
+    longname[253] = '\0';
     snprintf(set, sizeof(set), "certs/%s", longname);
     assert_int_equal(ac_storage_store(NULL, st, set, three, 1), AUTOCERT_OK);
-    longname[200] = 'a';
-    longname[201] = '\0';
+    longname[253] = 'a';
+    longname[254] = '\0';
     snprintf(set, sizeof(set), "certs/%s", longname);
     assert_int_equal(ac_storage_store(NULL, st, set, three, 1), AUTOCERT_ERR_INVALID);
 
@@ -737,6 +737,66 @@ static ino_t inode_of(const char *path)
     return sb.st_ino;
 }
 
+/* Creates the directory `path` holding one file, like a writer killed mid-store. */
+static void debris(const char *path)
+{
+    char f[600];
+
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(f, sizeof(f), "%s/privkey.pem", path);
+    write_file(f, "KEY");
+}
+
+static void test_lock_sweeps_debris(void **state)
+{
+    fixture *f = *state;
+    autocert_storage *st = open_root(f);
+    char p[700], certs[256], longname[254], longset[300];
+    size_t i;
+
+    assert_int_equal(ac_storage_store(NULL, st, "certs/x.example", three, 3), AUTOCERT_OK);
+    snprintf(certs, sizeof(certs), "%s/certs", f->root);
+    snprintf(p, sizeof(p), "%s/.x.example.tmp-AbC123", certs);
+    debris(p);
+    snprintf(p, sizeof(p), "%s/.x.example.old-XyZ789", certs);
+    debris(p);
+    snprintf(p, sizeof(p), "%s/.x.example.rm-q1w2e3", certs);
+    debris(p);
+    snprintf(p, sizeof(p), "%s/x.example/.autocert-tmp.k9J8h7", certs);
+    write_file(p, "half a meta.json");
+    /* Another set's work, and what only looks like work, stay. */
+    snprintf(p, sizeof(p), "%s/.x.example.com.tmp-AbC123", certs);
+    debris(p);
+    snprintf(p, sizeof(p), "%s/.x.example.tmp-toolong1", certs);
+    debris(p);
+    assert_int_equal(count_entries(certs, ".x.example."), 5);
+
+    assert_int_equal(ac_storage_lock(NULL, st, "certs/x.example", 0), AUTOCERT_OK);
+    ac_storage_unlock(st, "certs/x.example");
+    assert_int_equal(count_entries(certs, ".x.example.tmp-AbC"), 0);
+    assert_int_equal(count_entries(certs, ".x.example.old-"), 0);
+    assert_int_equal(count_entries(certs, ".x.example.rm-"), 0);
+    snprintf(p, sizeof(p), "%s/x.example", certs);
+    assert_int_equal(count_entries(p, "."), 0);
+    assert_int_equal(count_entries(p, ""), 3);
+    assert_int_equal(count_entries(certs, ".x.example.com.tmp-"), 1);
+    assert_int_equal(count_entries(certs, ".x.example.tmp-toolong1"), 1);
+    check_item(st, "certs/x.example", "cert.pem", "CERT-1\n");
+
+    /* A name of 253 bytes: its work files carry a shortened tag, and are
+     * swept the same way. */
+    for (i = 0; i < 253; i++)
+        longname[i] = (char)('a' + i % 26);
+    longname[253] = '\0';
+    snprintf(longset, sizeof(longset), "certs/%s", longname);
+    assert_int_equal(ac_storage_lock(NULL, st, longset, 0), AUTOCERT_OK);
+    assert_int_equal(ac_storage_store(NULL, st, longset, three, 3), AUTOCERT_OK);
+    assert_int_equal(ac_storage_store(NULL, st, longset, three, 2), AUTOCERT_OK);
+    check_item(st, longset, "cert.pem", "CERT-1\n");
+    ac_storage_unlock(st, longset);
+    assert_int_equal(count_entries(certs, ".abcdefghijklmnopqrstuvwxyzabcdefghijk"), 1); /* its lock */
+}
+
 static void test_store_item(void **state)
 {
     fixture *f = *state;
@@ -828,6 +888,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_env_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_root_tightened, setup, teardown),
         cmocka_unit_test_setup_teardown(test_root_not_directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_sweeps_debris, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_item, setup, teardown),
         cmocka_unit_test_setup_teardown(test_details, setup, teardown),
     };

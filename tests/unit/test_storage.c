@@ -223,7 +223,7 @@ static void test_list_keeps_valid_keys(void **state)
 
 static void test_key_rules(void **state)
 {
-    char name[202];
+    char name[255];
 
     (void)state;
     assert_true(ac_storage_key_ok("certs/example.com"));
@@ -236,10 +236,10 @@ static void test_key_rules(void **state)
     assert_false(ac_storage_prefix_ok("certs"));
     assert_false(ac_storage_prefix_ok("/"));
     memset(name, 'a', sizeof(name));
-    name[200] = '\0';
-    assert_true(ac_storage_name_ok(name));
-    name[200] = 'a';
-    name[201] = '\0';
+    name[253] = '\0';
+    assert_true(ac_storage_name_ok(name)); /* the longest DNS name */
+    name[253] = 'a';
+    name[254] = '\0';
     assert_false(ac_storage_name_ok(name));
 }
 

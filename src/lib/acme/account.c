@@ -72,8 +72,8 @@ static autocert_err new_account(ac_session *s, int only_existing)
     return rc;
 }
 
-/* The cached account of `set`: its key, and its URL from the metadata or,
- * when only the key survived, from the CA.  *have_key: a key is cached. */
+/* The cached account of `set` into the session: its key, and its URL when
+ * account.json still has it.  *have_key: a key is cached. */
 static autocert_err load_cached(ac_session *s, autocert_storage *st, const char *set,
                                 int *have_key)
 {
@@ -88,15 +88,21 @@ static autocert_err load_cached(ac_session *s, autocert_storage *st, const char 
         AUTOCERT_OK)
         return rc;
     *have_key = 1;
-    if (s->account.url) {
+    if (s->account.url)
         ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "using cached account %s", AC_SAFE(s->account.url));
-        return AUTOCERT_OK;
-    }
+    return AUTOCERT_OK;
+}
+
+/* Only the key survived: the CA tells its account's URL, saved back. */
+static autocert_err look_up(ac_session *s, autocert_storage *st, const char *set)
+{
+    autocert_err rc;
+
     ac_log(s->ctx, AUTOCERT_LOG_INFO, "looking up the account of the cached key");
     if ((rc = new_account(s, 1)) != AUTOCERT_OK)
         return rc;
     return ac_cache_account_save(s->ctx, st, set, s->account.key, s->account.url,
-                                 AC_SAFE(s->directory_url));
+                                 s->directory_url);
 }
 
 /* A new account, once the CA's conditions are known to be met. */
@@ -112,7 +118,7 @@ static autocert_err register_new(ac_session *s, autocert_storage *st, const char
         return ac_err(ctx, AUTOCERT_ERR_EAB_REQUIRED,
                       "the ACME server %s requires External Account Binding: a key id and an HMAC "
                       "key from your CA account",
-                      s->directory_url);
+                      AC_SAFE(s->directory_url));
     ac_log(ctx, AUTOCERT_LOG_INFO, "registering a new account with %s", AC_SAFE(s->directory_url));
     if ((rc = ac_key_generate(ctx, ctx->account_key_type, &s->account.key)) != AUTOCERT_OK ||
         (rc = new_account(s, 0)) != AUTOCERT_OK)
@@ -121,9 +127,10 @@ static autocert_err register_new(ac_session *s, autocert_storage *st, const char
     return ac_cache_account_save(ctx, st, set, s->account.key, s->account.url, s->directory_url);
 }
 
-/* With the account's lock held: the account another process registered
- * meanwhile, else a new one. */
-static autocert_err register_locked(ac_session *s, autocert_storage *st, const char *set)
+/* With the account's lock held (writers of a set hold its lock): the account
+ * another process completed meanwhile, else its URL looked up for a key
+ * alone, else a new registration. */
+static autocert_err complete_locked(ac_session *s, autocert_storage *st, const char *set)
 {
     int have_key = 0;
     autocert_err rc;
@@ -133,6 +140,8 @@ static autocert_err register_locked(ac_session *s, autocert_storage *st, const c
     rc = load_cached(s, st, set, &have_key);
     if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key)
         rc = register_new(s, st, set);
+    else if (rc == AUTOCERT_OK && s->account.url == NULL)
+        rc = look_up(s, st, set);
     ac_session_unlock(s, set);
     return rc;
 }
@@ -152,9 +161,10 @@ autocert_err ac_account_ensure(ac_session *s)
     if ((rc = ac_storage(s->ctx, &st)) != AUTOCERT_OK ||
         (rc = ac_cache_account_set(s->ctx, s->directory_url, &set)) != AUTOCERT_OK)
         return rc;
+    /* The common case reads without a lock: sets are replaced whole. */
     rc = load_cached(s, st, set, &have_key);
-    if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key)
-        rc = register_locked(s, st, set);
+    if ((rc == AUTOCERT_ERR_NOT_FOUND && !have_key) || (rc == AUTOCERT_OK && !s->account.url))
+        rc = complete_locked(s, st, set);
     if (rc != AUTOCERT_OK) {
         EVP_PKEY_free(s->account.key);
         s->account.key = NULL;

@@ -10,7 +10,7 @@ struct autocert_storage {
     void *be;
 };
 
-#define AC_STORAGE_NAME_MAX 200 /* bytes of one area, name or item name */
+#define AC_STORAGE_NAME_MAX 253 /* bytes of one area, name or item name: any DNS name */
 
 /* Nonzero when `set` is a valid "<area>/<name>" key, `item` a valid item
  * name, `prefix` a valid "<area>/" list prefix. */
