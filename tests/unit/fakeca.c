@@ -1,6 +1,7 @@
 /* fakeca.c: an ACME CA in memory for unit tests: accounts, nonces, orders, HTTP-01 checked in a webroot, issuance. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ typedef struct {
 } fake_order;
 
 struct fakeca {
+    pthread_mutex_t mu; /* one request at a time: sessions may run in threads */
     fakeca_knobs k;
     fakeca_req req[MAX_REQ];
     size_t n_req;
@@ -168,6 +170,10 @@ fakeca *fakeca_new(void)
 
     if (ca == NULL)
         return NULL;
+    if (pthread_mutex_init(&ca->mu, NULL) != 0) {
+        free(ca);
+        return NULL;
+    }
     ca->k.nonce_in_directory = 1;
     ca->k.busy_retry_after = -1;
     ca->k.validity_days = 90;
@@ -200,6 +206,7 @@ void fakeca_free(fakeca *ca)
     EVP_PKEY_free(ca->key);
     X509_free(ca->root);
     free(ca->root_pem);
+    pthread_mutex_destroy(&ca->mu);
     free(ca);
 }
 
@@ -545,6 +552,7 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
 
     (void)state;
     (void)ctx;
+    pthread_mutex_lock(&ca->mu);
     if (ca->n_req < MAX_REQ)
         ca->n_req++;
     memset(r, 0, sizeof(*r));
@@ -563,6 +571,7 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
         free(resp->nonce);
         resp->nonce = NULL;
     }
+    pthread_mutex_unlock(&ca->mu);
     return AUTOCERT_OK;
 }
 
@@ -582,14 +591,71 @@ void fakeca_attach(fakeca *ca, autocert_ctx *ctx)
 
 /* ---- what the tests read ----------------------------------------------------------- */
 
-size_t fakeca_nreq(const fakeca *ca) { return ca->n_req; }
-const fakeca_req *fakeca_req_at(const fakeca *ca, size_t i) { return i < ca->n_req ? &ca->req[i] : NULL; }
-size_t fakeca_accounts(const fakeca *ca) { return ca->n_accounts; }
-size_t fakeca_issued(const fakeca *ca) { return ca->issued; }
-int fakeca_all_presented_first(const fakeca *ca) { return ca->all_presented_first; }
+/* The accessors take the lock: a test may look while a thread talks to the CA. */
+static void lock(const fakeca *ca)
+{
+    pthread_mutex_lock(&((fakeca *)ca)->mu);
+}
+
+static void unlock(const fakeca *ca)
+{
+    pthread_mutex_unlock(&((fakeca *)ca)->mu);
+}
+
+size_t fakeca_nreq(const fakeca *ca)
+{
+    size_t n;
+
+    lock(ca);
+    n = ca->n_req;
+    unlock(ca);
+    return n;
+}
+
+/* A record does not change once answered (while fewer than MAX_REQ came). */
+const fakeca_req *fakeca_req_at(const fakeca *ca, size_t i)
+{
+    const fakeca_req *r;
+
+    lock(ca);
+    r = i < ca->n_req ? &ca->req[i] : NULL;
+    unlock(ca);
+    return r;
+}
+
+size_t fakeca_accounts(const fakeca *ca)
+{
+    size_t n;
+
+    lock(ca);
+    n = ca->n_accounts;
+    unlock(ca);
+    return n;
+}
+
+size_t fakeca_issued(const fakeca *ca)
+{
+    size_t n;
+
+    lock(ca);
+    n = ca->issued;
+    unlock(ca);
+    return n;
+}
+
+int fakeca_all_presented_first(const fakeca *ca)
+{
+    int v;
+
+    lock(ca);
+    v = ca->all_presented_first;
+    unlock(ca);
+    return v;
+}
+
 const char *fakeca_root_pem(const fakeca *ca) { return ca->root_pem; }
 
-long fakeca_find(const fakeca *ca, const char *method, const char *prefix, size_t from)
+static long find(const fakeca *ca, const char *method, const char *prefix, size_t from)
 {
     size_t i;
 
@@ -600,12 +666,24 @@ long fakeca_find(const fakeca *ca, const char *method, const char *prefix, size_
     return -1;
 }
 
+long fakeca_find(const fakeca *ca, const char *method, const char *prefix, size_t from)
+{
+    long i;
+
+    lock(ca);
+    i = find(ca, method, prefix, from);
+    unlock(ca);
+    return i;
+}
+
 size_t fakeca_count(const fakeca *ca, const char *method, const char *prefix)
 {
     size_t n = 0;
     long i = -1;
 
-    while ((i = fakeca_find(ca, method, prefix, (size_t)(i + 1))) >= 0)
+    lock(ca);
+    while ((i = find(ca, method, prefix, (size_t)(i + 1))) >= 0)
         n++;
+    unlock(ca);
     return n;
 }

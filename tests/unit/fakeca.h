@@ -38,6 +38,8 @@ typedef struct {
     long status;          /* what the CA answered */
 } fakeca_req;
 
+/* Requests may come from several threads: the CA answers one at a time,
+ * and its accessors may be called while others talk to it. */
 typedef struct fakeca fakeca;
 
 fakeca *fakeca_new(void);
