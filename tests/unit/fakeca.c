@@ -32,8 +32,9 @@ typedef struct {
     json_t *identifiers;
     fake_authz authz[MAX_AUTHZ];
     size_t n_authz;
-    char status[16];  /* pending, ready, processing, valid */
+    char status[16];  /* pending, ready, processing, valid, invalid */
     int polls_left;
+    char error_type[128]; /* the problem it ends invalid with ("": none) */
     char *cert_pem;
     int first_answer_seen;
 } fake_order;
@@ -262,23 +263,25 @@ static void new_account(fakeca *ca, json_t *hdr, json_t *payload, answer *a)
     free(thumb);
 }
 
-static json_t *order_json(const fake_order *o, size_t n)
+static json_t *order_json(const fakeca *ca, const fake_order *o, size_t n)
 {
     json_t *authz = json_array();
     char url[128];
     size_t i;
 
-    for (i = 0; i < o->n_authz; i++) {
+    for (i = 0; !ca->k.order_no_authz && i < o->n_authz; i++) {
         snprintf(url, sizeof(url), FAKECA_URL "/authz/%zu-%zu", n, i);
         json_array_append_new(authz, json_string(url));
     }
     snprintf(url, sizeof(url), FAKECA_URL "/finalize/%zu", n);
     json_t *j = json_pack("{s:s, s:O, s:o, s:s}", "status", o->status, "identifiers",
                           o->identifiers, "authorizations", authz, "finalize", url);
-    if (o->cert_pem) {
+    if (o->cert_pem && !ca->k.order_no_cert_url) {
         snprintf(url, sizeof(url), FAKECA_URL "/cert/%zu", n);
         json_object_set_new(j, "certificate", json_string(url));
     }
+    if (strcmp(o->status, "invalid") == 0 && o->error_type[0])
+        json_object_set_new(j, "error", problem(o->error_type, "the fake CA could not issue"));
     return j;
 }
 
@@ -303,8 +306,9 @@ static void new_order(fakeca *ca, json_t *payload, answer *a)
     }
     snprintf(o->status, sizeof(o->status), "%s", ca->k.authz_valid ? "ready" : "pending");
     a->status = 201;
-    snprintf(a->location, sizeof(a->location), FAKECA_URL "/order/%zu", ca->n_orders);
-    a->body = order_json(o, ca->n_orders);
+    if (!ca->k.order_no_location)
+        snprintf(a->location, sizeof(a->location), FAKECA_URL "/order/%zu", ca->n_orders);
+    a->body = order_json(ca, o, ca->n_orders);
     ca->n_orders++;
 }
 
@@ -400,6 +404,13 @@ static void finalize(fakeca *ca, size_t on, json_t *payload, answer *a)
         (p = der, req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL ||
         X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1) {
         fail(a, 400, "badCSR", "the CSR does not parse or verify");
+    } else if (ca->k.order_error) {
+        /* Issuance fails once processing is over. */
+        snprintf(o->error_type, sizeof(o->error_type), "%s", ca->k.order_error);
+        o->polls_left = ca->k.order_polls;
+        snprintf(o->status, sizeof(o->status), "%s", o->polls_left > 0 ? "processing" : "invalid");
+        a->status = 200;
+        a->body = order_json(ca, o, on);
     } else {
         exts = X509_REQ_get_extensions(req);
         leaf = sign_cert(ca, X509_REQ_get0_pubkey(req), o->authz[0].ident,
@@ -413,7 +424,7 @@ static void finalize(fakeca *ca, size_t on, json_t *payload, answer *a)
         o->polls_left = ca->k.order_polls;
         snprintf(o->status, sizeof(o->status), "%s", o->polls_left > 0 ? "processing" : "valid");
         a->status = 200;
-        a->body = order_json(o, on);
+        a->body = order_json(ca, o, on);
     }
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     X509_free(leaf);
@@ -429,10 +440,10 @@ static void get_order(fakeca *ca, size_t on, answer *a)
         if (o->polls_left > 0)
             o->polls_left--;
         else
-            snprintf(o->status, sizeof(o->status), "valid");
+            snprintf(o->status, sizeof(o->status), "%s", o->error_type[0] ? "invalid" : "valid");
     }
     a->status = 200;
-    a->body = order_json(o, on);
+    a->body = order_json(ca, o, on);
 }
 
 /* ---- the transport ---------------------------------------------------------------- */

@@ -25,6 +25,11 @@ typedef struct {
     int authz_polls;          /* polls an answered authorization stays pending */
     const char *authz_error;  /* problem type an answered authorization fails with */
     int order_polls;          /* polls a finalized order stays processing */
+    const char *order_error;  /* problem type a finalized order fails with
+                               * (invalid once it stops processing) */
+    int order_no_location;    /* newOrder answers without a Location header */
+    int order_no_authz;       /* a new order lists no authorizations */
+    int order_no_cert_url;    /* a valid order names no certificate URL */
     const char *webroot;      /* where answered HTTP-01 challenges are checked */
     int validity_days;        /* of issued certificates (default 90) */
 } fakeca_knobs;
