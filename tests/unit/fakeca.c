@@ -21,11 +21,14 @@
 #define MAX_ACCOUNTS 8
 
 typedef struct {
+    char type[8];     /* dns, ip */
     char ident[256];
     char token[64];
     char status[16];  /* pending, valid, invalid */
     int answered;
     int polls_left;
+    char error_type[128]; /* why it is invalid */
+    const char *error_detail;
 } fake_authz;
 
 typedef struct {
@@ -285,6 +288,37 @@ static json_t *order_json(const fakeca *ca, const fake_order *o, size_t n)
     return j;
 }
 
+/* Whether the misbehaviour knobs apply to the identifier of `z`. */
+static int odd(const fakeca *ca, const fake_authz *z)
+{
+    return ca->k.odd_ident == NULL || strcmp(ca->k.odd_ident, z->ident) == 0;
+}
+
+/* Whether `z`'s identifier was validated for an earlier order. */
+static int validated_before(const fakeca *ca, const fake_authz *z)
+{
+    size_t i, k;
+
+    for (i = 0; i < ca->n_orders; i++)
+        for (k = 0; k < ca->orders[i].n_authz; k++)
+            if (strcmp(ca->orders[i].authz[k].ident, z->ident) == 0 &&
+                strcmp(ca->orders[i].authz[k].type, z->type) == 0 &&
+                strcmp(ca->orders[i].authz[k].status, "valid") == 0)
+                return 1;
+    return 0;
+}
+
+/* "ready" once every authorization of a pending order is valid. */
+static void order_update(fake_order *o)
+{
+    size_t k, valid = 0;
+
+    for (k = 0; k < o->n_authz; k++)
+        valid += strcmp(o->authz[k].status, "valid") == 0;
+    if (valid == o->n_authz && strcmp(o->status, "pending") == 0)
+        snprintf(o->status, sizeof(o->status), "ready");
+}
+
 static void new_order(fakeca *ca, json_t *payload, answer *a)
 {
     json_t *ids = json_object_get(payload, "identifiers"), *id;
@@ -300,11 +334,16 @@ static void new_order(fakeca *ca, json_t *payload, answer *a)
     o->identifiers = json_incref(ids);
     json_array_foreach(ids, i, id) {
         fake_authz *z = &o->authz[o->n_authz++];
+        const char *type = json_string_value(json_object_get(id, "type"));
+        snprintf(z->type, sizeof(z->type), "%s", type ? type : "");
         snprintf(z->ident, sizeof(z->ident), "%s", json_string_value(json_object_get(id, "value")));
         snprintf(z->token, sizeof(z->token), "tok%zuX%zu_abcDEF-123", ca->n_orders, i);
-        snprintf(z->status, sizeof(z->status), "%s", ca->k.authz_valid ? "valid" : "pending");
+        snprintf(z->status, sizeof(z->status), "%s",
+                 ca->k.authz_valid || (ca->k.authz_reuse && validated_before(ca, z)) ? "valid"
+                                                                                      : "pending");
     }
-    snprintf(o->status, sizeof(o->status), "%s", ca->k.authz_valid ? "ready" : "pending");
+    snprintf(o->status, sizeof(o->status), "pending");
+    order_update(o);
     a->status = 201;
     if (!ca->k.order_no_location)
         snprintf(a->location, sizeof(a->location), FAKECA_URL "/order/%zu", ca->n_orders);
@@ -314,16 +353,24 @@ static void new_order(fakeca *ca, json_t *payload, answer *a)
 
 static json_t *authz_json(const fakeca *ca, const fake_authz *z, size_t on, size_t i)
 {
+    const char *type = ca->k.chal_type && odd(ca, z) ? ca->k.chal_type : "http-01";
     char url[128];
     json_t *chal;
 
     snprintf(url, sizeof(url), FAKECA_URL "/chal/%zu-%zu", on, i);
-    chal = json_pack("{s:s, s:s, s:s, s:s}", "type", "http-01", "url", url, "token", z->token,
+    chal = json_pack("{s:s, s:s, s:s, s:s}", "type", type, "url", url, "token", z->token,
                      "status", z->status);
-    if (strcmp(z->status, "invalid") == 0)
-        json_object_set_new(chal, "error", problem(ca->k.authz_error, "the fake CA refused it"));
+    if (strcmp(z->status, "invalid") == 0 && z->error_type[0])
+        json_object_set_new(chal, "error", problem(z->error_type, z->error_detail));
     return json_pack("{s:s, s:{s:s, s:s}, s:[o]}", "status", z->status, "identifier", "type",
-                     "dns", "value", z->ident, "challenges", chal);
+                     z->type, "value", z->ident, "challenges", chal);
+}
+
+static void authz_fail(fake_authz *z, const char *type, const char *detail)
+{
+    snprintf(z->status, sizeof(z->status), "invalid");
+    snprintf(z->error_type, sizeof(z->error_type), "%s", type);
+    z->error_detail = detail;
 }
 
 /* Whether the webroot holds the right key authorization for `z`. */
@@ -362,7 +409,8 @@ static void answer_challenge(fakeca *ca, size_t on, size_t i, const char *thumb,
     z->answered = 1;
     z->polls_left = ca->k.authz_polls;
     if (!published(ca, z, thumb))
-        snprintf(z->status, sizeof(z->status), "invalid");
+        authz_fail(z, "urn:ietf:params:acme:error:incorrectResponse",
+                   "the key authorization is not in the webroot");
     a->status = 200;
     a->body = json_pack("{s:s, s:s}", "type", "http-01", "status", "processing");
 }
@@ -372,14 +420,14 @@ static void get_authz(fakeca *ca, size_t on, size_t i, answer *a)
 {
     fake_order *o = &ca->orders[on];
     fake_authz *z = &o->authz[i];
-    size_t k, valid = 0;
 
-    if (z->answered && strcmp(z->status, "pending") == 0 && z->polls_left-- <= 0)
-        snprintf(z->status, sizeof(z->status), "%s", ca->k.authz_error ? "invalid" : "valid");
-    for (k = 0; k < o->n_authz; k++)
-        valid += strcmp(o->authz[k].status, "valid") == 0;
-    if (valid == o->n_authz && strcmp(o->status, "pending") == 0)
-        snprintf(o->status, sizeof(o->status), "ready");
+    if (z->answered && strcmp(z->status, "pending") == 0 && z->polls_left-- <= 0) {
+        if (ca->k.authz_error && odd(ca, z))
+            authz_fail(z, ca->k.authz_error, "the fake CA refused it");
+        else
+            snprintf(z->status, sizeof(z->status), "valid");
+    }
+    order_update(o);
     a->status = 200;
     a->body = authz_json(ca, z, on, i);
 }

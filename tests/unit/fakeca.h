@@ -22,8 +22,13 @@ typedef struct {
     long busy_status;         /* 429 or 503 */
     long busy_retry_after;    /* Retry-After seconds sent with it, -1: none */
     int authz_valid;          /* new authorizations start valid (reused) */
+    int authz_reuse;          /* an identifier validated in an earlier order
+                               * starts valid in a new one */
     int authz_polls;          /* polls an answered authorization stays pending */
     const char *authz_error;  /* problem type an answered authorization fails with */
+    const char *chal_type;    /* the one challenge type offered (NULL: http-01) */
+    const char *odd_ident;    /* the identifier authz_error and chal_type apply
+                               * to (NULL: every one) */
     int order_polls;          /* polls a finalized order stays processing */
     const char *order_error;  /* problem type a finalized order fails with
                                * (invalid once it stops processing) */
