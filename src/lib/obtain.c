@@ -218,9 +218,13 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
         rc = issue(&j, out);
         /* Renewed by another process while a Retry-After wait let go of
          * the lock: what it stored is the answer, if it covers the names. */
-        if (j.superseded && (rc = check_cached(&j, 0, &fresh, out)) == AUTOCERT_OK && !fresh)
-            rc = ac_err(ctx, AUTOCERT_ERR_EXISTS,
-                        "another process replaced the certificate for %s meanwhile", j.entry);
+        if (j.superseded && (rc = check_cached(&j, 0, &fresh, out)) == AUTOCERT_OK) {
+            if (!fresh)
+                rc = ac_err(ctx, AUTOCERT_ERR_EXISTS,
+                            "another process replaced the certificate for %s meanwhile", j.entry);
+            else
+                ac_err_clear(ctx); /* the stop that led here was no failure */
+        }
     }
     job_clear(&j);
     return rc;
