@@ -17,7 +17,7 @@ typedef struct {
     size_t nids;
     char *entry;           /* cache entry name, from the first identifier */
     char *set;             /* "certs/<entry>" */
-    time_t seen_not_after; /* the entry's generation when we looked (0: none) */
+    time_t seen;           /* the entry's generation when we looked */
     int superseded;        /* another process stored the entry meanwhile */
 } obtain_job;
 
@@ -87,6 +87,20 @@ static autocert_err job_init(obtain_job *j, autocert_ctx *ctx, const char *const
     return AUTOCERT_OK;
 }
 
+/* The entry's generation, as still_ours compares it: the expiry its
+ * meta.json records (a new generation has its own), 0 when there is no
+ * entry, -1 when meta.json cannot be read.  Records no failure. */
+static time_t generation(obtain_job *j)
+{
+    ac_cert_meta m;
+    autocert_err rc = ac_cache_meta_load(j->ctx, j->st, j->entry, &m);
+    time_t t = rc == AUTOCERT_OK ? m.not_after : rc == AUTOCERT_ERR_NOT_FOUND ? 0 : (time_t)-1;
+
+    ac_cert_meta_clear(&m);
+    ac_err_clear(j->ctx);
+    return t;
+}
+
 /* Looks at the cached entry under its lock.  *fresh (handed to *out when
  * the caller wants it) when it covers the names and is not due; otherwise
  * the entry is to be replaced -- unless it cannot be read and replacing
@@ -96,9 +110,13 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
     autocert_ctx *ctx = j->ctx;
     autocert_cert *c = NULL;
     char when[64];
-    autocert_err rc = ac_cache_cert_load(ctx, j->st, j->entry, 0, &c);
+    autocert_err rc;
 
     *fresh = 0;
+    /* Taken from the metadata, as after a wait: also when the rest of the
+     * entry cannot be read and is replaced as forced. */
+    j->seen = generation(j);
+    rc = ac_cache_cert_load(ctx, j->st, j->entry, 0, &c);
     if (rc == AUTOCERT_ERR_NOT_FOUND) {
         ac_err_clear(ctx);
         return AUTOCERT_OK;
@@ -111,7 +129,6 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
         ac_err_clear(ctx);
         return AUTOCERT_OK;
     }
-    j->seen_not_after = c->not_after; /* a new generation has its own */
     if (!ac_cert_covers(c, j->sess.directory_url, j->ids, j->nids))
         ac_log(ctx, AUTOCERT_LOG_INFO,
                "the cached certificate %s covers other names or another CA: replacing it", j->entry);
@@ -135,15 +152,8 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
 static autocert_err still_ours(ac_session *s, void *arg)
 {
     obtain_job *j = arg;
-    ac_cert_meta m;
-    autocert_err rc = ac_cache_meta_load(s->ctx, j->st, j->entry, &m);
-    time_t now_at = rc == AUTOCERT_OK ? m.not_after : 0;
 
-    ac_cert_meta_clear(&m);
-    if (rc != AUTOCERT_OK && rc != AUTOCERT_ERR_NOT_FOUND)
-        return rc;
-    ac_err_clear(s->ctx);
-    if (now_at == j->seen_not_after)
+    if (generation(j) == j->seen)
         return AUTOCERT_OK;
     j->superseded = 1;
     return ac_err(s->ctx, AUTOCERT_ERR_EXISTS,
