@@ -144,8 +144,8 @@ static X509 *sign_cert(fakeca *ca, EVP_PKEY *pub, const char *cn, X509_NAME *iss
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
     X509_set_subject_name(x, name);
     X509_set_issuer_name(x, issuer ? issuer : name);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600 - (long)ca->k.backdate_days * 86400);
+    X509_gmtime_adj(X509_getm_notAfter(x), (long)(days - ca->k.backdate_days) * 86400);
     X509_set_pubkey(x, pub);
     for (i = 0; exts && i < sk_X509_EXTENSION_num(exts); i++)
         X509_add_ext(x, sk_X509_EXTENSION_value(exts, i), -1);
@@ -617,7 +617,7 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
     memset(r, 0, sizeof(*r));
     snprintf(r->method, sizeof(r->method), "%s", req->method);
     snprintf(r->path, sizeof(r->path), "%s", path);
-    if (strcmp(req->method, "GET") == 0 && strcmp(path, "/dir") == 0) {
+    if (strcmp(req->method, "GET") == 0 && (strcmp(path, "/dir") == 0 || strcmp(path, "/dir-b") == 0)) {
         directory(ca, &a);
     } else if (strcmp(req->method, "HEAD") == 0 && strcmp(path, "/nonce") == 0) {
         a.status = 200;
@@ -626,7 +626,7 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
     }
     r->status = a.status;
     respond(ca, &a, resp);
-    if (strcmp(path, "/dir") == 0 && !ca->k.nonce_in_directory) {
+    if (strncmp(path, "/dir", 4) == 0 && !ca->k.nonce_in_directory) {
         free(resp->nonce);
         resp->nonce = NULL;
     }
@@ -745,4 +745,42 @@ size_t fakeca_count(const fakeca *ca, const char *method, const char *prefix)
         n++;
     unlock(ca);
     return n;
+}
+
+char *fakeca_issue(fakeca *ca, const char *key_pem, const char *const *names, size_t n)
+{
+    BIO *b = BIO_new_mem_buf(key_pem, -1);
+    EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+    X509_EXTENSION *san = NULL;
+    X509 *leaf = NULL;
+    ac_buf sans;
+    char *pem = NULL, *chain = NULL;
+    size_t i, len;
+
+    ac_buf_init(&sans, 8192);
+    for (i = 0; i < n; i++)
+        ac_buf_appendf(&sans, "%sDNS:%s", i ? "," : "", names[i]);
+    if (key && exts && n > 0 &&
+        (san = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, (char *)sans.data)) &&
+        sk_X509_EXTENSION_push(exts, san) > 0) {
+        san = NULL;
+        lock(ca);
+        leaf = sign_cert(ca, key, names[0], X509_get_subject_name(ca->root), ca->k.validity_days,
+                         exts);
+        unlock(ca);
+    }
+    if (leaf && (pem = pem_of(leaf)) != NULL) {
+        len = strlen(pem) + strlen(ca->root_pem) + 1;
+        if ((chain = malloc(len)) != NULL)
+            snprintf(chain, len, "%s%s", pem, ca->root_pem);
+    }
+    free(pem);
+    X509_free(leaf);
+    X509_EXTENSION_free(san);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    ac_buf_free(&sans);
+    EVP_PKEY_free(key);
+    BIO_free(b);
+    return chain;
 }

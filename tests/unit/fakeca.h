@@ -10,6 +10,8 @@
 
 #define FAKECA_URL "https://ca.test"
 #define FAKECA_DIRECTORY FAKECA_URL "/dir"
+/* A second directory of the same CA (as a CA's staging and production). */
+#define FAKECA_DIRECTORY_B FAKECA_URL "/dir-b"
 
 /* What the CA does; set the fields before the requests they govern. */
 typedef struct {
@@ -37,6 +39,8 @@ typedef struct {
     int order_no_cert_url;    /* a valid order names no certificate URL */
     const char *webroot;      /* where answered HTTP-01 challenges are checked */
     int validity_days;        /* of issued certificates (default 90) */
+    int backdate_days;        /* issued certificates start this many days ago
+                               * (as if issued then: near their end) */
 } fakeca_knobs;
 
 /* One request the CA received. */
@@ -72,5 +76,9 @@ size_t fakeca_issued(const fakeca *ca);
 int fakeca_all_presented_first(const fakeca *ca);
 /* The PEM of the CA's root (the chain's last certificate). */
 const char *fakeca_root_pem(const fakeca *ca);
+/* A chain (leaf, then the root) the CA issued to some other client for the
+ * public key of `key_pem` and the DNS names, as the knobs say; malloc'd,
+ * NULL on failure.  Not counted by fakeca_issued. */
+char *fakeca_issue(fakeca *ca, const char *key_pem, const char *const *names, size_t n);
 
 #endif
