@@ -1,4 +1,4 @@
-/* test_csr.c: keys (generation, PEM), the finalize CSR, and facts about issued chains. */
+/* test_csr.c: keys (generation, PEM) and the finalize CSR. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/bio.h>
@@ -19,10 +18,6 @@
 
 #include "acme/acme.h"
 #include "unit.h"
-
-/* Known validity for the test certificates. */
-#define NOT_BEFORE ((time_t)1700000000) /* 2023-11-14 */
-#define NOT_AFTER ((time_t)2600000000)  /* 2052-05-25: a GeneralizedTime */
 
 static EVP_PKEY *gen(autocert_key_type t)
 {
@@ -335,251 +330,6 @@ static void test_csr_no_identifiers(void **state)
     EVP_PKEY_free(key);
 }
 
-/* ---- certificates --------------------------------------------------------- */
-
-/* A self-signed certificate for `key` with the given SANs (openssl config
- * syntax, NULL: none) and validity. */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *sans, time_t nb, time_t na)
-{
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
-    ASN1_INTEGER *serial;
-    X509V3_CTX v3;
-
-    assert_non_null(x);
-    assert_non_null(name);
-    assert_int_equal(X509_set_version(x, 2), 1);
-    serial = X509_get_serialNumber(x);
-    assert_int_equal(ASN1_INTEGER_set(serial, 4242), 1);
-    assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                                (const unsigned char *)cn, -1, -1, 0),
-                     1);
-    assert_int_equal(X509_set_subject_name(x, name), 1);
-    assert_int_equal(X509_set_issuer_name(x, name), 1);
-    assert_non_null(ASN1_TIME_set(X509_getm_notBefore(x), nb));
-    assert_non_null(ASN1_TIME_set(X509_getm_notAfter(x), na));
-    assert_int_equal(X509_set_pubkey(x, key), 1);
-    if (sans) {
-        X509_EXTENSION *ext;
-
-        X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-        ext = X509V3_EXT_nconf_nid(NULL, &v3, NID_subject_alt_name, sans);
-        assert_non_null(ext);
-        assert_int_equal(X509_add_ext(x, ext, -1), 1);
-        X509_EXTENSION_free(ext);
-    }
-    assert_true(X509_sign(x, key, EVP_PKEY_is_a(key, "ED25519") ? NULL : EVP_sha256()) > 0);
-    X509_NAME_free(name);
-    return x;
-}
-
-/* PEM text of a certificate, malloc'd. */
-static char *cert_pem(X509 *x)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    BUF_MEM *mem;
-    char *s;
-
-    assert_non_null(bio);
-    assert_int_equal(PEM_write_bio_X509(bio, x), 1);
-    BIO_get_mem_ptr(bio, &mem);
-    s = strndup(mem->data, mem->length);
-    assert_non_null(s);
-    BIO_free(bio);
-    return s;
-}
-
-static char *cat(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = malloc(la + lb + 1);
-
-    assert_non_null(s);
-    memcpy(s, a, la);
-    memcpy(s + la, b, lb + 1);
-    return s;
-}
-
-static void test_certinfo(void **state)
-{
-    autocert_ctx *ctx = *state;
-    EVP_PKEY *key = gen(AUTOCERT_KEY_EC256);
-    X509 *x = make_cert(key, "example.com",
-                        "DNS:example.com,DNS:www.example.com,IP:192.0.2.7,IP:2001:db8::7,"
-                        "email:hostmaster@example.com",
-                        NOT_BEFORE, NOT_AFTER);
-    char *pem = cert_pem(x);
-    ac_certinfo ci;
-
-    assert_int_equal(ac_certinfo_parse(ctx, pem, strlen(pem), "cert.pem", &ci), AUTOCERT_OK);
-    assert_int_equal(ci.not_before, NOT_BEFORE);
-    assert_int_equal(ci.not_after, NOT_AFTER);
-    /* The e-mail name is not an identifier. */
-    assert_int_equal(ci.n_names, 4);
-    assert_string_equal(ci.names[0], "example.com");
-    assert_string_equal(ci.names[1], "www.example.com");
-    assert_string_equal(ci.names[2], "192.0.2.7");
-    assert_string_equal(ci.names[3], "2001:db8::7");
-    ac_certinfo_clear(&ci);
-    assert_null(ci.names);
-    assert_int_equal(ci.n_names, 0);
-    ac_certinfo_clear(&ci); /* twice is harmless */
-    free(pem);
-    X509_free(x);
-
-    /* No SAN extension at all: no names, still the times. */
-    x = make_cert(key, "nosan", NULL, NOT_BEFORE, NOT_BEFORE + 86400);
-    pem = cert_pem(x);
-    assert_int_equal(ac_certinfo_parse(ctx, pem, strlen(pem), "nosan.pem", &ci), AUTOCERT_OK);
-    assert_int_equal(ci.n_names, 0);
-    assert_int_equal(ci.not_after, NOT_BEFORE + 86400);
-    ac_certinfo_clear(&ci);
-    free(pem);
-    X509_free(x);
-    EVP_PKEY_free(key);
-}
-
-static void test_certinfo_garbage(void **state)
-{
-    autocert_ctx *ctx = *state;
-    const char *bad = "-----BEGIN CERTIFICATE-----\nnot base64 !!\n-----END CERTIFICATE-----\n";
-    ac_certinfo ci;
-
-    assert_int_equal(ac_certinfo_parse(ctx, "garbage", 7, "certs/x/cert.pem", &ci),
-                     AUTOCERT_ERR_CORRUPT);
-    assert_non_null(strstr(autocert_last_error(ctx), "certs/x/cert.pem"));
-    assert_int_equal(ci.n_names, 0);
-    assert_null(ci.names);
-    assert_int_equal(ac_certinfo_parse(ctx, bad, strlen(bad), "bad.pem", &ci),
-                     AUTOCERT_ERR_CORRUPT);
-    assert_non_null(strstr(autocert_last_error(ctx), "bad.pem"));
-    assert_int_equal(ERR_peek_error(), 0);
-}
-
-static void test_pem_split(void **state)
-{
-    autocert_ctx *ctx = *state;
-    EVP_PKEY *k1 = gen(AUTOCERT_KEY_EC256), *k2 = gen(AUTOCERT_KEY_EC256),
-             *k3 = gen(AUTOCERT_KEY_EC384);
-    X509 *leaf = make_cert(k1, "leaf.example", "DNS:leaf.example", NOT_BEFORE, NOT_AFTER);
-    X509 *int1 = make_cert(k2, "Intermediate 1", NULL, NOT_BEFORE, NOT_AFTER);
-    X509 *int2 = make_cert(k3, "Intermediate 2", NULL, NOT_BEFORE, NOT_AFTER);
-    char *p1 = cert_pem(leaf), *p2 = cert_pem(int1), *p3 = cert_pem(int2);
-    char *chain_rest = cat(p2, p3);
-    char *chain = cat(p1, chain_rest);
-    char *l = NULL, *r = NULL, *keypem = NULL, *tmp, *mixed;
-    size_t keylen = 0;
-
-    assert_int_equal(ac_pem_split(ctx, chain, strlen(chain), &l, &r), AUTOCERT_OK);
-    assert_non_null(l);
-    assert_non_null(r);
-    assert_string_equal(l, p1);
-    assert_string_equal(r, chain_rest);
-    free(l);
-    free(r);
-
-    /* Only a leaf: the rest is empty. */
-    assert_int_equal(ac_pem_split(ctx, p1, strlen(p1), &l, &r), AUTOCERT_OK);
-    assert_string_equal(l, p1);
-    assert_string_equal(r, "");
-    free(l);
-    free(r);
-
-    /* Text around the blocks and a private key between them: only
-     * certificates come out, the key never lands in the chain. */
-    assert_int_equal(ac_key_to_pem(ctx, k2, &keypem, &keylen), AUTOCERT_OK);
-    tmp = cat("preamble text\n", p1);
-    mixed = cat(tmp, keypem);
-    free(tmp);
-    tmp = mixed;
-    mixed = cat(tmp, chain_rest);
-    free(tmp);
-    assert_int_equal(ac_pem_split(ctx, mixed, strlen(mixed), &l, &r), AUTOCERT_OK);
-    assert_string_equal(l, p1);
-    assert_string_equal(r, chain_rest);
-    assert_null(strstr(l, "PRIVATE KEY"));
-    assert_null(strstr(r, "PRIVATE KEY"));
-    free(l);
-    free(r);
-    free(mixed);
-    ac_free_secret(keypem, keylen);
-
-    /* Garbage: an error, nothing returned. */
-    l = r = (char *)"x";
-    assert_int_equal(ac_pem_split(ctx, "<html>502 Bad Gateway</html>", 28, &l, &r),
-                     AUTOCERT_ERR_PROTOCOL);
-    assert_null(l);
-    assert_null(r);
-    assert_int_equal(ac_pem_split(ctx, "", 0, &l, &r), AUTOCERT_ERR_PROTOCOL);
-    assert_int_equal(ERR_peek_error(), 0);
-
-    free(chain);
-    free(chain_rest);
-    free(p1);
-    free(p2);
-    free(p3);
-    X509_free(leaf);
-    X509_free(int1);
-    X509_free(int2);
-    EVP_PKEY_free(k1);
-    EVP_PKEY_free(k2);
-    EVP_PKEY_free(k3);
-}
-
-/* A chain whose second certificate does not decode must not be cut short
- * silently (the cache would then serve a chain without its intermediates).
- * Expected behaviour: an error. */
-static void test_pem_split_corrupt_member(void **state)
-{
-    autocert_ctx *ctx = *state;
-    EVP_PKEY *k = gen(AUTOCERT_KEY_EC256);
-    X509 *x = make_cert(k, "leaf.example", "DNS:leaf.example", NOT_BEFORE, NOT_AFTER);
-    char *p = cert_pem(x);
-    char *bad = strdup(p), *chain, *tmp, *l = NULL, *r = NULL;
-    autocert_err rc;
-
-    assert_non_null(bad);
-    /* A character outside base64 inside the second block's body. */
-    bad[strlen("-----BEGIN CERTIFICATE-----\n") + 10] = '!';
-    tmp = cat(p, bad);
-    chain = cat(tmp, p);
-    free(tmp);
-    rc = ac_pem_split(ctx, chain, strlen(chain), &l, &r);
-    free(l);
-    free(r);
-    free(chain);
-    free(bad);
-    free(p);
-    X509_free(x);
-    EVP_PKEY_free(k);
-    assert_int_not_equal(rc, AUTOCERT_OK);
-}
-
-static void test_key_matches_cert(void **state)
-{
-    EVP_PKEY *k1 = gen(AUTOCERT_KEY_EC256), *k2 = gen(AUTOCERT_KEY_EC256);
-    EVP_PKEY *rsa = gen(AUTOCERT_KEY_RSA2048);
-    X509 *x = make_cert(k1, "match.example", "DNS:match.example", NOT_BEFORE, NOT_AFTER);
-    X509 *xr = make_cert(rsa, "rsa.example", "DNS:rsa.example", NOT_BEFORE, NOT_AFTER);
-    char *pem = cert_pem(x), *pemr = cert_pem(xr);
-
-    (void)state;
-    assert_true(ac_key_matches_cert(k1, pem, strlen(pem)));
-    assert_false(ac_key_matches_cert(k2, pem, strlen(pem)));
-    assert_false(ac_key_matches_cert(rsa, pem, strlen(pem)));
-    assert_true(ac_key_matches_cert(rsa, pemr, strlen(pemr)));
-    assert_false(ac_key_matches_cert(k1, pemr, strlen(pemr)));
-    assert_false(ac_key_matches_cert(k1, "garbage", 7));
-    assert_int_equal(ERR_peek_error(), 0);
-    free(pem);
-    free(pemr);
-    X509_free(x);
-    X509_free(xr);
-    EVP_PKEY_free(k1);
-    EVP_PKEY_free(k2);
-    EVP_PKEY_free(rsa);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,11 +342,6 @@ int main(void)
         cmocka_unit_test(test_csr_long_first_name),
         cmocka_unit_test(test_csr_key_types),
         cmocka_unit_test(test_csr_no_identifiers),
-        cmocka_unit_test(test_certinfo),
-        cmocka_unit_test(test_certinfo_garbage),
-        cmocka_unit_test(test_pem_split),
-        cmocka_unit_test(test_pem_split_corrupt_member),
-        cmocka_unit_test(test_key_matches_cert),
     };
     return cmocka_run_group_tests(tests, ctx_setup, ctx_teardown);
 }
