@@ -17,7 +17,7 @@ typedef struct {
     size_t nids;
     char *entry;           /* cache entry name, from the first identifier */
     char *set;             /* "certs/<entry>" */
-    time_t seen_not_after; /* the entry's generation when we looked (0: none) */
+    time_t seen;           /* the entry's generation when we looked */
     int superseded;        /* another process stored the entry meanwhile */
 } obtain_job;
 
@@ -87,14 +87,17 @@ static autocert_err job_init(obtain_job *j, autocert_ctx *ctx, const char *const
     return AUTOCERT_OK;
 }
 
-/* The generation of the entry as its metadata tells (its certificate's
- * end), 0 when there is none or it cannot be read. */
-static time_t entry_generation(obtain_job *j)
+/* The entry's generation, as still_ours compares it: the expiry its
+ * meta.json records (a new generation has its own), 0 when there is no
+ * entry, -1 when meta.json cannot be read.  Records no failure. */
+static time_t generation(obtain_job *j)
 {
     ac_cert_meta m;
-    time_t t = ac_cache_meta_load(j->ctx, j->st, j->entry, &m) == AUTOCERT_OK ? m.not_after : 0;
+    autocert_err rc = ac_cache_meta_load(j->ctx, j->st, j->entry, &m);
+    time_t t = rc == AUTOCERT_OK ? m.not_after : rc == AUTOCERT_ERR_NOT_FOUND ? 0 : (time_t)-1;
 
     ac_cert_meta_clear(&m);
+    ac_err_clear(j->ctx);
     return t;
 }
 
@@ -108,9 +111,13 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
     autocert_ctx *ctx = j->ctx;
     autocert_cert *c = NULL;
     char when[64];
-    autocert_err rc = ac_cache_cert_load(ctx, j->st, j->entry, 0, &c);
+    autocert_err rc;
 
     *fresh = 0;
+    /* Taken from the metadata, as after a wait: also when the rest of the
+     * entry is broken and replaced. */
+    j->seen = generation(j);
+    rc = ac_cache_cert_load(ctx, j->st, j->entry, 0, &c);
     if (rc == AUTOCERT_ERR_NOT_FOUND) {
         ac_err_clear(ctx);
         return AUTOCERT_OK;
@@ -119,11 +126,9 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
         if (rc != AUTOCERT_ERR_CORRUPT && !(flags & AUTOCERT_OBTAIN_FORCE))
             return rc;
         ac_log(ctx, AUTOCERT_LOG_WARN, "%s: ordering a new certificate", autocert_last_error(ctx));
-        j->seen_not_after = entry_generation(j);
         ac_err_clear(ctx);
         return AUTOCERT_OK;
     }
-    j->seen_not_after = c->not_after; /* a new generation has its own */
     if (!ac_cert_covers(c, j->sess.directory_url, j->ids, j->nids))
         ac_log(ctx, AUTOCERT_LOG_INFO,
                "the cached certificate %s covers other names or another CA: replacing it", j->entry);
@@ -147,10 +152,8 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
 static autocert_err still_ours(ac_session *s, void *arg)
 {
     obtain_job *j = arg;
-    time_t now = entry_generation(j);
 
-    ac_err_clear(s->ctx); /* an entry that cannot be read is generation 0 */
-    if (now == j->seen_not_after)
+    if (generation(j) == j->seen)
         return AUTOCERT_OK;
     j->superseded = 1;
     return ac_err(s->ctx, AUTOCERT_ERR_EXISTS,
@@ -226,9 +229,13 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
         rc = issue(&j, out);
         /* Renewed by another process while a Retry-After wait let go of
          * the lock: what it stored is the answer, if it covers the names. */
-        if (j.superseded && (rc = check_cached(&j, 0, &fresh, out)) == AUTOCERT_OK && !fresh)
-            rc = ac_err(ctx, AUTOCERT_ERR_EXISTS,
-                        "another process replaced the certificate for %s meanwhile", j.entry);
+        if (j.superseded && (rc = check_cached(&j, 0, &fresh, out)) == AUTOCERT_OK) {
+            if (!fresh)
+                rc = ac_err(ctx, AUTOCERT_ERR_EXISTS,
+                            "another process replaced the certificate for %s meanwhile", j.entry);
+            else
+                ac_err_clear(ctx); /* the stop that led here was no failure */
+        }
     }
     job_clear(&j);
     return rc;

@@ -1,6 +1,7 @@
 /* fakeca.c: an ACME CA in memory for unit tests: accounts, nonces, orders, HTTP-01 checked in a webroot, issuance. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,24 +21,29 @@
 #define MAX_ACCOUNTS 8
 
 typedef struct {
+    char type[8];     /* dns, ip */
     char ident[256];
     char token[64];
     char status[16];  /* pending, valid, invalid */
     int answered;
     int polls_left;
+    char error_type[128]; /* why it is invalid */
+    const char *error_detail;
 } fake_authz;
 
 typedef struct {
     json_t *identifiers;
     fake_authz authz[MAX_AUTHZ];
     size_t n_authz;
-    char status[16];  /* pending, ready, processing, valid */
+    char status[16];  /* pending, ready, processing, valid, invalid */
     int polls_left;
+    char error_type[128]; /* the problem it ends invalid with ("": none) */
     char *cert_pem;
     int first_answer_seen;
 } fake_order;
 
 struct fakeca {
+    pthread_mutex_t mu; /* one request at a time: sessions may run in threads */
     fakeca_knobs k;
     fakeca_req req[MAX_REQ];
     size_t n_req;
@@ -138,8 +144,8 @@ static X509 *sign_cert(fakeca *ca, EVP_PKEY *pub, const char *cn, X509_NAME *iss
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
     X509_set_subject_name(x, name);
     X509_set_issuer_name(x, issuer ? issuer : name);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600 - (long)ca->k.backdate_days * 86400);
+    X509_gmtime_adj(X509_getm_notAfter(x), (long)(days - ca->k.backdate_days) * 86400);
     X509_set_pubkey(x, pub);
     for (i = 0; exts && i < sk_X509_EXTENSION_num(exts); i++)
         X509_add_ext(x, sk_X509_EXTENSION_value(exts, i), -1);
@@ -168,6 +174,10 @@ fakeca *fakeca_new(void)
 
     if (ca == NULL)
         return NULL;
+    if (pthread_mutex_init(&ca->mu, NULL) != 0) {
+        free(ca);
+        return NULL;
+    }
     ca->k.nonce_in_directory = 1;
     ca->k.busy_retry_after = -1;
     ca->k.validity_days = 90;
@@ -200,6 +210,7 @@ void fakeca_free(fakeca *ca)
     EVP_PKEY_free(ca->key);
     X509_free(ca->root);
     free(ca->root_pem);
+    pthread_mutex_destroy(&ca->mu);
     free(ca);
 }
 
@@ -255,24 +266,57 @@ static void new_account(fakeca *ca, json_t *hdr, json_t *payload, answer *a)
     free(thumb);
 }
 
-static json_t *order_json(const fake_order *o, size_t n)
+static json_t *order_json(const fakeca *ca, const fake_order *o, size_t n)
 {
     json_t *authz = json_array();
     char url[128];
     size_t i;
 
-    for (i = 0; i < o->n_authz; i++) {
+    for (i = 0; !ca->k.order_no_authz && i < o->n_authz; i++) {
         snprintf(url, sizeof(url), FAKECA_URL "/authz/%zu-%zu", n, i);
         json_array_append_new(authz, json_string(url));
     }
     snprintf(url, sizeof(url), FAKECA_URL "/finalize/%zu", n);
     json_t *j = json_pack("{s:s, s:O, s:o, s:s}", "status", o->status, "identifiers",
                           o->identifiers, "authorizations", authz, "finalize", url);
-    if (o->cert_pem) {
+    if (o->cert_pem && !ca->k.order_no_cert_url) {
         snprintf(url, sizeof(url), FAKECA_URL "/cert/%zu", n);
         json_object_set_new(j, "certificate", json_string(url));
     }
+    if (strcmp(o->status, "invalid") == 0 && o->error_type[0])
+        json_object_set_new(j, "error", problem(o->error_type, "the fake CA could not issue"));
     return j;
+}
+
+/* Whether the misbehaviour knobs apply to the identifier of `z`. */
+static int odd(const fakeca *ca, const fake_authz *z)
+{
+    return ca->k.odd_ident == NULL || strcmp(ca->k.odd_ident, z->ident) == 0;
+}
+
+/* Whether `z`'s identifier was validated for an earlier order. */
+static int validated_before(const fakeca *ca, const fake_authz *z)
+{
+    size_t i, k;
+
+    for (i = 0; i < ca->n_orders; i++)
+        for (k = 0; k < ca->orders[i].n_authz; k++)
+            if (strcmp(ca->orders[i].authz[k].ident, z->ident) == 0 &&
+                strcmp(ca->orders[i].authz[k].type, z->type) == 0 &&
+                strcmp(ca->orders[i].authz[k].status, "valid") == 0)
+                return 1;
+    return 0;
+}
+
+/* "ready" once every authorization of a pending order is valid. */
+static void order_update(fake_order *o)
+{
+    size_t k, valid = 0;
+
+    for (k = 0; k < o->n_authz; k++)
+        valid += strcmp(o->authz[k].status, "valid") == 0;
+    if (valid == o->n_authz && strcmp(o->status, "pending") == 0)
+        snprintf(o->status, sizeof(o->status), "ready");
 }
 
 static void new_order(fakeca *ca, json_t *payload, answer *a)
@@ -290,29 +334,43 @@ static void new_order(fakeca *ca, json_t *payload, answer *a)
     o->identifiers = json_incref(ids);
     json_array_foreach(ids, i, id) {
         fake_authz *z = &o->authz[o->n_authz++];
+        const char *type = json_string_value(json_object_get(id, "type"));
+        snprintf(z->type, sizeof(z->type), "%s", type ? type : "");
         snprintf(z->ident, sizeof(z->ident), "%s", json_string_value(json_object_get(id, "value")));
         snprintf(z->token, sizeof(z->token), "tok%zuX%zu_abcDEF-123", ca->n_orders, i);
-        snprintf(z->status, sizeof(z->status), "%s", ca->k.authz_valid ? "valid" : "pending");
+        snprintf(z->status, sizeof(z->status), "%s",
+                 ca->k.authz_valid || (ca->k.authz_reuse && validated_before(ca, z)) ? "valid"
+                                                                                      : "pending");
     }
-    snprintf(o->status, sizeof(o->status), "%s", ca->k.authz_valid ? "ready" : "pending");
+    snprintf(o->status, sizeof(o->status), "pending");
+    order_update(o);
     a->status = 201;
-    snprintf(a->location, sizeof(a->location), FAKECA_URL "/order/%zu", ca->n_orders);
-    a->body = order_json(o, ca->n_orders);
+    if (!ca->k.order_no_location)
+        snprintf(a->location, sizeof(a->location), FAKECA_URL "/order/%zu", ca->n_orders);
+    a->body = order_json(ca, o, ca->n_orders);
     ca->n_orders++;
 }
 
 static json_t *authz_json(const fakeca *ca, const fake_authz *z, size_t on, size_t i)
 {
+    const char *type = ca->k.chal_type && odd(ca, z) ? ca->k.chal_type : "http-01";
     char url[128];
     json_t *chal;
 
     snprintf(url, sizeof(url), FAKECA_URL "/chal/%zu-%zu", on, i);
-    chal = json_pack("{s:s, s:s, s:s, s:s}", "type", "http-01", "url", url, "token", z->token,
+    chal = json_pack("{s:s, s:s, s:s, s:s}", "type", type, "url", url, "token", z->token,
                      "status", z->status);
-    if (strcmp(z->status, "invalid") == 0)
-        json_object_set_new(chal, "error", problem(ca->k.authz_error, "the fake CA refused it"));
+    if (strcmp(z->status, "invalid") == 0 && z->error_type[0])
+        json_object_set_new(chal, "error", problem(z->error_type, z->error_detail));
     return json_pack("{s:s, s:{s:s, s:s}, s:[o]}", "status", z->status, "identifier", "type",
-                     "dns", "value", z->ident, "challenges", chal);
+                     z->type, "value", z->ident, "challenges", chal);
+}
+
+static void authz_fail(fake_authz *z, const char *type, const char *detail)
+{
+    snprintf(z->status, sizeof(z->status), "invalid");
+    snprintf(z->error_type, sizeof(z->error_type), "%s", type);
+    z->error_detail = detail;
 }
 
 /* Whether the webroot holds the right key authorization for `z`. */
@@ -351,7 +409,8 @@ static void answer_challenge(fakeca *ca, size_t on, size_t i, const char *thumb,
     z->answered = 1;
     z->polls_left = ca->k.authz_polls;
     if (!published(ca, z, thumb))
-        snprintf(z->status, sizeof(z->status), "invalid");
+        authz_fail(z, "urn:ietf:params:acme:error:incorrectResponse",
+                   "the key authorization is not in the webroot");
     a->status = 200;
     a->body = json_pack("{s:s, s:s}", "type", "http-01", "status", "processing");
 }
@@ -361,14 +420,14 @@ static void get_authz(fakeca *ca, size_t on, size_t i, answer *a)
 {
     fake_order *o = &ca->orders[on];
     fake_authz *z = &o->authz[i];
-    size_t k, valid = 0;
 
-    if (z->answered && strcmp(z->status, "pending") == 0 && z->polls_left-- <= 0)
-        snprintf(z->status, sizeof(z->status), "%s", ca->k.authz_error ? "invalid" : "valid");
-    for (k = 0; k < o->n_authz; k++)
-        valid += strcmp(o->authz[k].status, "valid") == 0;
-    if (valid == o->n_authz && strcmp(o->status, "pending") == 0)
-        snprintf(o->status, sizeof(o->status), "ready");
+    if (z->answered && strcmp(z->status, "pending") == 0 && z->polls_left-- <= 0) {
+        if (ca->k.authz_error && odd(ca, z))
+            authz_fail(z, ca->k.authz_error, "the fake CA refused it");
+        else
+            snprintf(z->status, sizeof(z->status), "valid");
+    }
+    order_update(o);
     a->status = 200;
     a->body = authz_json(ca, z, on, i);
 }
@@ -393,6 +452,13 @@ static void finalize(fakeca *ca, size_t on, json_t *payload, answer *a)
         (p = der, req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL ||
         X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1) {
         fail(a, 400, "badCSR", "the CSR does not parse or verify");
+    } else if (ca->k.order_error) {
+        /* Issuance fails once processing is over. */
+        snprintf(o->error_type, sizeof(o->error_type), "%s", ca->k.order_error);
+        o->polls_left = ca->k.order_polls;
+        snprintf(o->status, sizeof(o->status), "%s", o->polls_left > 0 ? "processing" : "invalid");
+        a->status = 200;
+        a->body = order_json(ca, o, on);
     } else {
         exts = X509_REQ_get_extensions(req);
         leaf = sign_cert(ca, X509_REQ_get0_pubkey(req), o->authz[0].ident,
@@ -406,7 +472,7 @@ static void finalize(fakeca *ca, size_t on, json_t *payload, answer *a)
         o->polls_left = ca->k.order_polls;
         snprintf(o->status, sizeof(o->status), "%s", o->polls_left > 0 ? "processing" : "valid");
         a->status = 200;
-        a->body = order_json(o, on);
+        a->body = order_json(ca, o, on);
     }
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     X509_free(leaf);
@@ -422,10 +488,10 @@ static void get_order(fakeca *ca, size_t on, answer *a)
         if (o->polls_left > 0)
             o->polls_left--;
         else
-            snprintf(o->status, sizeof(o->status), "valid");
+            snprintf(o->status, sizeof(o->status), "%s", o->error_type[0] ? "invalid" : "valid");
     }
     a->status = 200;
-    a->body = order_json(o, on);
+    a->body = order_json(ca, o, on);
 }
 
 /* ---- the transport ---------------------------------------------------------------- */
@@ -545,12 +611,13 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
 
     (void)state;
     (void)ctx;
+    pthread_mutex_lock(&ca->mu);
     if (ca->n_req < MAX_REQ)
         ca->n_req++;
     memset(r, 0, sizeof(*r));
     snprintf(r->method, sizeof(r->method), "%s", req->method);
     snprintf(r->path, sizeof(r->path), "%s", path);
-    if (strcmp(req->method, "GET") == 0 && strcmp(path, "/dir") == 0) {
+    if (strcmp(req->method, "GET") == 0 && (strcmp(path, "/dir") == 0 || strcmp(path, "/dir-b") == 0)) {
         directory(ca, &a);
     } else if (strcmp(req->method, "HEAD") == 0 && strcmp(path, "/nonce") == 0) {
         a.status = 200;
@@ -559,10 +626,11 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
     }
     r->status = a.status;
     respond(ca, &a, resp);
-    if (strcmp(path, "/dir") == 0 && !ca->k.nonce_in_directory) {
+    if (strncmp(path, "/dir", 4) == 0 && !ca->k.nonce_in_directory) {
         free(resp->nonce);
         resp->nonce = NULL;
     }
+    pthread_mutex_unlock(&ca->mu);
     return AUTOCERT_OK;
 }
 
@@ -582,14 +650,71 @@ void fakeca_attach(fakeca *ca, autocert_ctx *ctx)
 
 /* ---- what the tests read ----------------------------------------------------------- */
 
-size_t fakeca_nreq(const fakeca *ca) { return ca->n_req; }
-const fakeca_req *fakeca_req_at(const fakeca *ca, size_t i) { return i < ca->n_req ? &ca->req[i] : NULL; }
-size_t fakeca_accounts(const fakeca *ca) { return ca->n_accounts; }
-size_t fakeca_issued(const fakeca *ca) { return ca->issued; }
-int fakeca_all_presented_first(const fakeca *ca) { return ca->all_presented_first; }
+/* The accessors take the lock: a test may look while a thread talks to the CA. */
+static void lock(const fakeca *ca)
+{
+    pthread_mutex_lock(&((fakeca *)ca)->mu);
+}
+
+static void unlock(const fakeca *ca)
+{
+    pthread_mutex_unlock(&((fakeca *)ca)->mu);
+}
+
+size_t fakeca_nreq(const fakeca *ca)
+{
+    size_t n;
+
+    lock(ca);
+    n = ca->n_req;
+    unlock(ca);
+    return n;
+}
+
+/* A record does not change once answered (while fewer than MAX_REQ came). */
+const fakeca_req *fakeca_req_at(const fakeca *ca, size_t i)
+{
+    const fakeca_req *r;
+
+    lock(ca);
+    r = i < ca->n_req ? &ca->req[i] : NULL;
+    unlock(ca);
+    return r;
+}
+
+size_t fakeca_accounts(const fakeca *ca)
+{
+    size_t n;
+
+    lock(ca);
+    n = ca->n_accounts;
+    unlock(ca);
+    return n;
+}
+
+size_t fakeca_issued(const fakeca *ca)
+{
+    size_t n;
+
+    lock(ca);
+    n = ca->issued;
+    unlock(ca);
+    return n;
+}
+
+int fakeca_all_presented_first(const fakeca *ca)
+{
+    int v;
+
+    lock(ca);
+    v = ca->all_presented_first;
+    unlock(ca);
+    return v;
+}
+
 const char *fakeca_root_pem(const fakeca *ca) { return ca->root_pem; }
 
-long fakeca_find(const fakeca *ca, const char *method, const char *prefix, size_t from)
+static long find(const fakeca *ca, const char *method, const char *prefix, size_t from)
 {
     size_t i;
 
@@ -600,12 +725,62 @@ long fakeca_find(const fakeca *ca, const char *method, const char *prefix, size_
     return -1;
 }
 
+long fakeca_find(const fakeca *ca, const char *method, const char *prefix, size_t from)
+{
+    long i;
+
+    lock(ca);
+    i = find(ca, method, prefix, from);
+    unlock(ca);
+    return i;
+}
+
 size_t fakeca_count(const fakeca *ca, const char *method, const char *prefix)
 {
     size_t n = 0;
     long i = -1;
 
-    while ((i = fakeca_find(ca, method, prefix, (size_t)(i + 1))) >= 0)
+    lock(ca);
+    while ((i = find(ca, method, prefix, (size_t)(i + 1))) >= 0)
         n++;
+    unlock(ca);
     return n;
+}
+
+char *fakeca_issue(fakeca *ca, const char *key_pem, const char *const *names, size_t n)
+{
+    BIO *b = BIO_new_mem_buf(key_pem, -1);
+    EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+    X509_EXTENSION *san = NULL;
+    X509 *leaf = NULL;
+    ac_buf sans;
+    char *pem = NULL, *chain = NULL;
+    size_t i, len;
+
+    ac_buf_init(&sans, 8192);
+    for (i = 0; i < n; i++)
+        ac_buf_appendf(&sans, "%sDNS:%s", i ? "," : "", names[i]);
+    if (key && exts && n > 0 &&
+        (san = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, (char *)sans.data)) &&
+        sk_X509_EXTENSION_push(exts, san) > 0) {
+        san = NULL;
+        lock(ca);
+        leaf = sign_cert(ca, key, names[0], X509_get_subject_name(ca->root), ca->k.validity_days,
+                         exts);
+        unlock(ca);
+    }
+    if (leaf && (pem = pem_of(leaf)) != NULL) {
+        len = strlen(pem) + strlen(ca->root_pem) + 1;
+        if ((chain = malloc(len)) != NULL)
+            snprintf(chain, len, "%s%s", pem, ca->root_pem);
+    }
+    free(pem);
+    X509_free(leaf);
+    X509_EXTENSION_free(san);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    ac_buf_free(&sans);
+    EVP_PKEY_free(key);
+    BIO_free(b);
+    return chain;
 }

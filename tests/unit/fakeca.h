@@ -10,6 +10,8 @@
 
 #define FAKECA_URL "https://ca.test"
 #define FAKECA_DIRECTORY FAKECA_URL "/dir"
+/* A second directory of the same CA (as a CA's staging and production). */
+#define FAKECA_DIRECTORY_B FAKECA_URL "/dir-b"
 
 /* What the CA does; set the fields before the requests they govern. */
 typedef struct {
@@ -22,11 +24,23 @@ typedef struct {
     long busy_status;         /* 429 or 503 */
     long busy_retry_after;    /* Retry-After seconds sent with it, -1: none */
     int authz_valid;          /* new authorizations start valid (reused) */
+    int authz_reuse;          /* an identifier validated in an earlier order
+                               * starts valid in a new one */
     int authz_polls;          /* polls an answered authorization stays pending */
     const char *authz_error;  /* problem type an answered authorization fails with */
+    const char *chal_type;    /* the one challenge type offered (NULL: http-01) */
+    const char *odd_ident;    /* the identifier authz_error and chal_type apply
+                               * to (NULL: every one) */
     int order_polls;          /* polls a finalized order stays processing */
+    const char *order_error;  /* problem type a finalized order fails with
+                               * (invalid once it stops processing) */
+    int order_no_location;    /* newOrder answers without a Location header */
+    int order_no_authz;       /* a new order lists no authorizations */
+    int order_no_cert_url;    /* a valid order names no certificate URL */
     const char *webroot;      /* where answered HTTP-01 challenges are checked */
     int validity_days;        /* of issued certificates (default 90) */
+    int backdate_days;        /* issued certificates start this many days ago
+                               * (as if issued then: near their end) */
 } fakeca_knobs;
 
 /* One request the CA received. */
@@ -38,6 +52,8 @@ typedef struct {
     long status;          /* what the CA answered */
 } fakeca_req;
 
+/* Requests may come from several threads: the CA answers one at a time,
+ * and its accessors may be called while others talk to it. */
 typedef struct fakeca fakeca;
 
 fakeca *fakeca_new(void);
@@ -60,5 +76,9 @@ size_t fakeca_issued(const fakeca *ca);
 int fakeca_all_presented_first(const fakeca *ca);
 /* The PEM of the CA's root (the chain's last certificate). */
 const char *fakeca_root_pem(const fakeca *ca);
+/* A chain (leaf, then the root) the CA issued to some other client for the
+ * public key of `key_pem` and the DNS names, as the knobs say; malloc'd,
+ * NULL on failure.  Not counted by fakeca_issued. */
+char *fakeca_issue(fakeca *ca, const char *key_pem, const char *const *names, size_t n);
 
 #endif

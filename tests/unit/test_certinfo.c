@@ -150,6 +150,58 @@ static void test_certinfo_names_validity(void **state)
     EVP_PKEY_free(k);
 }
 
+static void test_certinfo_no_san_and_clear(void **state)
+{
+    autocert_ctx *ctx = *state;
+    EVP_PKEY *k = fx_key(AUTOCERT_KEY_EC256);
+    GENERAL_NAMES *gens = GENERAL_NAMES_new();
+    X509 *x;
+    char *pem;
+    ac_certinfo ci;
+
+    /* No SAN extension at all: no names, still the times. */
+    x = fx_make_cert(k, "nosan", NULL, k, NOT_BEFORE, NOT_BEFORE + 86400, NULL, NULL);
+    pem = fx_pem(x);
+    assert_int_equal(ac_certinfo_parse(ctx, pem, strlen(pem), "nosan.pem", &ci), AUTOCERT_OK);
+    assert_int_equal(ci.n_names, 0);
+    assert_int_equal(ci.not_before, NOT_BEFORE);
+    assert_int_equal(ci.not_after, NOT_BEFORE + 86400);
+    ac_certinfo_clear(&ci);
+    free(pem);
+    X509_free(x);
+
+    /* Clearing empties the record; twice is harmless. */
+    fx_san_add(gens, GEN_DNS, "example.com", 11);
+    x = fx_make_cert(k, "example.com", NULL, k, NOT_BEFORE, NOT_AFTER, NULL, gens);
+    pem = fx_pem(x);
+    assert_int_equal(ac_certinfo_parse(ctx, pem, strlen(pem), "cert.pem", &ci), AUTOCERT_OK);
+    assert_int_equal(ci.n_names, 1);
+    ac_certinfo_clear(&ci);
+    assert_null(ci.names);
+    assert_int_equal(ci.n_names, 0);
+    ac_certinfo_clear(&ci);
+    free(pem);
+    X509_free(x);
+    GENERAL_NAMES_free(gens);
+    EVP_PKEY_free(k);
+}
+
+static void test_certinfo_bad_block(void **state)
+{
+    autocert_ctx *ctx = *state;
+    const char *bad = "-----BEGIN CERTIFICATE-----\nnot base64 !!\n-----END CERTIFICATE-----\n";
+    ac_certinfo ci;
+
+    /* A certificate block whose body does not decode names the source. */
+    assert_int_equal(ac_certinfo_parse(ctx, bad, strlen(bad), "bad.pem", &ci), AUTOCERT_ERR_CORRUPT);
+    assert_non_null(strstr(autocert_last_error(ctx), "bad.pem"));
+    assert_null(ci.names);
+    assert_int_equal(ci.n_names, 0);
+    assert_int_equal(ac_certinfo_parse(ctx, "garbage", 7, "certs/x.pem", &ci), AUTOCERT_ERR_CORRUPT);
+    assert_int_equal(ci.n_names, 0);
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
 static void test_asn1_time(void **state)
 {
     ASN1_TIME *t = ASN1_TIME_new();
@@ -198,6 +250,138 @@ static void test_split_and_key_match(void **state)
     EVP_PKEY_free(kb);
 }
 
+/* "a" followed by "b", malloc'd. */
+static char *cat(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+
+    assert_non_null(s);
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}
+
+static void test_split_chains(void **state)
+{
+    autocert_ctx *ctx = *state;
+    EVP_PKEY *k1 = fx_key(AUTOCERT_KEY_EC256), *k2 = fx_key(AUTOCERT_KEY_EC256),
+             *k3 = fx_key(AUTOCERT_KEY_EC384);
+    X509 *root = fx_make_cert(k3, "Root", NULL, k3, NOT_BEFORE, NOT_AFTER, "critical,CA:TRUE", NULL);
+    X509 *inter = fx_make_cert(k2, "Intermediate", root, k3, NOT_BEFORE, NOT_AFTER,
+                               "critical,CA:TRUE", NULL);
+    X509 *leaf = fx_make_cert(k1, "leaf", inter, k2, NOT_BEFORE, NOT_AFTER, NULL, NULL);
+    char *p1 = fx_pem(leaf), *p2 = fx_pem(inter), *p3 = fx_pem(root);
+    char *rest = cat(p2, p3), *chain = cat(p1, rest);
+    char *l = NULL, *r = NULL, *keypem = NULL, *tmp, *mixed;
+    size_t keylen = 0;
+
+    /* Leaf and two more: the rest is both, in order. */
+    assert_int_equal(ac_pem_split(ctx, chain, strlen(chain), &l, &r), AUTOCERT_OK);
+    assert_string_equal(l, p1);
+    assert_string_equal(r, rest);
+    free(l);
+    free(r);
+
+    /* Only a leaf: the rest is empty. */
+    assert_int_equal(ac_pem_split(ctx, p1, strlen(p1), &l, &r), AUTOCERT_OK);
+    assert_string_equal(l, p1);
+    assert_string_equal(r, "");
+    free(l);
+    free(r);
+
+    /* Text around the blocks and a private key between them: only
+     * certificates come out, the key never lands in the chain. */
+    assert_int_equal(ac_key_to_pem(ctx, k2, &keypem, &keylen), AUTOCERT_OK);
+    tmp = cat("preamble text\n", p1);
+    mixed = cat(tmp, keypem);
+    free(tmp);
+    tmp = mixed;
+    mixed = cat(tmp, rest);
+    free(tmp);
+    assert_int_equal(ac_pem_split(ctx, mixed, strlen(mixed), &l, &r), AUTOCERT_OK);
+    assert_string_equal(l, p1);
+    assert_string_equal(r, rest);
+    assert_null(strstr(l, "PRIVATE KEY"));
+    assert_null(strstr(r, "PRIVATE KEY"));
+    free(l);
+    free(r);
+    free(mixed);
+    ac_free_secret(keypem, keylen);
+
+    /* Nothing at all. */
+    l = r = (char *)"x";
+    assert_int_equal(ac_pem_split(ctx, "", 0, &l, &r), AUTOCERT_ERR_PROTOCOL);
+    assert_null(l);
+    assert_null(r);
+    assert_int_equal(ERR_peek_error(), 0);
+
+    free(chain);
+    free(rest);
+    free(p1);
+    free(p2);
+    free(p3);
+    X509_free(leaf);
+    X509_free(inter);
+    X509_free(root);
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(k2);
+    EVP_PKEY_free(k3);
+}
+
+/* A chain whose second certificate does not decode must not be cut short
+ * silently (the cache would then serve a chain without its intermediates). */
+static void test_split_corrupt_member(void **state)
+{
+    autocert_ctx *ctx = *state;
+    EVP_PKEY *k = fx_key(AUTOCERT_KEY_EC256);
+    X509 *x = fx_make_cert(k, "leaf.example", NULL, k, NOT_BEFORE, NOT_AFTER, NULL, NULL);
+    char *p = fx_pem(x), *bad = strdup(p), *chain, *tmp, *l = NULL, *r = NULL;
+    autocert_err rc;
+
+    assert_non_null(bad);
+    /* A character outside base64 inside the second block's body. */
+    bad[strlen("-----BEGIN CERTIFICATE-----\n") + 10] = '!';
+    tmp = cat(p, bad);
+    chain = cat(tmp, p);
+    free(tmp);
+    rc = ac_pem_split(ctx, chain, strlen(chain), &l, &r);
+    free(l);
+    free(r);
+    free(chain);
+    free(bad);
+    free(p);
+    X509_free(x);
+    EVP_PKEY_free(k);
+    assert_int_not_equal(rc, AUTOCERT_OK);
+}
+
+static void test_key_match_same_type(void **state)
+{
+    EVP_PKEY *k1 = fx_key(AUTOCERT_KEY_EC256), *k2 = fx_key(AUTOCERT_KEY_EC256);
+    EVP_PKEY *rsa = fx_key(AUTOCERT_KEY_RSA2048);
+    X509 *x = fx_make_cert(k1, "match.example", NULL, k1, NOT_BEFORE, NOT_AFTER, NULL, NULL);
+    X509 *xr = fx_make_cert(rsa, "rsa.example", NULL, rsa, NOT_BEFORE, NOT_AFTER, NULL, NULL);
+    char *pem = fx_pem(x), *pemr = fx_pem(xr);
+
+    (void)state;
+    /* Another key of the same type is no match. */
+    assert_true(ac_key_matches_cert(k1, pem, strlen(pem)));
+    assert_false(ac_key_matches_cert(k2, pem, strlen(pem)));
+    assert_false(ac_key_matches_cert(rsa, pem, strlen(pem)));
+    assert_true(ac_key_matches_cert(rsa, pemr, strlen(pemr)));
+    assert_false(ac_key_matches_cert(k1, pemr, strlen(pemr)));
+    assert_false(ac_key_matches_cert(k1, "garbage", 7));
+    assert_int_equal(ERR_peek_error(), 0);
+    free(pem);
+    free(pemr);
+    X509_free(x);
+    X509_free(xr);
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(k2);
+    EVP_PKEY_free(rsa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,8 +389,13 @@ int main(void)
         cmocka_unit_test(test_sans_malformed),
         cmocka_unit_test(test_sans_none),
         cmocka_unit_test(test_certinfo_names_validity),
+        cmocka_unit_test(test_certinfo_no_san_and_clear),
+        cmocka_unit_test(test_certinfo_bad_block),
         cmocka_unit_test(test_asn1_time),
         cmocka_unit_test(test_split_and_key_match),
+        cmocka_unit_test(test_split_chains),
+        cmocka_unit_test(test_split_corrupt_member),
+        cmocka_unit_test(test_key_match_same_type),
     };
 
     return cmocka_run_group_tests(tests, ctx_setup, ctx_teardown);
