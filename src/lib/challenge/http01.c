@@ -310,30 +310,49 @@ static char *token_path(const ac_http01 *h, const char *token)
     return ac_buf_steal(&b);
 }
 
+/* Makes the challenge directories and writes the file once: -1 with errno
+ * on a file system failure (ENOENT when another responder, sharing this
+ * webroot, removed the emptied directories meanwhile). */
+static int write_once(ac_http01 *h, autocert_ctx *ctx, const char *path, const char *key_auth,
+                      autocert_err *rc)
+{
+    char *tmp = NULL;
+    int e;
+
+    if ((*rc = dir_make(ctx, h->dir_wk, &h->made_wk)) != AUTOCERT_OK ||
+        (*rc = dir_make(ctx, h->dir_ac, &h->made_ac)) != AUTOCERT_OK)
+        return 0;
+    /* A challenge file need not survive a crash: no fsync. */
+    if (ac_file_create_temp(h->dir_ac, ".autocert-tmp.", key_auth, strlen(key_auth), 0644, 0,
+                            &tmp) != 0)
+        return -1;
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        free(tmp);
+        errno = e;
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
 static autocert_err write_token(ac_http01 *h, autocert_ctx *ctx, const char *token,
                                 const char *key_auth)
 {
-    char *path = NULL, *tmp = NULL;
-    autocert_err rc;
+    char *path = token_path(h, token);
+    autocert_err rc = AUTOCERT_OK;
+    int tries, r = -1;
 
-    if ((rc = dir_make(ctx, h->dir_wk, &h->made_wk)) != AUTOCERT_OK ||
-        (rc = dir_make(ctx, h->dir_ac, &h->made_ac)) != AUTOCERT_OK)
-        return rc;
-    if ((path = token_path(h, token)) == NULL)
+    if (path == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    /* A challenge file need not survive a crash: no fsync. */
-    if (ac_file_create_temp(h->dir_ac, ".autocert-tmp.", key_auth, strlen(key_auth), 0644, 0,
-                            &tmp) != 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot create a file in %s: %s", h->dir_ac,
-                    AC_STRERROR(errno));
-    } else if (rename(tmp, path) != 0) {
-        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot rename %s to %s: %s", tmp, path,
-                    AC_STRERROR(errno));
-        unlink(tmp);
-    } else {
+    for (tries = 0; tries < 3; tries++)
+        if ((r = write_once(h, ctx, path, key_auth, &rc)) == 0 || errno != ENOENT)
+            break;
+    if (r != 0)
+        rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", path, AC_STRERROR(errno));
+    else if (rc == AUTOCERT_OK)
         ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: wrote %s", path);
-    }
-    free(tmp);
     free(path);
     return rc;
 }
