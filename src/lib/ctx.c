@@ -178,11 +178,10 @@ void autocert_set_storage_take(autocert_ctx *ctx, autocert_storage *st)
 autocert_err autocert_set_cache_dir(autocert_ctx *ctx, const char *dir)
 {
     autocert_storage *st = NULL;
-    autocert_err rc = autocert_storage_dir_new(dir, &st);
+    autocert_err rc = ac_storage_dir_open(ctx, dir, &st);
 
     if (rc != AUTOCERT_OK)
-        return ac_err(ctx, rc, "cannot open cache directory '%s': %s",
-                      dir ? dir : "(default)", autocert_strerror(rc));
+        return rc;
     autocert_set_storage_take(ctx, st);
     return AUTOCERT_OK;
 }

@@ -77,8 +77,10 @@ static autocert_err job_init(obtain_job *j, autocert_ctx *ctx, const char *const
 
     memset(j, 0, sizeof(*j));
     j->ctx = ctx;
+    /* Everything local is checked before the first request to the CA. */
     if ((rc = ac_session_init(&j->sess, ctx, NULL)) != AUTOCERT_OK ||
         (rc = parse_names(ctx, names, n, &j->ids, &j->nids)) != AUTOCERT_OK ||
+        (rc = ac_responder_check(ctx)) != AUTOCERT_OK ||
         (rc = ac_storage(ctx, &j->st)) != AUTOCERT_OK)
         return rc;
     if ((j->entry = ac_ident_entry_name(&j->ids[0])) == NULL ||

@@ -36,6 +36,17 @@ autocert_err ac_responder_new(autocert_ctx *ctx, ac_live *live, ac_responder **o
     return AUTOCERT_OK;
 }
 
+autocert_err ac_responder_check(autocert_ctx *ctx)
+{
+    size_t i;
+    autocert_err rc;
+
+    for (i = 0; i < N_SOLVERS; i++)
+        if (solvers[i]->check && (rc = solvers[i]->check(ctx)) != AUTOCERT_OK)
+            return rc;
+    return AUTOCERT_OK;
+}
+
 void ac_responder_free(ac_responder *r)
 {
     size_t i;

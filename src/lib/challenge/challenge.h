@@ -60,6 +60,11 @@ typedef struct {
  * CA to validate them all, and cleans up after. */
 typedef struct {
     const char *type;
+    /* Checks the context's settings for this solver without acting on them
+     * (an address that does not parse, a webroot that is missing): run
+     * before the first request to a CA, so that nothing is ordered in
+     * vain. */
+    autocert_err (*check)(autocert_ctx *ctx);
     /* Prepares to answer, reading its settings from ctx; `live` is the
      * table the responder serves.  *state is the solver's own. */
     autocert_err (*open)(autocert_ctx *ctx, ac_live *live, void **state);
@@ -80,6 +85,8 @@ typedef struct ac_responder ac_responder;
 
 /* `live` NULL: a table of its own. */
 autocert_err ac_responder_new(autocert_ctx *ctx, ac_live *live, ac_responder **out);
+/* Every solver's check of the context's settings (see ac_solver_ops.check). */
+autocert_err ac_responder_check(autocert_ctx *ctx);
 /* Closes the solvers (withdrawing what they still publish). */
 void ac_responder_free(ac_responder *r);
 /* The i-th challenge type it answers, most preferred first; NULL past the last. */

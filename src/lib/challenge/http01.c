@@ -368,17 +368,31 @@ static void unlink_token(ac_http01 *h, const char *token)
 
 /* ---- the interface ------------------------------------------------------ */
 
-/* The webroot's challenge directories; nothing is created yet. */
-static autocert_err webroot_open(ac_http01 *h, autocert_ctx *ctx, const char *webroot)
+/* A webroot must be a directory this process may write. */
+static autocert_err webroot_usable(autocert_ctx *ctx, const char *webroot)
 {
     struct stat st;
 
     if (webroot[0] == '\0')
         return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot is empty");
     if (stat(webroot, &st) != 0)
-        return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s: %s", webroot, AC_STRERROR(errno));
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s: %s", AC_SAFE(webroot),
+                      AC_STRERROR(errno));
     if (!S_ISDIR(st.st_mode))
-        return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s is not a directory", webroot);
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s is not a directory", AC_SAFE(webroot));
+    if (access(webroot, W_OK | X_OK) != 0)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "webroot %s: cannot write there: %s",
+                      AC_SAFE(webroot), AC_STRERROR(errno));
+    return AUTOCERT_OK;
+}
+
+/* The webroot's challenge directories; nothing is created yet. */
+static autocert_err webroot_open(ac_http01 *h, autocert_ctx *ctx, const char *webroot)
+{
+    autocert_err rc;
+
+    if ((rc = webroot_usable(ctx, webroot)) != AUTOCERT_OK)
+        return rc;
     h->webroot = strdup(webroot);
     h->dir_wk = ac_path_join(webroot, WELL_KNOWN, NULL);
     h->dir_ac = ac_path_join(webroot, WELL_KNOWN "/" ACME_CHALLENGE, NULL);
@@ -490,6 +504,22 @@ unsigned ac_http01_port(const ac_http01 *h)
 
 /* ---- the solver ------------------------------------------------------------ */
 
+/* A webroot must be a directory this process may write; an address must be
+ * an IP literal.  Nothing is created or bound here. */
+static autocert_err solver_check(autocert_ctx *ctx)
+{
+    unsigned char addr[16];
+
+    if (ctx->webroot != NULL)
+        return webroot_usable(ctx, ctx->webroot);
+    if (ctx->http_bind != NULL && inet_pton(AF_INET, ctx->http_bind, addr) != 1 &&
+        inet_pton(AF_INET6, ctx->http_bind, addr) != 1)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "bind address '%s' is not an IPv4 or IPv6 address literal",
+                      AC_SAFE(ctx->http_bind));
+    return AUTOCERT_OK;
+}
+
 static autocert_err solver_open(autocert_ctx *ctx, ac_live *live, void **state)
 {
     return ac_http01_start(ctx, live, ctx->http_bind, ctx->http_port, ctx->webroot,
@@ -520,5 +550,6 @@ static void solver_close(void *state)
 }
 
 const ac_solver_ops ac_http01_solver = {
-    "http-01", solver_open, solver_present, solver_ready, solver_cleanup, solver_close,
+    "http-01", solver_check, solver_open, solver_present, solver_ready, solver_cleanup,
+    solver_close,
 };

@@ -148,11 +148,12 @@ static autocert_err io_err(int e)
     return e == ENOMEM ? AUTOCERT_ERR_NOMEM : AUTOCERT_ERR_IO;
 }
 
-/* Says what failed in `detail` ("<op> <path>: <reason>"); returns its code. */
+/* Says what failed in `detail` ("<op> <path>: <reason>"); returns its code.
+ * ELOOP comes from O_NOFOLLOW: the cache follows no symbolic link. */
 static autocert_err fail(char *detail, const char *op, const char *path, int e)
 {
     snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s %s: %s", op, path ? path : "",
-             AC_STRERROR(e));
+             e == ELOOP ? "a symbolic link, refused" : AC_STRERROR(e));
     return io_err(e);
 }
 
@@ -321,6 +322,12 @@ static autocert_err read_fd(int fd, const char *path, unsigned char **data, size
     if (!S_ISREG(sb.st_mode) || sb.st_size < 0 || (unsigned long long)sb.st_size > AC_MAX_FILE) {
         snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s: not a regular file of at most %u bytes",
                  path, AC_MAX_FILE);
+        return AUTOCERT_ERR_CORRUPT;
+    }
+    /* Anybody could have put it there: not to be handed to a server. */
+    if ((sb.st_mode & 022) != 0) {
+        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s: writable by group or others, refused",
+                 path);
         return AUTOCERT_ERR_CORRUPT;
     }
     size = (size_t)sb.st_size;
@@ -794,13 +801,14 @@ static autocert_err prepare_root(const char *root, char *detail)
     }
     if (!S_ISDIR(sb.st_mode))
         return fail(detail, "cannot use", root, ENOTDIR);
-    if ((sb.st_mode & 077) != 0) {
-        /* Only tighten a directory that is ours. */
-        if (sb.st_uid != geteuid())
-            return fail(detail, "cannot use (open to others, owned by another user)", root, EPERM);
-        if (chmod(root, 0700) != 0)
-            return fail(detail, "cannot restrict", root, errno);
+    /* Keys go here: whoever owns the directory could swap them. */
+    if (sb.st_uid != geteuid()) {
+        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "cannot use %s: it belongs to uid %lu, not to "
+                 "this user (uid %lu)", root, (unsigned long)sb.st_uid, (unsigned long)geteuid());
+        return AUTOCERT_ERR_IO;
     }
+    if ((sb.st_mode & 077) != 0 && chmod(root, 0700) != 0)
+        return fail(detail, "cannot restrict", root, errno);
     return AUTOCERT_OK;
 }
 

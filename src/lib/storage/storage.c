@@ -31,7 +31,7 @@ autocert_storage *autocert_storage_new(const autocert_storage_ops *ops, void *be
     return st;
 }
 
-autocert_err autocert_storage_dir_new(const char *dir, autocert_storage **out)
+autocert_err ac_storage_dir_open(autocert_ctx *ctx, const char *dir, autocert_storage **out)
 {
     char detail[AUTOCERT_STORAGE_DETAIL] = "";
     void *be = NULL;
@@ -40,13 +40,22 @@ autocert_err autocert_storage_dir_new(const char *dir, autocert_storage **out)
     if (out == NULL)
         return AUTOCERT_ERR_INVALID;
     *out = NULL;
-    if ((rc = ac_dir_open(dir, &be, detail)) != AUTOCERT_OK)
-        return rc;
+    if ((rc = ac_dir_open(dir, &be, detail)) != AUTOCERT_OK) {
+        if (detail[0]) /* names the directory and the reason */
+            return ac_err(ctx, rc, "%s", AC_SAFE(detail));
+        return ac_err(ctx, rc, "cannot open cache directory %s: %s",
+                      AC_SAFE(dir ? dir : "(the default)"), autocert_strerror(rc));
+    }
     if ((*out = autocert_storage_new(&ac_dir_ops, be)) == NULL) {
         ac_dir_ops.destroy(be);
-        return AUTOCERT_ERR_NOMEM;
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     }
     return AUTOCERT_OK;
+}
+
+autocert_err autocert_storage_dir_new(const char *dir, autocert_storage **out)
+{
+    return ac_storage_dir_open(NULL, dir, out);
 }
 
 void autocert_storage_free(autocert_storage *st)

@@ -39,6 +39,10 @@ autocert_err ac_storage_remove(autocert_ctx *ctx, autocert_storage *st, const ch
 /* The file of an item (malloc'd), NULL where the backend has no files. */
 char *ac_storage_path(const autocert_storage *st, const char *set, const char *item);
 
+/* The directory backend at `dir` (see autocert_storage_dir_new), a failure
+ * recorded on ctx with its reason. */
+autocert_err ac_storage_dir_open(autocert_ctx *ctx, const char *dir, autocert_storage **out);
+
 /* ---- dir.c: the directory backend --------------------------------------- */
 extern const autocert_storage_ops ac_dir_ops;
 /* Opens (creating it 0700 if missing) the cache directory `dir`, NULL for
