@@ -162,6 +162,19 @@ static void test_daemon_serves_token(void **state)
     assert_int_equal(status_of("GET", "127.0.0.1", port, PREFIX "%2e%2e"), 404);
     assert_int_equal(status_of("GET", "127.0.0.1", port, PREFIX TOKEN "/"), 404);
     assert_int_equal(status_of("GET", "127.0.0.1", port, PREFIX TOKEN "x"), 404);
+    /* Only the exact path: not the token followed by an encoded NUL, nor
+     * an encoded token, nor another case. */
+    assert_int_equal(status_of("GET", "127.0.0.1", port, PREFIX TOKEN "%00"), 404);
+    assert_int_equal(status_of("GET", "127.0.0.1", port, PREFIX TOKEN "%00.txt"), 404);
+    assert_int_equal(status_of("GET", "127.0.0.1", port, PREFIX TOKEN "%2F"), 404);
+    /* "%65" is "e": the token, encoded. */
+    assert_int_equal(status_of("GET", "127.0.0.1", port,
+                               PREFIX "%65vaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"), 404);
+    assert_int_equal(status_of("GET", "127.0.0.1", port, "/.WELL-KNOWN/acme-challenge/" TOKEN), 404);
+    assert_int_equal(status_of("GET", "127.0.0.1", port, "/.well-known/./acme-challenge/" TOKEN),
+                     404);
+    assert_int_equal(status_of("GET", "127.0.0.1", port, "//.well-known/acme-challenge/" TOKEN),
+                     404);
     assert_int_equal(status_of("GET", "127.0.0.1", port, "/" TOKEN), 404);
     assert_int_equal(status_of("GET", "127.0.0.1", port, "/.well-known/acme-challenge" TOKEN),
                      404);

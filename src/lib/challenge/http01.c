@@ -71,6 +71,16 @@ static void discard_log(void *cls, const char *fmt, va_list ap)
     (void)ap;
 }
 
+/* URLs are taken as sent, never percent-decoded: a token is base64url and
+ * needs no escape, while "/.well-known/acme-challenge/TOKEN%00x" would
+ * decode to the token itself, cut at the NUL. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
                              int allow)
 {
@@ -237,6 +247,7 @@ static autocert_err run_daemon(ac_http01 *h, autocert_ctx *ctx, int fd, const ch
     h->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL, on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, discard_log, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)mhd_fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)16,
