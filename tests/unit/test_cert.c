@@ -115,6 +115,9 @@ static void test_covers(void **state)
     static const char *const superset[] = {"example.com", "www.example.com", "192.0.2.7",
                                            "mail.example.com"};
     static const char *const other[] = {"example.com", "www.example.com", "192.0.2.8"};
+    static const char *const twice[] = {"example.com", "example.com", "www.example.com"};
+    static const char *const held_twice[] = {"example.com", "example.com", "www.example.com",
+                                             NULL};
     autocert_cert *c = cert_of(held, DIR_URL, NB, NB + 90 * DAY);
 
     (void)state;
@@ -123,10 +126,17 @@ static void test_covers(void **state)
     assert_false(covers(c, DIR_URL, subset, 2));
     assert_false(covers(c, DIR_URL, superset, 4));
     assert_false(covers(c, DIR_URL, other, 3));
+    /* A repeated name does not stand in for one the certificate has. */
+    assert_false(covers(c, DIR_URL, twice, 3));
     assert_false(covers(c, DIR_URL, same, 0));
     /* Another CA. */
     assert_false(covers(c, "https://other-ca.example/directory", same, 3));
     assert_false(covers(c, DIR_URL "/", same, 3));
+    autocert_cert_free(c);
+    /* Nor one the certificate repeats for one it lacks. */
+    c = cert_of(held_twice, DIR_URL, NB, NB + 90 * DAY);
+    assert_false(covers(c, DIR_URL, same, 3));
+    assert_true(covers(c, DIR_URL, twice, 3));
     autocert_cert_free(c);
     /* A handle without a CA covers nothing. */
     c = cert_of(held, NULL, NB, NB + 90 * DAY);
