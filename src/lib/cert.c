@@ -48,11 +48,20 @@ int ac_cert_covers(const autocert_cert *c, const char *directory_url, const ac_i
 
     if (c->n_ids != n || c->directory == NULL || strcmp(c->directory, directory_url) != 0)
         return 0;
+    /* Both ways: with a name repeated on one side, equal counts alone
+     * would let a name of the other side through. */
     for (i = 0; i < n; i++) {
         for (j = 0; j < c->n_ids; j++)
             if (strcmp(ids[i].value, c->ids[j]) == 0)
                 break;
         if (j == c->n_ids)
+            return 0;
+    }
+    for (j = 0; j < c->n_ids; j++) {
+        for (i = 0; i < n; i++)
+            if (strcmp(ids[i].value, c->ids[j]) == 0)
+                break;
+        if (i == n)
             return 0;
     }
     return 1;

@@ -123,9 +123,12 @@ autocert_err autocert_set_eab(autocert_ctx *ctx, const char *kid, const char *hm
     if (hmac_b64url) {
         if (*kid == '\0')
             return ac_err(ctx, AUTOCERT_ERR_INVALID, "external account binding key id is empty");
-        if (ac_b64url_decode(hmac_b64url, &key, &len) != AUTOCERT_OK || len == 0)
+        if (ac_b64url_decode(hmac_b64url, &key, &len) != AUTOCERT_OK || len == 0) {
+            /* An empty key decodes: its buffer is ours to free. */
+            ac_free_secret(key, len);
             return ac_err(ctx, AUTOCERT_ERR_INVALID,
                           "external account binding HMAC key is not base64url");
+        }
         ac_free_secret(key, len);
     }
     if ((rc = set_str(ctx, &ctx->eab_kid, kid)) != AUTOCERT_OK)

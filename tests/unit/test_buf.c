@@ -1,4 +1,4 @@
-/* test_buf.c: the bounded growable buffer and the Retry-After parser. */
+/* test_buf.c: the bounded growable buffer. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -7,14 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
-#include "acme/acme.h"
-
-/* A fixed "now" so that date arithmetic does not depend on the clock. */
-#define NOW ((time_t)1700000000) /* Tue, 14 Nov 2023 22:13:20 GMT */
+#include "internal.h"
 
 static void test_append_grows(void **state)
 {
@@ -167,58 +163,6 @@ static void test_free_secret(void **state)
     ac_free_secret(NULL, 10);
 }
 
-/* ---- Retry-After (RFC 9110 section 10.2.3) ------------------------------ */
-
-static void http_date(time_t t, char *out, size_t size)
-{
-    struct tm tm;
-
-    assert_non_null(gmtime_r(&t, &tm));
-    assert_true(strftime(out, size, "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0);
-}
-
-static void test_retry_after_seconds(void **state)
-{
-    (void)state;
-    assert_int_equal(ac_http_parse_retry_after("120", NOW), 120);
-    assert_int_equal(ac_http_parse_retry_after("0", NOW), 0);
-    assert_int_equal(ac_http_parse_retry_after(" 7", NOW), 7);
-    assert_int_equal(ac_http_parse_retry_after("7 ", NOW), 7);
-    assert_int_equal(ac_http_parse_retry_after("86400", NOW), 86400);
-}
-
-static void test_retry_after_date(void **state)
-{
-    char date[64];
-
-    (void)state;
-    http_date(NOW + 30, date, sizeof(date));
-    assert_string_equal(date, "Tue, 14 Nov 2023 22:13:50 GMT");
-    assert_int_equal(ac_http_parse_retry_after(date, NOW), 30);
-    http_date(NOW + 3600, date, sizeof(date));
-    assert_int_equal(ac_http_parse_retry_after(date, NOW), 3600);
-    /* Now or in the past: retry at once. */
-    http_date(NOW, date, sizeof(date));
-    assert_int_equal(ac_http_parse_retry_after(date, NOW), 0);
-    http_date(NOW - 3600, date, sizeof(date));
-    assert_int_equal(ac_http_parse_retry_after(date, NOW), 0);
-    /* The obsolete formats HTTP still allows (RFC 850, asctime). */
-    assert_int_equal(ac_http_parse_retry_after("Tuesday, 14-Nov-23 22:14:20 GMT", NOW), 60);
-    assert_int_equal(ac_http_parse_retry_after("Tue Nov 14 22:15:20 2023", NOW), 120);
-}
-
-static void test_retry_after_bad(void **state)
-{
-    (void)state;
-    assert_int_equal(ac_http_parse_retry_after(NULL, NOW), -1);
-    assert_int_equal(ac_http_parse_retry_after("", NOW), -1);
-    assert_int_equal(ac_http_parse_retry_after("garbage", NOW), -1);
-    assert_int_equal(ac_http_parse_retry_after("-5", NOW), -1);
-    assert_int_equal(ac_http_parse_retry_after("120abc", NOW), -1);
-    assert_int_equal(ac_http_parse_retry_after("1.5", NOW), -1);
-    assert_int_equal(ac_http_parse_retry_after("0x10", NOW), -1);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,9 +173,6 @@ int main(void)
         cmocka_unit_test(test_zero_maximum),
         cmocka_unit_test(test_steal),
         cmocka_unit_test(test_free_secret),
-        cmocka_unit_test(test_retry_after_seconds),
-        cmocka_unit_test(test_retry_after_date),
-        cmocka_unit_test(test_retry_after_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
