@@ -77,9 +77,9 @@ static autocert_err set_str(autocert_ctx *ctx, char **slot, const char *value)
 
 autocert_err autocert_set_directory(autocert_ctx *ctx, const char *url)
 {
-    if (url == NULL || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+    if (url == NULL || (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0))
         return ac_err(ctx, AUTOCERT_ERR_INVALID,
-                      "directory URL '%s' is not an http(s) URL", url ? url : "(null)");
+                      "directory URL '%s' is not an http(s) URL", AC_SAFE(url ? url : "(null)"));
     return set_str(ctx, &ctx->directory_url, url);
 }
 
@@ -113,8 +113,8 @@ void autocert_set_agree_tos(autocert_ctx *ctx, int agree)
 
 autocert_err autocert_set_eab(autocert_ctx *ctx, const char *kid, const char *hmac_b64url)
 {
-    autocert_err rc;
     unsigned char *key = NULL;
+    char *k = NULL, *h = NULL;
     size_t len = 0;
 
     if ((kid == NULL) != (hmac_b64url == NULL))
@@ -131,12 +131,17 @@ autocert_err autocert_set_eab(autocert_ctx *ctx, const char *kid, const char *hm
         }
         ac_free_secret(key, len);
     }
-    if ((rc = set_str(ctx, &ctx->eab_kid, kid)) != AUTOCERT_OK)
-        return rc;
-    if (ctx->eab_hmac) {
-        OPENSSL_cleanse(ctx->eab_hmac, strlen(ctx->eab_hmac));
+    /* Both copies first: the pair changes whole or not at all. */
+    if ((kid && (k = strdup(kid)) == NULL) || (hmac_b64url && (h = strdup(hmac_b64url)) == NULL)) {
+        free(k);
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     }
-    return set_str(ctx, &ctx->eab_hmac, hmac_b64url);
+    free(ctx->eab_kid);
+    if (ctx->eab_hmac)
+        ac_free_secret(ctx->eab_hmac, strlen(ctx->eab_hmac));
+    ctx->eab_kid = k;
+    ctx->eab_hmac = h;
+    return AUTOCERT_OK;
 }
 
 autocert_err autocert_set_http01(autocert_ctx *ctx, const char *bind_addr, unsigned port)

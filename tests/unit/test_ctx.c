@@ -74,6 +74,8 @@ static void test_directory(void **state)
     autocert_ctx *ctx = *state;
     char url[64];
 
+    /* URL schemes are case-insensitive. */
+    assert_int_equal(autocert_set_directory(ctx, "HTTPS://acme.example/dir"), AUTOCERT_OK);
     assert_int_equal(autocert_set_directory(ctx, "https://acme.example/dir"), AUTOCERT_OK);
     assert_string_equal(ctx->directory_url, "https://acme.example/dir");
     /* Copied. */

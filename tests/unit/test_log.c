@@ -115,6 +115,20 @@ static void test_complete_lines(void **state)
     assert_int_equal(r.line[1][0], '[');
     assert_memory_equal(r.line[1] + 991, "end", 3);
     assert_string_equal(r.line[1] + 1001, "]");
+
+    /* A line longer than the formatting buffer (a problem report with its
+     * subproblems) still arrives whole. */
+    {
+        char *huge = malloc(5001);
+
+        assert_non_null(huge);
+        memset(huge, 'y', 5000);
+        huge[5000] = '\0';
+        ac_log(ctx, AUTOCERT_LOG_WARN, "<%s>", huge);
+        assert_int_equal(r.n, 3);
+        assert_int_equal(r.len[2], 5002);
+        free(huge);
+    }
 }
 
 static void test_err_logs_at_debug(void **state)
