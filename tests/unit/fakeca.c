@@ -230,9 +230,16 @@ static void directory(fakeca *ca, answer *a)
     if (ca->k.eab_required)
         json_object_set_new(meta, "externalAccountRequired", json_true());
     a->status = 200;
-    a->body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "newNonce", FAKECA_URL "/nonce",
-                        "newAccount", FAKECA_URL "/new-account", "newOrder",
-                        FAKECA_URL "/new-order", "revokeCert", FAKECA_URL "/revoke", "meta", meta);
+    if (ca->k.plain_http)
+        a->body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "newNonce", FAKECA_HTTP_URL "/nonce",
+                            "newAccount", FAKECA_HTTP_URL "/new-account", "newOrder",
+                            FAKECA_HTTP_URL "/new-order", "revokeCert", FAKECA_HTTP_URL "/revoke",
+                            "meta", meta);
+    else
+        a->body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "newNonce", FAKECA_URL "/nonce",
+                            "newAccount", FAKECA_URL "/new-account", "newOrder",
+                            FAKECA_URL "/new-order", "revokeCert", FAKECA_URL "/revoke", "meta",
+                            meta);
 }
 
 /* newAccount: registration, or the lookup of a known key. */
@@ -606,7 +613,9 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
     fakeca *ca = arg;
     fakeca_req *r = &ca->req[ca->n_req < MAX_REQ ? ca->n_req : MAX_REQ - 1];
     const char *path = strncmp(req->url, FAKECA_URL, strlen(FAKECA_URL)) == 0
-                           ? req->url + strlen(FAKECA_URL) : req->url;
+                           ? req->url + strlen(FAKECA_URL)
+                       : strncmp(req->url, FAKECA_HTTP_URL, strlen(FAKECA_HTTP_URL)) == 0
+                           ? req->url + strlen(FAKECA_HTTP_URL) : req->url;
     answer a = {404, NULL, "", -1, NULL};
 
     (void)state;

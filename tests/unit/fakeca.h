@@ -41,7 +41,10 @@ typedef struct {
     int validity_days;        /* of issued certificates (default 90) */
     int backdate_days;        /* issued certificates start this many days ago
                                * (as if issued then: near their end) */
+    int plain_http;           /* the directory hands out http:// URLs */
 } fakeca_knobs;
+
+#define FAKECA_HTTP_URL "http://ca.test"
 
 /* One request the CA received. */
 typedef struct {

@@ -207,6 +207,35 @@ static void test_jws_header(void **state)
     ac_session_cleanup(&s);
 }
 
+/* Signed requests never travel in clear: a directory handing out http://
+ * URLs gets none sent there, unless plain http was allowed (a test CA). */
+static void test_https_only(void **state)
+{
+    protofx *f = *state;
+    ac_session s;
+    size_t i;
+
+    fakeca_knobs_of(f->ca)->plain_http = 1;
+    assert_int_equal(ac_session_init(&s, f->ctx, NULL), AUTOCERT_OK);
+    assert_int_equal(ac_account_ensure(&s), AUTOCERT_ERR_PROTOCOL);
+    assert_non_null(strstr(autocert_last_error(f->ctx), "http://ca.test/"));
+    assert_non_null(strstr(autocert_last_error(f->ctx), "not an https URL"));
+    for (i = 0; i < fakeca_nreq(f->ca); i++)
+        assert_string_not_equal(fakeca_req_at(f->ca, i)->method, "POST");
+    ac_session_cleanup(&s);
+
+    /* The directory URL itself. */
+    autocert_set_directory(f->ctx, FAKECA_HTTP_URL "/dir");
+    assert_int_equal(ac_session_init(&s, f->ctx, NULL), AUTOCERT_OK);
+    assert_int_equal(ac_acme_directory(&s), AUTOCERT_ERR_PROTOCOL);
+    ac_session_cleanup(&s);
+
+    autocert_set_allow_http(f->ctx, 1);
+    with_account(f, &s);
+    assert_int_equal(fakeca_accounts(f->ca), 1);
+    ac_session_cleanup(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +250,7 @@ int main(void)
                                         protofx_teardown),
         cmocka_unit_test_setup_teardown(test_deadline, protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_jws_header, protofx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_https_only, protofx_setup, protofx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -551,6 +551,34 @@ static void test_two_threads_other_names(void **state)
     autocert_strv_free(names, n);
 }
 
+/* Any valid name works: the longest DNS allows (253 characters) is stored,
+ * found again, and renewed like any other (the cache once refused names
+ * over 200 characters with a misleading message). */
+static void test_longest_name(void **state)
+{
+    protofx *f = *state;
+    char name[254];
+    const char *names[1] = {name};
+    autocert_cert *c;
+    size_t i;
+
+    for (i = 0; i < 253; i++)
+        name[i] = (i + 1) % 62 == 0 ? '.' : (char)('a' + i % 26);
+    name[253] = '\0';
+    assert_int_equal(strlen(name), 253);
+    c = obtain(f, names, 1, 0);
+    assert_int_equal(autocert_cert_is_new(c), 1);
+    assert_string_equal(autocert_cert_name(c), name);
+    autocert_cert_free(c);
+    c = obtain(f, names, 1, 0);
+    assert_int_equal(autocert_cert_is_new(c), 0);
+    autocert_cert_free(c);
+    c = obtain(f, names, 1, AUTOCERT_OBTAIN_FORCE);
+    assert_int_equal(autocert_cert_is_new(c), 1);
+    autocert_cert_free(c);
+    assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +593,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_force_orders_anyway, protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_renewed_near_its_end, protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_short_lived_renewal, protofx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_longest_name, protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_broken_entry_replaced, protofx_setup,
                                         protofx_teardown),
         cmocka_unit_test(test_renew_at),
