@@ -556,10 +556,40 @@ static void test_wait_past_deadline(void **state)
     ac_session_cleanup(&s);
 }
 
+/* Polling: a first look after a couple of milliseconds, then twice as
+ * long each time up to two seconds; the server's Retry-After is a floor. */
+static void test_backoff(void **state)
+{
+    ac_backoff b;
+    double w, prev = 0;
+    int i;
+
+    (void)state;
+    ac_backoff_init(&b);
+    w = ac_backoff_next(&b, -1);
+    assert_true(w > 0.0019 && w < 0.0021);
+    assert_true(ac_backoff_next(&b, -1) > 0.0039);
+    for (i = 0; i < 20; i++) {
+        w = ac_backoff_next(&b, -1);
+        assert_true(w >= prev);
+        assert_true(w <= AC_POLL_MAX);
+        prev = w;
+    }
+    assert_true(w == AC_POLL_MAX);
+    /* Never faster than the server asks; a shorter Retry-After does not
+     * hurry the backoff either. */
+    assert_true(ac_backoff_next(&b, 7) == 7.0);
+    assert_true(ac_backoff_next(&b, 1) == AC_POLL_MAX);
+    ac_backoff_init(&b);
+    assert_true(ac_backoff_next(&b, 3) == 3.0);
+    assert_true(ac_backoff_next(&b, 0) < 0.01);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_backoff),
         T(test_init),
         T(test_requests_counted),
         T(test_deadline),

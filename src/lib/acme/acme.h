@@ -119,6 +119,18 @@ void ac_session_unlock(ac_session *s, const char *set);
  * locks are released meanwhile (others may work on those sets), taken back
  * after, and `relocked` says whether to go on. */
 autocert_err ac_session_wait(ac_session *s, double seconds, const char *what);
+/* The wait before each poll of an object the CA is working on: the first
+ * after AC_POLL_FIRST (validations and finalization often take a few
+ * milliseconds), each next one twice as long up to AC_POLL_MAX; a
+ * Retry-After of the server is a minimum. */
+#define AC_POLL_FIRST 0.002
+#define AC_POLL_MAX 2.0
+typedef struct {
+    double next;
+} ac_backoff;
+void ac_backoff_init(ac_backoff *b);
+/* The next wait, given the last response's Retry-After (-1: none). */
+double ac_backoff_next(ac_backoff *b, long retry_after);
 /* One HTTP request through the session's transport, within its deadline. */
 autocert_err ac_session_request(ac_session *s, const char *method, const char *url,
                                 const char *body, ac_http_resp *resp);

@@ -6,9 +6,6 @@
 
 #include "acme/acme.h"
 
-#define POLL_FIRST 0.05 /* seconds before the first poll */
-#define POLL_MAX 2.0    /* the backoff stops growing here */
-
 /* One authorization of the order. */
 typedef struct {
     const char *url;     /* borrowed from the order object */
@@ -221,19 +218,19 @@ static autocert_err poll_round(authz_run *run, int *busy, long *retry_after)
 /* Polls in rounds until every authorization is valid. */
 static autocert_err poll_all(authz_run *run)
 {
-    double wait = POLL_FIRST;
+    ac_backoff b;
     long retry_after = -1;
     int busy = 0;
     autocert_err rc = AUTOCERT_OK;
     size_t i;
 
+    ac_backoff_init(&b);
     for (i = 0; i < run->n; i++)
         busy |= !run->a[i].done;
     while (busy && rc == AUTOCERT_OK) {
-        rc = ac_session_sleep(run->s, retry_after > 0 ? (double)retry_after : wait, "authorization");
+        rc = ac_session_sleep(run->s, ac_backoff_next(&b, retry_after), "authorization");
         if (rc == AUTOCERT_OK)
             rc = poll_round(run, &busy, &retry_after);
-        wait = wait * 2 > POLL_MAX ? POLL_MAX : wait * 2;
     }
     return rc;
 }

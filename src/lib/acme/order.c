@@ -6,9 +6,6 @@
 
 #include "acme/acme.h"
 
-#define POLL_FIRST 0.05 /* seconds before the first poll */
-#define POLL_MAX 2.0    /* the backoff stops growing here */
-
 void ac_order_clear(ac_order *o)
 {
     free(o->url);
@@ -75,20 +72,21 @@ out:
     return rc;
 }
 
-/* Polls the order while it is "processing", honouring Retry-After. */
-static autocert_err poll_processing(ac_session *s, ac_order *o)
+/* Polls the order while it is "processing", honouring Retry-After (that of
+ * the finalize response first). */
+static autocert_err poll_processing(ac_session *s, ac_order *o, long retry_after)
 {
     ac_http_resp resp;
-    double wait = POLL_FIRST;
+    ac_backoff b;
     autocert_err rc = AUTOCERT_OK;
 
     ac_http_resp_init(&resp);
+    resp.retry_after = retry_after;
+    ac_backoff_init(&b);
     while (strcmp(ac_acme_status(o->obj), "processing") == 0) {
-        double delay = resp.retry_after > 0 ? (double)resp.retry_after : wait;
-
-        if ((rc = ac_session_sleep(s, delay, "order")) != AUTOCERT_OK)
+        if ((rc = ac_session_sleep(s, ac_backoff_next(&b, resp.retry_after), "order")) !=
+            AUTOCERT_OK)
             break;
-        wait = wait * 2 > POLL_MAX ? POLL_MAX : wait * 2;
         json_decref(o->obj);
         o->obj = NULL;
         if ((rc = ac_acme_fetch(s, o->url, "order", &resp, &o->obj)) != AUTOCERT_OK)
@@ -148,7 +146,7 @@ autocert_err ac_order_finalize(ac_session *s, ac_order *o, EVP_PKEY *key, const 
     o->obj = NULL;
     if ((rc = ac_acme_post(s, url, payload, "finalize", &resp)) != AUTOCERT_OK ||
         (rc = ac_acme_json(s->ctx, &resp, "finalize", &o->obj)) != AUTOCERT_OK ||
-        (rc = poll_processing(s, o)) != AUTOCERT_OK)
+        (rc = poll_processing(s, o, resp.retry_after)) != AUTOCERT_OK)
         goto out;
     if (strcmp(ac_acme_status(o->obj), "valid") != 0)
         rc = order_failed(s, o->obj, "finalize");

@@ -134,6 +134,20 @@ autocert_err ac_session_wait(ac_session *s, double seconds, const char *what)
     return s->relocked ? s->relocked(s, s->relocked_arg) : AUTOCERT_OK;
 }
 
+void ac_backoff_init(ac_backoff *b)
+{
+    b->next = AC_POLL_FIRST;
+}
+
+double ac_backoff_next(ac_backoff *b, long retry_after)
+{
+    double wait = b->next;
+
+    b->next = b->next * 2 > AC_POLL_MAX ? AC_POLL_MAX : b->next * 2;
+    /* Never faster than the server asked. */
+    return retry_after > 0 && (double)retry_after > wait ? (double)retry_after : wait;
+}
+
 autocert_err ac_session_request(ac_session *s, const char *method, const char *url,
                                 const char *body, ac_http_resp *resp)
 {
