@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "acme/acme.h"
+#include "acme/curlload.h"
 
 #define USER_AGENT "autocert/" PACKAGE_VERSION
 #define SYSTEM_CERT_DIR "/etc/ssl/certs"
@@ -20,8 +21,7 @@ typedef struct {
     struct curl_slist *jose; /* Content-Type of every POST */
 } handle;
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc = CURLE_FAILED_INIT;
+static pthread_once_t dir_once = PTHREAD_ONCE_INIT;
 static int system_dir_hashed; /* SYSTEM_CERT_DIR holds OpenSSL's hash links */
 
 /* Nonzero when `dir` has the "<8 hex digits>.0" links OpenSSL looks a CA
@@ -42,9 +42,8 @@ static int hashed(const char *dir)
     return found;
 }
 
-static void global_init(void)
+static void look_at_system_dir(void)
 {
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     system_dir_hashed = hashed(SYSTEM_CERT_DIR);
 }
 
@@ -65,6 +64,7 @@ void ac_http_resp_free(ac_http_resp *r)
 
 long ac_http_parse_retry_after(const char *value, time_t now)
 {
+    const ac_curl_api *cu;
     char *end;
     long v;
     time_t t;
@@ -79,8 +79,7 @@ long ac_http_parse_retry_after(const char *value, time_t now)
             return -1;
         return v < 0 ? -1 : v;
     }
-    t = curl_getdate(value, NULL);
-    if (t == (time_t)-1)
+    if ((cu = ac_curl(NULL, 0)) == NULL || (t = cu->getdate(value, NULL)) == (time_t)-1)
         return -1;
     return t > now ? (long)(t - now) : 0;
 }
@@ -96,22 +95,25 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 }
 
 /* A copy of the first value of a response header, or NULL. */
-static char *header_dup(CURL *c, const char *name)
+static char *header_dup(const ac_curl_api *cu, CURL *c, const char *name)
 {
     struct curl_header *h = NULL;
 
-    if (curl_easy_header(c, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL)
+    if (cu->easy_header(c, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL)
         return NULL;
     return strdup(h->value);
 }
 
 static void handle_free(handle *h)
 {
+    const ac_curl_api *cu = ac_curl(NULL, 0);
+
     if (h == NULL)
         return;
-    if (h->curl)
-        curl_easy_cleanup(h->curl);
-    curl_slist_free_all(h->jose);
+    if (cu && h->curl)
+        cu->easy_cleanup(h->curl);
+    if (cu)
+        cu->slist_free_all(h->jose);
     free(h);
 }
 
@@ -119,33 +121,34 @@ static void handle_free(handle *h)
 static autocert_err handle_get(autocert_ctx *ctx, void **state, handle **out)
 {
     handle *h = *state;
+    const ac_curl_api *cu;
+    char why[256];
 
     if (h != NULL) {
         *out = h;
         return AUTOCERT_OK;
     }
-    pthread_once(&global_once, global_init);
-    if (global_rc != CURLE_OK)
-        return ac_err(ctx, AUTOCERT_ERR_NETWORK, "cannot initialise libcurl: %s",
-                      curl_easy_strerror(global_rc));
-    if ((h = calloc(1, sizeof(*h))) == NULL || (h->curl = curl_easy_init()) == NULL ||
-        (h->jose = curl_slist_append(NULL, "Content-Type: application/jose+json")) == NULL) {
+    if ((cu = ac_curl(why, sizeof(why))) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NETWORK, "%s", why);
+    pthread_once(&dir_once, look_at_system_dir);
+    if ((h = calloc(1, sizeof(*h))) == NULL || (h->curl = cu->easy_init()) == NULL ||
+        (h->jose = cu->slist_append(NULL, "Content-Type: application/jose+json")) == NULL) {
         handle_free(h);
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "cannot create an HTTP handle");
     }
-    curl_easy_setopt(h->curl, CURLOPT_USERAGENT, USER_AGENT);
-    curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-    curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)AC_MAX_BODY);
+    cu->easy_setopt(h->curl, CURLOPT_USERAGENT, USER_AGENT);
+    cu->easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "https,http");
+    cu->easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    cu->easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+    cu->easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+    cu->easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    cu->easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
+    cu->easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)AC_MAX_BODY);
     if (ctx->ca_bundle) {
-        curl_easy_setopt(h->curl, CURLOPT_CAINFO, ctx->ca_bundle);
+        cu->easy_setopt(h->curl, CURLOPT_CAINFO, ctx->ca_bundle);
     } else if (system_dir_hashed) {
-        curl_easy_setopt(h->curl, CURLOPT_CAINFO, NULL);
-        curl_easy_setopt(h->curl, CURLOPT_CAPATH, SYSTEM_CERT_DIR);
+        cu->easy_setopt(h->curl, CURLOPT_CAINFO, NULL);
+        cu->easy_setopt(h->curl, CURLOPT_CAPATH, SYSTEM_CERT_DIR);
     }
     *state = h;
     *out = h;
@@ -153,38 +156,39 @@ static autocert_err handle_get(autocert_ctx *ctx, void **state, handle **out)
 }
 
 /* The options that change with every request. */
-static void prepare(handle *h, const ac_http_req *req, ac_http_resp *resp, char *errbuf)
+static void prepare(const ac_curl_api *cu, handle *h, const ac_http_req *req, ac_http_resp *resp,
+                    char *errbuf)
 {
     CURL *c = h->curl;
 
-    curl_easy_setopt(c, CURLOPT_URL, req->url);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(req->timeout * 1000.0) + 1);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp->body);
+    cu->easy_setopt(c, CURLOPT_URL, req->url);
+    cu->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(req->timeout * 1000.0) + 1);
+    cu->easy_setopt(c, CURLOPT_WRITEDATA, &resp->body);
     if (strcmp(req->method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_NOBODY, 0L);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->jose);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(req->body));
+        cu->easy_setopt(c, CURLOPT_NOBODY, 0L);
+        cu->easy_setopt(c, CURLOPT_HTTPHEADER, h->jose);
+        cu->easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+        cu->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(req->body));
     } else {
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt(c, CURLOPT_NOBODY, strcmp(req->method, "HEAD") == 0 ? 1L : 0L);
+        cu->easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+        cu->easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        cu->easy_setopt(c, CURLOPT_NOBODY, strcmp(req->method, "HEAD") == 0 ? 1L : 0L);
     }
 }
 
 /* Status, connection count and the headers ACME uses. */
-static void collect(CURL *c, ac_http_resp *resp)
+static void collect(const ac_curl_api *cu, CURL *c, ac_http_resp *resp)
 {
     long nc = 0;
     char *ra;
 
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-    if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK && nc > 0)
+    cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (cu->easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK && nc > 0)
         resp->connects = (unsigned long)nc;
-    resp->location = header_dup(c, "Location");
-    resp->nonce = header_dup(c, "Replay-Nonce");
-    ra = header_dup(c, "Retry-After");
+    resp->location = header_dup(cu, c, "Location");
+    resp->nonce = header_dup(cu, c, "Replay-Nonce");
+    ra = header_dup(cu, c, "Retry-After");
     resp->retry_after = ac_http_parse_retry_after(ra, time(NULL));
     free(ra);
 }
@@ -193,6 +197,7 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
                             ac_http_resp *resp)
 {
     handle *h = NULL;
+    const ac_curl_api *cu;
     char errbuf[CURL_ERROR_SIZE];
     CURLcode cc;
     autocert_err rc;
@@ -200,17 +205,18 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
     (void)arg;
     if ((rc = handle_get(ctx, state, &h)) != AUTOCERT_OK)
         return rc;
+    cu = ac_curl(NULL, 0); /* loaded: the handle exists */
     errbuf[0] = '\0';
-    prepare(h, req, resp, errbuf);
-    cc = curl_easy_perform(h->curl);
+    prepare(cu, h, req, resp, errbuf);
+    cc = cu->easy_perform(h->curl);
     if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED)
         return ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "%s %s: response larger than %u bytes",
                       req->method, AC_SAFE(req->url), AC_MAX_BODY);
     if (cc != CURLE_OK)
         return ac_err(ctx, cc == CURLE_OPERATION_TIMEDOUT ? AUTOCERT_ERR_TIMEOUT : AUTOCERT_ERR_NETWORK,
                       "%s %s: %s", req->method, AC_SAFE(req->url),
-                      AC_SAFE(errbuf[0] ? errbuf : curl_easy_strerror(cc)));
-    collect(h->curl, resp);
+                      AC_SAFE(errbuf[0] ? errbuf : cu->easy_strerror(cc)));
+    collect(cu, h->curl, resp);
     return AUTOCERT_OK;
 }
 
