@@ -325,13 +325,42 @@ static autocert_err write_temp(autocert_ctx *ctx, const ac_outfile *f, char **tm
     return rc;
 }
 
-static void sync_dir(const char *path)
+/* Puts one written temporary file in its place: renamed over the target
+ * with `force`, else linked (link() never replaces: a file that appeared
+ * meanwhile is kept). */
+static autocert_err place_one(autocert_ctx *ctx, const char *tmp, const ac_outfile *f, int force)
 {
-    char *dir = dir_of(path);
+    if (force) {
+        if (rename(tmp, f->path) != 0)
+            return ac_err(ctx, AUTOCERT_ERR_IO, "cannot replace %s: %s", f->path,
+                          AC_STRERROR(errno));
+        return AUTOCERT_OK;
+    }
+    if (link(tmp, f->path) != 0)
+        return ac_err(ctx, errno == EEXIST ? AUTOCERT_ERR_EXISTS : AUTOCERT_ERR_IO,
+                      "cannot create %s: %s", f->path, AC_STRERROR(errno));
+    unlink(tmp);
+    return AUTOCERT_OK;
+}
 
-    if (dir)
-        (void)ac_fsync_dir(dir);
-    free(dir);
+/* Syncs the directories of the placed files, each once. */
+static void sync_dirs(const ac_outfile *f, size_t n)
+{
+    size_t i, j;
+
+    for (i = 0; i < n; i++) {
+        char *d = dir_of(f[i].path), *e;
+        int seen = 0;
+
+        for (j = 0; d && j < i && !seen; j++) {
+            e = dir_of(f[j].path);
+            seen = e && strcmp(d, e) == 0;
+            free(e);
+        }
+        if (d && !seen)
+            (void)ac_fsync_dir(d);
+        free(d);
+    }
 }
 
 autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, int force)
@@ -348,29 +377,17 @@ autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, in
     }
     if (!force && (rc = ac_files_absent(ctx, f, n)) != AUTOCERT_OK)
         goto out;
-    for (i = 0; i < n; i++)
-        if ((rc = write_temp(ctx, &f[i], &tmp[i])) != AUTOCERT_OK)
-            goto out;
-    for (i = 0; i < n; i++) {
-        if (force) {
-            if (rename(tmp[i], f[i].path) != 0) {
-                rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot replace %s: %s", f[i].path, AC_STRERROR(errno));
-                goto out;
-            }
-        } else {
-            /* link() never replaces: a file that appeared meanwhile is kept. */
-            if (link(tmp[i], f[i].path) != 0) {
-                rc = ac_err(ctx, errno == EEXIST ? AUTOCERT_ERR_EXISTS : AUTOCERT_ERR_IO,
-                            "cannot create %s: %s", f[i].path, AC_STRERROR(errno));
-                goto out;
-            }
-            unlink(tmp[i]);
+    for (i = 0; i < n && rc == AUTOCERT_OK; i++)
+        rc = write_temp(ctx, &f[i], &tmp[i]);
+    for (i = 0; i < n && rc == AUTOCERT_OK; i++) {
+        if ((rc = place_one(ctx, tmp[i], &f[i], force)) == AUTOCERT_OK) {
+            placed[i] = 1;
+            free(tmp[i]);
+            tmp[i] = NULL;
         }
-        placed[i] = 1;
-        free(tmp[i]);
-        tmp[i] = NULL;
-        sync_dir(f[i].path);
     }
+    if (rc == AUTOCERT_OK)
+        sync_dirs(f, n);
 out:
     for (i = 0; tmp && i < n; i++) {
         if (tmp[i]) {
