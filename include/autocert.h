@@ -237,6 +237,19 @@ unsigned long autocert_request_count(const autocert_ctx *ctx);
  * whole operation. */
 unsigned long autocert_connection_count(const autocert_ctx *ctx);
 
+/* Where the time of the operations on this context went, in seconds, summed
+ * over all of them (for benchmarks).  Set `size` to sizeof(autocert_timings)
+ * before the call: fields are only ever appended. */
+typedef struct {
+    size_t size;
+    double requests; /* HTTP requests, connecting included */
+    double connect;  /* of which: establishing connections (TCP and TLS) */
+    double waiting;  /* sleeping: polls, the CA's Retry-After, cache locks */
+    double keys;     /* generating keys */
+    double store;    /* writing to the cache, syncs included */
+} autocert_timings;
+void autocert_timings_get(const autocert_ctx *ctx, autocert_timings *out);
+
 /* ------------------------------------------------------------------------ */
 /* Certificates */
 

@@ -213,6 +213,23 @@ void ac_ctx_set_transport(autocert_ctx *ctx, const ac_transport *tp, void *arg)
     ctx->transport_arg = arg;
 }
 
+void autocert_timings_get(const autocert_ctx *ctx, autocert_timings *out)
+{
+    autocert_ctx *c = (autocert_ctx *)ctx;
+    size_t n = out->size < sizeof(autocert_timings) ? out->size : sizeof(autocert_timings);
+    autocert_timings t;
+
+    memset(&t, 0, sizeof(t));
+    t.size = n;
+    t.requests = (double)atomic_load(&c->us[AC_TIME_REQUESTS]) / 1e6;
+    t.connect = (double)atomic_load(&c->us[AC_TIME_CONNECT]) / 1e6;
+    t.waiting = (double)atomic_load(&c->us[AC_TIME_WAITING]) / 1e6;
+    t.keys = (double)atomic_load(&c->us[AC_TIME_KEYS]) / 1e6;
+    t.store = (double)atomic_load(&c->us[AC_TIME_STORE]) / 1e6;
+    /* A caller built against an older header gets the fields it knows. */
+    memcpy(out, &t, n);
+}
+
 unsigned long autocert_request_count(const autocert_ctx *ctx)
 {
     return atomic_load(&((autocert_ctx *)ctx)->n_requests);

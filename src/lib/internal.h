@@ -226,6 +226,15 @@ autocert_err ac_files_absent(autocert_ctx *ctx, const ac_outfile *f, size_t n);
 autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, int force);
 
 /* ---- ctx.c: configuration ---------------------------------------------- */
+/* What autocert_timings reports, kept in the context. */
+typedef enum {
+    AC_TIME_REQUESTS, AC_TIME_CONNECT, AC_TIME_WAITING, AC_TIME_KEYS, AC_TIME_STORE,
+    AC_TIME_KINDS
+} ac_time_kind;
+/* (timeutil.c) Adds `seconds`, or the time since `since` (ac_now), to the
+ * context's `kind`; ctx may be NULL. */
+void ac_ctx_add(autocert_ctx *ctx, ac_time_kind kind, double seconds);
+void ac_ctx_spent(autocert_ctx *ctx, ac_time_kind kind, double since);
 typedef struct ac_transport ac_transport; /* acme/acme.h */
 
 /* The context is configuration, read by every operation and written only
@@ -256,6 +265,7 @@ struct autocert_ctx {
     void *transport_arg;
     atomic_ulong n_requests;
     atomic_ulong n_connects;
+    atomic_ullong us[AC_TIME_KINDS]; /* microseconds spent, by ac_time_kind */
     unsigned long long id; /* unique, never reused: keys the failure records */
 };
 

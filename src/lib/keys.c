@@ -54,6 +54,7 @@ const char *autocert_key_type_name(autocert_key_type type)
 autocert_err ac_key_generate(autocert_ctx *ctx, autocert_key_type type, EVP_PKEY **out)
 {
     EVP_PKEY *key = NULL;
+    double t0 = ac_now();
 
     *out = NULL;
     switch (type) {
@@ -78,6 +79,7 @@ autocert_err ac_key_generate(autocert_ctx *ctx, autocert_key_type type, EVP_PKEY
     default:
         return ac_err(ctx, AUTOCERT_ERR_INVALID, "unknown key type %d", (int)type);
     }
+    ac_ctx_spent(ctx, AC_TIME_KEYS, t0);
     if (key == NULL)
         return ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot generate a %s key",
                           autocert_key_type_name(type));

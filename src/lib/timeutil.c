@@ -45,3 +45,14 @@ void ac_sleep_s(double seconds)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
+
+void ac_ctx_add(autocert_ctx *ctx, ac_time_kind kind, double seconds)
+{
+    if (ctx != NULL && seconds > 0)
+        atomic_fetch_add(&ctx->us[kind], (unsigned long long)(seconds * 1e6));
+}
+
+void ac_ctx_spent(autocert_ctx *ctx, ac_time_kind kind, double since)
+{
+    ac_ctx_add(ctx, kind, ac_now() - since);
+}

@@ -451,9 +451,48 @@ static void test_counters(void **state)
     }
 }
 
+/* Where the time went: kept in microseconds, reported in seconds; a caller
+ * built with an older, shorter struct gets only the fields it knows. */
+static void test_timings(void **state)
+{
+    autocert_ctx *ctx = *state;
+    autocert_timings t;
+    struct {
+        size_t size;
+        double requests;
+        double connect;
+    } old;
+    EVP_PKEY *key = NULL;
+
+    t.size = sizeof(t);
+    autocert_timings_get(ctx, &t);
+    assert_true(t.requests == 0 && t.waiting == 0 && t.keys == 0 && t.store == 0);
+    ac_ctx_add(ctx, AC_TIME_REQUESTS, 0.25);
+    ac_ctx_add(ctx, AC_TIME_CONNECT, 0.125);
+    ac_ctx_add(ctx, AC_TIME_WAITING, 1.5);
+    ac_ctx_add(ctx, AC_TIME_STORE, 0.002);
+    ac_ctx_add(ctx, AC_TIME_STORE, -1); /* nothing */
+    ac_ctx_add(NULL, AC_TIME_STORE, 1); /* harmless */
+    assert_int_equal(ac_key_generate(ctx, AUTOCERT_KEY_EC256, &key), AUTOCERT_OK);
+    EVP_PKEY_free(key);
+    autocert_timings_get(ctx, &t);
+    assert_int_equal(t.size, sizeof(t));
+    assert_true(t.requests > 0.2499 && t.requests < 0.2501);
+    assert_true(t.connect > 0.1249 && t.connect < 0.1251);
+    assert_true(t.waiting > 1.4999 && t.waiting < 1.5001);
+    assert_true(t.store > 0.0019 && t.store < 0.0021);
+    assert_true(t.keys > 0 && t.keys < 1);
+    memset(&old, 0x55, sizeof(old));
+    old.size = sizeof(old);
+    autocert_timings_get(ctx, (autocert_timings *)(void *)&old);
+    assert_int_equal(old.size, sizeof(old));
+    assert_true(old.requests > 0.2499 && old.connect > 0.1249);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_timings, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_defaults, ctx_setup, ctx_teardown),
         cmocka_unit_test(test_ids_unique),
         cmocka_unit_test_setup_teardown(test_directory, ctx_setup, ctx_teardown),

@@ -34,6 +34,7 @@ typedef struct {
     char *nonce;
     long retry_after;        /* seconds, -1 when absent */
     unsigned long connects;  /* connections opened for this request */
+    double connect_s;        /* time spent opening them (TCP and TLS) */
 } ac_http_resp;
 
 void ac_http_resp_init(ac_http_resp *r);

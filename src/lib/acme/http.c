@@ -184,8 +184,15 @@ static void collect(const ac_curl_api *cu, CURL *c, ac_http_resp *resp)
     char *ra;
 
     cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-    if (cu->easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK && nc > 0)
+    if (cu->easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK && nc > 0) {
+        curl_off_t us = 0;
+
         resp->connects = (unsigned long)nc;
+        /* Until the TLS handshake ended (plain http: until connected). */
+        if (cu->easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &us) != CURLE_OK || us == 0)
+            cu->easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &us);
+        resp->connect_s = (double)us / 1e6;
+    }
     resp->location = header_dup(cu, c, "Location");
     resp->nonce = header_dup(cu, c, "Replay-Nonce");
     ra = header_dup(cu, c, "Retry-After");

@@ -52,12 +52,15 @@ double ac_session_left(const ac_session *s)
 
 autocert_err ac_session_sleep(ac_session *s, double seconds, const char *what)
 {
+    double t0 = ac_now();
+
     if (seconds <= 0)
         return AUTOCERT_OK;
     if (seconds >= ac_session_left(s))
         return ac_err(s->ctx, AUTOCERT_ERR_TIMEOUT, "timed out (%u s) waiting for %s",
                       s->ctx->timeout_s, what);
     ac_sleep_s(seconds);
+    ac_ctx_spent(s->ctx, AC_TIME_WAITING, t0);
     return AUTOCERT_OK;
 }
 
@@ -72,6 +75,7 @@ static int wait_budget(const ac_session *s)
 autocert_err ac_session_lock(ac_session *s, autocert_storage *st, const char *set)
 {
     ac_held_lock *h;
+    double t0;
     autocert_err rc;
 
     if (s->n_locks == AC_SESSION_LOCKS)
@@ -79,7 +83,10 @@ autocert_err ac_session_lock(ac_session *s, autocert_storage *st, const char *se
     h = &s->locks[s->n_locks];
     if ((h->set = strdup(set)) == NULL)
         return ac_err(s->ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    if ((rc = ac_storage_lock(s->ctx, st, set, wait_budget(s))) != AUTOCERT_OK) {
+    t0 = ac_now();
+    rc = ac_storage_lock(s->ctx, st, set, wait_budget(s));
+    ac_ctx_spent(s->ctx, AC_TIME_WAITING, t0);
+    if (rc != AUTOCERT_OK) {
         free(h->set);
         h->set = NULL;
         return rc;
@@ -151,7 +158,7 @@ double ac_backoff_next(ac_backoff *b, long retry_after)
 autocert_err ac_session_request(ac_session *s, const char *method, const char *url,
                                 const char *body, ac_http_resp *resp)
 {
-    double left = ac_session_left(s);
+    double left = ac_session_left(s), t0;
     ac_http_req req;
     autocert_err rc;
 
@@ -168,7 +175,10 @@ autocert_err ac_session_request(ac_session *s, const char *method, const char *u
     /* One slow request may not take the whole budget of the operation. */
     req.timeout = left > 60.0 ? 60.0 : left;
     atomic_fetch_add(&s->ctx->n_requests, 1);
+    t0 = ac_now();
     rc = s->tp->request(s->tp_arg, &s->tp_state, s->ctx, &req, resp);
+    ac_ctx_spent(s->ctx, AC_TIME_REQUESTS, t0);
+    ac_ctx_add(s->ctx, AC_TIME_CONNECT, resp->connect_s);
     atomic_fetch_add(&s->ctx->n_connects, resp->connects);
     if (rc == AUTOCERT_OK)
         ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "%s %s -> %ld (%zu bytes)", method, AC_SAFE(url),

@@ -177,6 +177,7 @@ autocert_err ac_storage_store(autocert_ctx *ctx, autocert_storage *st, const cha
 {
     char detail[AUTOCERT_STORAGE_DETAIL] = "";
     size_t i, j;
+    double t0;
     autocert_err rc;
 
     if (!ac_storage_key_ok(set) || (n > 0 && items == NULL))
@@ -188,7 +189,10 @@ autocert_err ac_storage_store(autocert_ctx *ctx, autocert_storage *st, const cha
             if (strcmp(items[i].name, items[j].name) == 0)
                 return bad_key(ctx, set, items[i].name);
     }
-    if ((rc = st->ops.store(st->be, set, items, n, detail)) != AUTOCERT_OK)
+    t0 = ac_now();
+    rc = st->ops.store(st->be, set, items, n, detail);
+    ac_ctx_spent(ctx, AC_TIME_STORE, t0);
+    if (rc != AUTOCERT_OK)
         return failed(ctx, st, rc, "cannot store", set, NULL, detail);
     return AUTOCERT_OK;
 }
@@ -197,12 +201,16 @@ autocert_err ac_storage_store_item(autocert_ctx *ctx, autocert_storage *st, cons
                                    const autocert_item *item)
 {
     char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    double t0;
     autocert_err rc;
 
     if (!ac_storage_key_ok(set) || !ac_storage_name_ok(item->name) ||
         (item->len > 0 && item->data == NULL))
         return bad_key(ctx, set, item->name);
-    if ((rc = st->ops.store_item(st->be, set, item, detail)) != AUTOCERT_OK)
+    t0 = ac_now();
+    rc = st->ops.store_item(st->be, set, item, detail);
+    ac_ctx_spent(ctx, AC_TIME_STORE, t0);
+    if (rc != AUTOCERT_OK)
         return failed(ctx, st, rc, "cannot store", set, item->name, detail);
     return AUTOCERT_OK;
 }
