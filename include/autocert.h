@@ -311,6 +311,41 @@ const char *autocert_cert_directory(const autocert_cert *cert);
  * "rsa2048", ...); a string because a cache may hold keys of types this
  * version has no enum value for. */
 const char *autocert_cert_key_type(const autocert_cert *cert);
+/* When the certificate was revoked with autocert_revoke() (0: never).  A
+ * revoked certificate is due: the next autocert_obtain() replaces it. */
+time_t autocert_cert_revoked_at(const autocert_cert *cert);
+
+/* ------------------------------------------------------------------------ */
+/* Revocation (RFC 8555 section 7.6) */
+
+/* Reason codes of RFC 5280 section 5.3.1 that a subscriber may give. */
+typedef enum {
+    AUTOCERT_REASON_UNSPECIFIED = 0,
+    AUTOCERT_REASON_KEY_COMPROMISE = 1,
+    AUTOCERT_REASON_AFFILIATION_CHANGED = 3,
+    AUTOCERT_REASON_SUPERSEDED = 4,
+    AUTOCERT_REASON_CESSATION_OF_OPERATION = 5
+} autocert_revoke_reason;
+
+/* Parses "unspecified", "keyCompromise", "affiliationChanged", "superseded",
+ * "cessationOfOperation" (case-insensitive).  AUTOCERT_ERR_INVALID otherwise. */
+autocert_err autocert_revoke_reason_parse(const char *name, autocert_revoke_reason *out);
+/* The name of a reason as RFC 5280 spells it; never NULL ("unknown"). */
+const char *autocert_revoke_reason_name(autocert_revoke_reason reason);
+
+#define AUTOCERT_REVOKE_CERT_KEY 0x1u /* sign with the certificate's own key, not the account's */
+
+/* Revokes the cached certificate of the entry named after `name` at the CA
+ * that issued it (the directory its metadata records), signed with the
+ * cached account of that CA (which must exist: no account is registered
+ * for this), or with AUTOCERT_REVOKE_CERT_KEY with the certificate's key.
+ * Then the entry is marked revoked (autocert_cert_revoked_at()), so the
+ * next autocert_obtain() of its names orders a new certificate.  When the
+ * CA answers that the certificate was revoked already, the entry is marked
+ * all the same and AUTOCERT_ERR_ACME is returned with the problem type
+ * "urn:ietf:params:acme:error:alreadyRevoked". */
+autocert_err autocert_revoke(autocert_ctx *ctx, const char *name, autocert_revoke_reason reason,
+                             unsigned flags);
 
 /* ---- Private CA toolkit ---- */
 /* A private CA for traffic between one's own nodes: root and intermediate

@@ -22,7 +22,7 @@ typedef enum {
     CLI_O_QUIET,
     CLI_O_HELP,
     CLI_O_VERSION,
-    /* ACME: obtain (and the renew, revoke and account commands to come) */
+    /* ACME: obtain, revoke, account (and the renew command to come) */
     CLI_O_EMAIL,
     CLI_O_AGREE_TOS,
     CLI_O_DIRECTORY,
@@ -38,6 +38,10 @@ typedef enum {
     CLI_O_EAB_HMAC_KEY,
     CLI_O_TIMEOUT,
     CLI_O_FORCE_ORDER,
+    CLI_O_PREFERRED_CHAIN,
+    /* revoke */
+    CLI_O_REASON,
+    CLI_O_WITH_CERT_KEY,
     /* the cache */
     CLI_O_CACHE,
     CLI_O_CACHED,
@@ -111,6 +115,8 @@ struct cli_args {
     int verbose, quiet, version;
     /* ACME */
     int force;
+    autocert_revoke_reason reason;
+    int with_cert_key;
     unsigned http_port;
     const char *bind, *eab_kid, *eab_key;
     /* the cache */
@@ -140,8 +146,8 @@ struct cli_cmd {
     const char *about;    /* the paragraph of 'autocert <command> --help' */
 };
 
-extern const cli_cmd cli_cmd_obtain, cli_cmd_list, cli_cmd_ca, cli_cmd_inspect, cli_cmd_verify,
-    cli_cmd_export;
+extern const cli_cmd cli_cmd_obtain, cli_cmd_list, cli_cmd_revoke, cli_cmd_account, cli_cmd_ca,
+    cli_cmd_inspect, cli_cmd_verify, cli_cmd_export;
 
 /* Settings: zeroed; cli_args_clear frees what the setters allocated and the context. */
 void cli_args_init(cli_args *a);

@@ -183,6 +183,14 @@ static int set_timeout(cli_args *a, cli_opt_id id, const char *val)
     return 0;
 }
 
+static int set_reason(cli_args *a, cli_opt_id id, const char *val)
+{
+    if (autocert_revoke_reason_parse(val, &a->reason) != AUTOCERT_OK)
+        return cli_invalid(a, id, val, "unspecified, keyCompromise, superseded, "
+                           "cessationOfOperation or affiliationChanged");
+    return 0;
+}
+
 /* ---- private CA, inspect, verify, export ---- */
 
 static int set_days(cli_args *a, cli_opt_id id, const char *val)
@@ -289,6 +297,12 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
                        "give up after this long (default 300)", 0},
     [CLI_O_FORCE_ORDER] = {"--force", 0, NULL, NULL, cli_set_flag, FIELD(force),
                            "order a new certificate even if a valid one is cached", 0},
+
+    [CLI_O_REASON] = {"--reason", 0, "REASON", NULL, set_reason, 0,
+                      "keyCompromise, superseded, cessationOfOperation, affiliationChanged, "
+                      "unspecified (default)", 0},
+    [CLI_O_WITH_CERT_KEY] = {"--with-cert-key", 0, NULL, NULL, cli_set_flag, FIELD(with_cert_key),
+                             "sign with the certificate's own key instead of the account's", 0},
 
     [CLI_O_CACHE] = {"--cache", 0, "DIR", "AUTOCERT_CACHE", cli_set_str, FIELD(cache),
                      "cache directory (default ~/.autocert-cache)", 0},

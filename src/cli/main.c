@@ -10,6 +10,7 @@
 static const cli_cmd *const commands[] = {
     &cli_cmd_obtain,
     &cli_cmd_list,
+    &cli_cmd_revoke,
     /* Private CA toolkit */
     &cli_cmd_ca,
     &cli_cmd_inspect,

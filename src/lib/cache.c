@@ -58,6 +58,7 @@ void ac_cert_meta_clear(ac_cert_meta *m)
     autocert_strv_free(m->names, m->n_names);
     free(m->directory);
     free(m->key_type);
+    free(m->revoked_reason);
     json_decref(m->doc);
     memset(m, 0, sizeof(*m));
 }
@@ -106,6 +107,10 @@ static autocert_err meta_from_doc(autocert_ctx *ctx, json_t *doc, const char *wh
     m->not_before = (time_t)json_integer_value(json_object_get(doc, "not_before"));
     m->not_after = (time_t)json_integer_value(json_object_get(doc, "not_after"));
     m->issued_at = (time_t)json_integer_value(json_object_get(doc, "issued_at"));
+    m->revoked_at = (time_t)json_integer_value(json_object_get(doc, "revoked_at"));
+    if (json_is_string(json_object_get(doc, "revoked_reason")) &&
+        (m->revoked_reason = dup_member(doc, "revoked_reason")) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     m->doc = json_incref(doc);
     return AUTOCERT_OK;
 }
@@ -171,7 +176,11 @@ static json_t *meta_to_doc(const ac_cert_meta *m)
         json_object_set_new(doc, "key_type", json_string(m->key_type ? m->key_type : "")) ||
         json_object_set_new(doc, "not_before", json_integer((json_int_t)m->not_before)) ||
         json_object_set_new(doc, "not_after", json_integer((json_int_t)m->not_after)) ||
-        json_object_set_new(doc, "issued_at", json_integer((json_int_t)m->issued_at))) {
+        json_object_set_new(doc, "issued_at", json_integer((json_int_t)m->issued_at)) ||
+        (m->revoked_at &&
+         json_object_set_new(doc, "revoked_at", json_integer((json_int_t)m->revoked_at))) ||
+        (m->revoked_reason &&
+         json_object_set_new(doc, "revoked_reason", json_string(m->revoked_reason)))) {
         json_decref(doc);
         return NULL;
     }
@@ -206,6 +215,24 @@ autocert_err ac_cache_meta_update(autocert_ctx *ctx, autocert_storage *st, const
     return rc;
 }
 
+autocert_err ac_cache_mark_revoked(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                                   time_t when, const char *reason)
+{
+    ac_cert_meta m;
+    autocert_err rc;
+
+    if ((rc = ac_cache_meta_load(ctx, st, entry, &m)) != AUTOCERT_OK)
+        return rc;
+    m.revoked_at = when;
+    free(m.revoked_reason);
+    if ((m.revoked_reason = strdup(reason)) == NULL)
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    else
+        rc = ac_cache_meta_update(ctx, st, entry, &m);
+    ac_cert_meta_clear(&m);
+    return rc;
+}
+
 /* ---- certificates ---------------------------------------------------------- */
 
 /* Takes the metadata's names, directory and key type into the handle. */
@@ -217,6 +244,7 @@ static void take_meta(autocert_cert *c, ac_cert_meta *m)
     c->key_type = m->key_type;
     c->not_before = m->not_before;
     c->not_after = m->not_after;
+    c->revoked_at = m->revoked_at;
     m->names = NULL;
     m->n_names = 0;
     m->directory = m->key_type = NULL;
@@ -435,23 +463,47 @@ autocert_err ac_cache_cert_store(autocert_ctx *ctx, autocert_storage *st, const 
 
 /* ---- accounts --------------------------------------------------------------- */
 
-/* The account URL of account.json; *url NULL when the file is absent. */
-static autocert_err account_url(autocert_ctx *ctx, autocert_storage *st, const char *set,
-                                char **url)
+autocert_err ac_cache_account_doc(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                  json_t **doc)
 {
     unsigned char *meta = NULL;
     size_t metalen = 0;
-    const char *v;
     char *what;
-    json_t *j;
     autocert_err rc = ac_storage_load(ctx, st, set, AC_ITEM_ACCOUNT_META, &meta, &metalen);
 
+    *doc = NULL;
+    if (rc != AUTOCERT_OK)
+        return rc;
+    *doc = json_loadb((const char *)meta, metalen, 0, NULL);
+    if (!json_is_object(*doc)) {
+        json_decref(*doc);
+        *doc = NULL;
+        what = cache_file(st, set, AC_ITEM_ACCOUNT_META);
+        rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: not a JSON object", what ? what : set);
+        free(what);
+    }
+    free(meta);
+    return rc;
+}
+
+/* The account URL of account.json; *url NULL when the file is absent.
+ * *deactivated: the account was deactivated (RFC 8555 section 7.3.6). */
+static autocert_err account_url(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                char **url, int *deactivated)
+{
+    const char *v, *status;
+    char *what;
+    json_t *j = NULL;
+    autocert_err rc = ac_cache_account_doc(ctx, st, set, &j);
+
     *url = NULL;
+    *deactivated = 0;
     if (rc == AUTOCERT_ERR_NOT_FOUND)
         return AUTOCERT_OK;
     if (rc != AUTOCERT_OK)
         return rc;
-    j = json_loadb((const char *)meta, metalen, 0, NULL);
+    status = json_string_value(json_object_get(j, "status"));
+    *deactivated = status != NULL && strcmp(status, "deactivated") == 0;
     if ((v = json_string_value(json_object_get(j, "url"))) == NULL) {
         what = cache_file(st, set, AC_ITEM_ACCOUNT_META);
         rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: no account URL", what ? what : set);
@@ -460,7 +512,6 @@ static autocert_err account_url(autocert_ctx *ctx, autocert_storage *st, const c
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     }
     json_decref(j);
-    free(meta);
     return rc;
 }
 
@@ -470,6 +521,7 @@ autocert_err ac_cache_account_load(autocert_ctx *ctx, autocert_storage *st, cons
     unsigned char *pem = NULL;
     size_t pemlen = 0;
     char *what = NULL;
+    int deactivated = 0;
     autocert_err rc;
 
     *key = NULL;
@@ -479,7 +531,14 @@ autocert_err ac_cache_account_load(autocert_ctx *ctx, autocert_storage *st, cons
     if ((what = cache_file(st, set, AC_ITEM_ACCOUNT_KEY)) == NULL)
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     else if ((rc = ac_key_from_pem(ctx, pem, pemlen, what, key)) == AUTOCERT_OK &&
-             (rc = account_url(ctx, st, set, url)) != AUTOCERT_OK) {
+             (rc = account_url(ctx, st, set, url, &deactivated)) == AUTOCERT_OK && deactivated) {
+        /* Never used again: the next registration replaces it. */
+        ac_log(ctx, AUTOCERT_LOG_DEBUG, "the cached account %s was deactivated", AC_SAFE(*url));
+        free(*url);
+        *url = NULL;
+        rc = AUTOCERT_ERR_NOT_FOUND;
+    }
+    if (rc != AUTOCERT_OK) {
         EVP_PKEY_free(*key);
         *key = NULL;
     }

@@ -40,6 +40,7 @@ const char *autocert_cert_fullchain_pem(const autocert_cert *c) { return c->full
 const char *autocert_cert_key_pem(const autocert_cert *c) { return c->key_pem; }
 const char *autocert_cert_directory(const autocert_cert *c) { return c->directory; }
 const char *autocert_cert_key_type(const autocert_cert *c) { return c->key_type; }
+time_t autocert_cert_revoked_at(const autocert_cert *c) { return c->revoked_at; }
 
 int ac_cert_covers(const autocert_cert *c, const char *directory_url, const ac_ident *ids,
                    size_t n)
@@ -72,6 +73,8 @@ time_t ac_cert_renew_at(const autocert_cert *c, unsigned renew_days)
     time_t life = c->not_after - c->not_before;
     time_t margin = (time_t)renew_days * 86400;
 
+    if (c->revoked_at)
+        return c->revoked_at;
     if (life > 0 && margin > life / 3)
         margin = life / 3;
     return c->not_after - margin;

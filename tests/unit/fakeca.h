@@ -42,6 +42,7 @@ typedef struct {
     int backdate_days;        /* issued certificates start this many days ago
                                * (as if issued then: near their end) */
     int plain_http;           /* the directory hands out http:// URLs */
+    int no_key_change;        /* the directory has no keyChange */
 } fakeca_knobs;
 
 #define FAKECA_HTTP_URL "http://ca.test"
@@ -83,5 +84,15 @@ const char *fakeca_root_pem(const fakeca *ca);
  * public key of `key_pem` and the DNS names, as the knobs say; malloc'd,
  * NULL on failure.  Not counted by fakeca_issued. */
 char *fakeca_issue(fakeca *ca, const char *key_pem, const char *const *names, size_t n);
+
+/* Revocations accepted; *last_reason (may be NULL) the reason code of the
+ * last one (-1: none given). */
+size_t fakeca_revoked(const fakeca *ca, int *last_reason);
+/* Account n (1-based, as in its URL .../acct/n): deactivated; its contact
+ * array as compact JSON (malloc'd, NULL: none); its key's thumbprint
+ * (malloc'd). */
+int fakeca_account_deactivated(const fakeca *ca, size_t n);
+char *fakeca_account_contact(const fakeca *ca, size_t n);
+char *fakeca_account_thumbprint(const fakeca *ca, size_t n);
 
 #endif

@@ -156,6 +156,10 @@ const char *ac_acme_status(json_t *obj);
 /* ---- account.c -------------------------------------------------------- */
 /* Loads or creates the account of the session's directory. */
 autocert_err ac_account_ensure(ac_session *s);
+/* Loads the cached account of the session's directory (looking up its URL
+ * when only the key is cached), never registering one: NOT_FOUND naming the
+ * directory when the cache has none (or only a deactivated one). */
+autocert_err ac_account_load(ac_session *s);
 
 
 /* ---- order.c: one order, one step a function ---------------------------- */
