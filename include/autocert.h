@@ -347,6 +347,48 @@ const char *autocert_revoke_reason_name(autocert_revoke_reason reason);
 autocert_err autocert_revoke(autocert_ctx *ctx, const char *name, autocert_revoke_reason reason,
                              unsigned flags);
 
+/* ------------------------------------------------------------------------ */
+/* The account (RFC 8555 section 7.3) */
+
+/* The cached account of the context's directory, as its CA describes it. */
+typedef struct autocert_account autocert_account;
+
+/* Every function here works on the account the cache holds for the
+ * context's directory and never registers one: AUTOCERT_ERR_NOT_FOUND
+ * naming the directory when there is none, or when it was deactivated.
+ * *out (may be NULL where the prototype says so) receives the account as
+ * the CA answered; free it with autocert_account_free(). */
+
+/* Fetches the account (POST-as-GET of its URL). */
+autocert_err autocert_account_get(autocert_ctx *ctx, autocert_account **out);
+/* Sets its contact to the context's e-mail (autocert_set_email; none:
+ * no contact) at the CA and in the cache.  `out` may be NULL. */
+autocert_err autocert_account_update(autocert_ctx *ctx, autocert_account **out);
+/* Key rollover (RFC 8555 section 7.3.5): a new key of the context's account
+ * key type, which the cache holds instead of the old one only once the CA
+ * accepted it.  The new key is written first next to the old one, as
+ * "account.key.rollover" (0600) in the account's set; should the cache fail
+ * after the CA accepted, it stays there, and the error says so: it must
+ * then be moved over account.key by hand.  `out` may be NULL. */
+autocert_err autocert_account_rollover(autocert_ctx *ctx, autocert_account **out);
+/* Deactivates the account at the CA (RFC 8555 section 7.3.6) and marks it
+ * in the cache so it is never used again: the next autocert_obtain()
+ * registers a new account.  `out` may be NULL. */
+autocert_err autocert_account_deactivate(autocert_ctx *ctx, autocert_account **out);
+
+void autocert_account_free(autocert_account *account);
+/* Borrowed from the handle, valid until autocert_account_free(). */
+const char *autocert_account_url(const autocert_account *account);
+/* "ec256", "rsa2048", ... */
+const char *autocert_account_key_type(const autocert_account *account);
+/* RFC 7638 thumbprint of its public key, base64url. */
+const char *autocert_account_thumbprint(const autocert_account *account);
+/* "valid", "deactivated" or "revoked" as the CA says ("unknown": it did not). */
+const char *autocert_account_status(const autocert_account *account);
+size_t autocert_account_contact_count(const autocert_account *account);
+/* "mailto:..." URLs; NULL past the end. */
+const char *autocert_account_contact(const autocert_account *account, size_t i);
+
 /* ---- Private CA toolkit ---- */
 /* A private CA for traffic between one's own nodes: root and intermediate
  * CAs, node certificates, CSR signing, inspection, verification and PKCS#12.

@@ -144,6 +144,10 @@ struct cli_cmd {
     const char *synopsis; /* lines after "usage: autocert " */
     const char *summary;  /* one line for 'autocert --help' */
     const char *about;    /* the paragraph of 'autocert <command> --help' */
+    /* Subcommands with options and help of their own ('autocert account show
+     * --help'), ended by NULL; the operand after the command name picks one.
+     * NULL: none. */
+    const cli_cmd *const *subs;
 };
 
 extern const cli_cmd cli_cmd_obtain, cli_cmd_list, cli_cmd_revoke, cli_cmd_account, cli_cmd_ca,

@@ -72,4 +72,5 @@ const cli_cmd cli_cmd_list = {
     "Lists the cached certificates: entry, expiry, days left, names, from the\n"
     "metadata of each entry.  --verify reads every entry whole and reports each\n"
     "broken one, naming its file (exit 1).",
+    NULL,
 };

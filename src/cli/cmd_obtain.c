@@ -128,4 +128,5 @@ const cli_cmd cli_cmd_obtain = {
     "the cache.  Prints the paths of the certificate chain and its key.  Exits 0\n"
     "when it stored a new certificate, 2 when the cached one is still good, 1 on\n"
     "failure.",
+    NULL,
 };

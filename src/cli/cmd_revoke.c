@@ -71,4 +71,5 @@ const cli_cmd cli_cmd_revoke = {
     "certificate's own key (no account needed).  The entry is then marked revoked,\n"
     "so the next obtain of its names orders a new certificate.  A certificate the\n"
     "CA reports revoked already is marked too, and the exit status is 1.",
+    NULL,
 };

@@ -547,20 +547,17 @@ autocert_err ac_cache_account_load(autocert_ctx *ctx, autocert_storage *st, cons
     return rc;
 }
 
-autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, const char *set,
-                                   EVP_PKEY *key, const char *url, const char *directory_url)
+autocert_err ac_cache_account_replace(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                      EVP_PKEY *key, json_t *doc)
 {
     char *pem = NULL, *meta = NULL;
     size_t pemlen = 0;
-    json_t *j = NULL;
     autocert_item items[2];
     autocert_err rc;
 
     if ((rc = ac_key_to_pem(ctx, key, &pem, &pemlen)) != AUTOCERT_OK)
         return rc;
-    j = json_pack("{s:s, s:s, s:s*, s:s}", "url", url, "directory", directory_url, "email",
-                  ctx->email, "key_type", ac_key_type_of(key));
-    if (j == NULL || (meta = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+    if ((meta = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     } else {
         items[0] = (autocert_item){AC_ITEM_ACCOUNT_KEY, pem, pemlen, 1};
@@ -569,6 +566,34 @@ autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, cons
     }
     ac_free_secret(pem, pemlen);
     free(meta);
+    return rc;
+}
+
+autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                   EVP_PKEY *key, const char *url, const char *directory_url)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s*, s:s}", "url", url, "directory", directory_url,
+                          "email", ctx->email, "key_type", ac_key_type_of(key));
+    autocert_err rc;
+
+    if (j == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    rc = ac_cache_account_replace(ctx, st, set, key, j);
     json_decref(j);
+    return rc;
+}
+
+autocert_err ac_cache_account_doc_store(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                        json_t *doc)
+{
+    char *meta = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    autocert_item item;
+    autocert_err rc;
+
+    if (meta == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    item = (autocert_item){AC_ITEM_ACCOUNT_META, meta, strlen(meta), 0};
+    rc = ac_storage_store_item(ctx, st, set, &item);
+    free(meta);
     return rc;
 }

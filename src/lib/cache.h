@@ -14,6 +14,9 @@
 /* Items of an account set "accounts/<host>-<hash>". */
 #define AC_ITEM_ACCOUNT_KEY "account.key"
 #define AC_ITEM_ACCOUNT_META "account.json"
+/* The new key of a key rollover, kept next to account.key until the set
+ * holding it replaced the old one (see account_ops.c). */
+#define AC_ITEM_ACCOUNT_ROLLOVER "account.key.rollover"
 
 /* "certs/<entry>", malloc'd (NULL when out of memory). */
 char *ac_cache_cert_set(const char *entry);
@@ -83,6 +86,13 @@ autocert_err ac_cache_account_load(autocert_ctx *ctx, autocert_storage *st, cons
                                    EVP_PKEY **key, char **url);
 autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, const char *set,
                                    EVP_PKEY *key, const char *url, const char *directory_url);
+/* Replaces the account set whole: `key` and account.json holding `doc`. */
+autocert_err ac_cache_account_replace(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                      EVP_PKEY *key, json_t *doc);
+/* Rewrites account.json alone (the key stays); the caller holds the set's
+ * lock. */
+autocert_err ac_cache_account_doc_store(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                        json_t *doc);
 /* account.json of a set, parsed (*doc a new reference).  NOT_FOUND without
  * a message when absent, CORRUPT naming the file when not a JSON object. */
 autocert_err ac_cache_account_doc(autocert_ctx *ctx, autocert_storage *st, const char *set,

@@ -133,10 +133,11 @@ static autocert_err register_new(ac_session *s, autocert_storage *st, const char
 static autocert_err complete_locked(ac_session *s, autocert_storage *st, const char *set,
                                     int may_register)
 {
-    int have_key = 0;
+    int have_key = 0, held = ac_session_holds(s, set);
     autocert_err rc;
 
-    if ((rc = ac_session_lock(s, st, set)) != AUTOCERT_OK)
+    /* An operation on the account itself may hold its lock already. */
+    if (!held && (rc = ac_session_lock(s, st, set)) != AUTOCERT_OK)
         return rc;
     rc = load_cached(s, st, set, &have_key);
     if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key && may_register)
@@ -146,7 +147,8 @@ static autocert_err complete_locked(ac_session *s, autocert_storage *st, const c
                     AC_SAFE(s->directory_url));
     else if (rc == AUTOCERT_OK && s->account.url == NULL)
         rc = look_up(s, st, set);
-    ac_session_unlock(s, set);
+    if (!held)
+        ac_session_unlock(s, set);
     return rc;
 }
 

@@ -23,6 +23,12 @@ autocert_err ac_jws_sign(autocert_ctx *ctx, EVP_PKEY *key, const char *kid,
 autocert_err ac_jws_eab(autocert_ctx *ctx, EVP_PKEY *account_key, const char *eab_kid,
                         const unsigned char *mac_key, size_t mac_len, const char *url,
                         json_t **out);
+/* The inner JWS of a key change (RFC 8555 section 7.3.5): signed by
+ * `new_key`, whose JWK it embeds, for `url` (the directory's keyChange),
+ * over {"account": account_url, "oldKey": JWK of old_key}.  *out is a new
+ * reference, the payload of the outer request signed by the old key. */
+autocert_err ac_jws_key_change(autocert_ctx *ctx, EVP_PKEY *new_key, EVP_PKEY *old_key,
+                               const char *account_url, const char *url, json_t **out);
 /* The JWS "alg" for a key: "ES256", "ES384", "RS256"; NULL if unsupported. */
 const char *ac_jws_alg(EVP_PKEY *key);
 
@@ -116,6 +122,8 @@ autocert_err ac_session_sleep(ac_session *s, double seconds, const char *what);
  * time the session has left; released by ac_session_unlock or cleanup. */
 autocert_err ac_session_lock(ac_session *s, autocert_storage *st, const char *set);
 void ac_session_unlock(ac_session *s, const char *set);
+/* Nonzero when the session holds the lock of `set`. */
+int ac_session_holds(const ac_session *s, const char *set);
 /* Waits `seconds` because the CA asked to come back later: the session's
  * locks are released meanwhile (others may work on those sets), taken back
  * after, and `relocked` says whether to go on. */
