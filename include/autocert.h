@@ -209,6 +209,12 @@ autocert_err autocert_set_http01(autocert_ctx *ctx, const char *bind_addr, unsig
 /* HTTP-01 through an existing web server: tokens are written under
  * DIR/.well-known/acme-challenge/ and removed afterwards.  NULL clears. */
 autocert_err autocert_set_webroot(autocert_ctx *ctx, const char *dir);
+/* The chain to store when the CA offers several (Link rel="alternate" of
+ * the certificate URL): the one whose top certificate (the last of the
+ * chain) has `issuer_cn` as its issuer's common name or its own.  When none
+ * has, the CA's default chain is kept, with a note in the log.  NULL
+ * clears: the default chain. */
+autocert_err autocert_set_preferred_chain(autocert_ctx *ctx, const char *issuer_cn);
 void autocert_set_key_type(autocert_ctx *ctx, autocert_key_type type);
 void autocert_set_account_key_type(autocert_ctx *ctx, autocert_key_type type);
 /* Total time allowed for one operation (obtain, revoke...), seconds. */

@@ -165,6 +165,11 @@ static int set_account_key_type(cli_args *a, cli_opt_id id, const char *val)
     return 0;
 }
 
+static int set_preferred_chain(cli_args *a, cli_opt_id id, const char *val)
+{
+    return library_says(a, id, val, autocert_set_preferred_chain(a->ctx, val));
+}
+
 static int set_eab_kid(cli_args *a, cli_opt_id id, const char *val)
 {
     if (*val == '\0')
@@ -298,6 +303,9 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
     [CLI_O_FORCE_ORDER] = {"--force", 0, NULL, NULL, cli_set_flag, FIELD(force),
                            "order a new certificate even if a valid one is cached", 0},
 
+    [CLI_O_PREFERRED_CHAIN] = {"--preferred-chain", 0, "CN", "AUTOCERT_PREFERRED_CHAIN",
+                               set_preferred_chain, 0,
+                               "the chain whose top certificate's issuer (or own) CN is CN", 0},
     [CLI_O_REASON] = {"--reason", 0, "REASON", NULL, set_reason, 0,
                       "keyCompromise, superseded, cessationOfOperation, affiliationChanged, "
                       "unspecified (default)", 0},

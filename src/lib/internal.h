@@ -251,6 +251,7 @@ struct autocert_ctx {
     char *http_bind;
     unsigned http_port;
     char *webroot;
+    char *preferred_chain; /* issuer CN of the top certificate wanted, or NULL */
     autocert_key_type key_type;
     autocert_key_type account_key_type;
     unsigned timeout_s;

@@ -37,7 +37,7 @@ AC_MOUNTNS=${AC_MOUNTNS:-0}
 # Settings of the tester's own environment must not leak into the tests.
 unset AUTOCERT_EMAIL AUTOCERT_DIRECTORY AUTOCERT_CA_BUNDLE AUTOCERT_HTTP_PORT AUTOCERT_BIND \
     AUTOCERT_WEBROOT AUTOCERT_KEY_TYPE AUTOCERT_EAB_KID AUTOCERT_EAB_HMAC_KEY AUTOCERT_CACHE \
-    AUTOCERT_AGREE_TOS
+    AUTOCERT_AGREE_TOS AUTOCERT_PREFERRED_CHAIN
 
 # --- locations ---------------------------------------------------------------
 AC_SCRIPT_NAME=$(basename "$0" .sh)

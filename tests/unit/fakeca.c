@@ -63,6 +63,9 @@ struct fakeca {
     EVP_PKEY *key;
     X509 *root;
     char *root_pem;
+    EVP_PKEY *alt_key;  /* the alternate root's */
+    char *alt_root_pem; /* FAKECA_ALT_ROOT_CN, self-signed */
+    char *cross_pem;    /* the root's name and key, issued by the alternate root */
 };
 
 /* A response being built. */
@@ -72,6 +75,7 @@ typedef struct {
     char location[256];
     long retry_after;
     char *raw; /* a body that is not JSON (the certificate) */
+    char link[256]; /* a Link rel="alternate" target ("": none) */
 } answer;
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -159,6 +163,29 @@ static X509 *sign_cert(fakeca *ca, EVP_PKEY *pub, const char *cn, X509_NAME *iss
     return x;
 }
 
+/* A CA certificate: subject `cn` with the public key `pub`, issued by
+ * `issuer_cn` and signed by `signer`. */
+static X509 *ca_cert(EVP_PKEY *pub, const char *cn, const char *issuer_cn, EVP_PKEY *signer)
+{
+    X509 *x = X509_new();
+    X509_NAME *subj = X509_NAME_new(), *iss = X509_NAME_new();
+
+    X509_set_version(x, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+    X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC, (const unsigned char *)issuer_cn, -1, -1,
+                               0);
+    X509_set_subject_name(x, subj);
+    X509_set_issuer_name(x, iss);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3650L * 86400);
+    X509_set_pubkey(x, pub);
+    X509_sign(x, signer, EVP_sha256());
+    X509_NAME_free(subj);
+    X509_NAME_free(iss);
+    return x;
+}
+
 static char *pem_of(X509 *x)
 {
     BIO *b = BIO_new(BIO_s_mem());
@@ -188,9 +215,18 @@ fakeca *fakeca_new(void)
     ca->k.validity_days = 90;
     ca->last_reason = -1;
     ca->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    ca->root = ca->key ? sign_cert(ca, ca->key, "fake ACME root", NULL, 3650, NULL) : NULL;
+    ca->root = ca->key ? sign_cert(ca, ca->key, FAKECA_ROOT_CN, NULL, 3650, NULL) : NULL;
     ca->root_pem = ca->root ? pem_of(ca->root) : NULL;
-    if (ca->root_pem == NULL) {
+    if (ca->root_pem && (ca->alt_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) != NULL) {
+        X509 *alt = ca_cert(ca->alt_key, FAKECA_ALT_ROOT_CN, FAKECA_ALT_ROOT_CN, ca->alt_key);
+        X509 *cross = ca_cert(ca->key, FAKECA_ROOT_CN, FAKECA_ALT_ROOT_CN, ca->alt_key);
+
+        ca->alt_root_pem = alt ? pem_of(alt) : NULL;
+        ca->cross_pem = cross ? pem_of(cross) : NULL;
+        X509_free(alt);
+        X509_free(cross);
+    }
+    if (ca->root_pem == NULL || ca->alt_root_pem == NULL || ca->cross_pem == NULL) {
         fakeca_free(ca);
         return NULL;
     }
@@ -218,6 +254,9 @@ void fakeca_free(fakeca *ca)
     EVP_PKEY_free(ca->key);
     X509_free(ca->root);
     free(ca->root_pem);
+    EVP_PKEY_free(ca->alt_key);
+    free(ca->alt_root_pem);
+    free(ca->cross_pem);
     pthread_mutex_destroy(&ca->mu);
     free(ca);
 }
@@ -681,6 +720,31 @@ static void key_change(fakeca *ca, json_t *hdr, json_t *inner, answer *a)
     free(oldt);
 }
 
+/* The certificate of order `on`: its default chain (leaf, root), or the
+ * alternate one (leaf, the root cross-signed by the alternate root), each
+ * linking to the other when the CA offers alternates. */
+static void certificate(fakeca *ca, size_t on, int alt, answer *a)
+{
+    const char *pem = ca->orders[on].cert_pem, *end = strstr(pem, "-----END CERTIFICATE-----");
+    size_t leaf = end ? (size_t)(end - pem) + strlen("-----END CERTIFICATE-----\n") : 0;
+    size_t n = leaf + strlen(ca->cross_pem) + 1;
+
+    if (alt && (!ca->k.alt_chain || ca->k.alt_chain_broken)) {
+        fail(a, 404, "malformed", "no such chain");
+        return;
+    }
+    a->status = 200;
+    if (!alt) {
+        a->raw = strdup(pem);
+    } else if ((a->raw = malloc(n + strlen(ca->alt_root_pem))) != NULL) {
+        /* A bad one: the alternate root never issued the leaf. */
+        snprintf(a->raw, n + strlen(ca->alt_root_pem), "%.*s%s", (int)leaf, pem,
+                 ca->k.alt_chain_bad ? ca->alt_root_pem : ca->cross_pem);
+    }
+    if (ca->k.alt_chain)
+        snprintf(a->link, sizeof(a->link), FAKECA_URL "/cert/%zu%s", on, alt ? "" : "/alt");
+}
+
 /* Whether the kid names a deactivated account. */
 static int deactivated_kid(const fakeca *ca, json_t *hdr)
 {
@@ -720,10 +784,9 @@ static void route_post(fakeca *ca, const char *path, json_t *hdr, json_t *payloa
         finalize(ca, on, payload, a);
     else if (sscanf(path, "/order/%zu", &on) == 1 && on < ca->n_orders && as_get)
         get_order(ca, on, a);
-    else if (sscanf(path, "/cert/%zu", &on) == 1 && on < ca->n_orders && ca->orders[on].cert_pem) {
-        a->status = 200;
-        a->raw = strdup(ca->orders[on].cert_pem);
-    } else
+    else if (sscanf(path, "/cert/%zu", &on) == 1 && on < ca->n_orders && ca->orders[on].cert_pem)
+        certificate(ca, on, strstr(path, "/alt") != NULL, a);
+    else
         fail(a, 404, "malformed", "no such resource");
 }
 
@@ -790,6 +853,12 @@ static void respond(fakeca *ca, answer *a, ac_http_resp *resp)
     resp->nonce = strdup(nonce);
     resp->location = a->location[0] ? strdup(a->location) : NULL;
     resp->retry_after = a->retry_after;
+    if (a->link[0]) { /* as the header would say it */
+        char value[300];
+
+        snprintf(value, sizeof(value), "<%s>;rel=\"alternate\"", a->link);
+        ac_http_parse_links(resp, value, FAKECA_URL);
+    }
 }
 
 static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac_http_req *req,
@@ -801,7 +870,7 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
                            ? req->url + strlen(FAKECA_URL)
                        : strncmp(req->url, FAKECA_HTTP_URL, strlen(FAKECA_HTTP_URL)) == 0
                            ? req->url + strlen(FAKECA_HTTP_URL) : req->url;
-    answer a = {404, NULL, "", -1, NULL};
+    answer a = {404, NULL, "", -1, NULL, ""};
 
     (void)state;
     (void)ctx;
@@ -1022,3 +1091,5 @@ char *fakeca_account_thumbprint(const fakeca *ca, size_t n)
     unlock(ca);
     return s;
 }
+
+const char *fakeca_alt_root_pem(const fakeca *ca) { return ca->alt_root_pem; }

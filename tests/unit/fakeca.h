@@ -43,9 +43,18 @@ typedef struct {
                                * (as if issued then: near their end) */
     int plain_http;           /* the directory hands out http:// URLs */
     int no_key_change;        /* the directory has no keyChange */
+    int alt_chain;            /* certificate URLs link an alternate chain, which
+                               * ends at the root cross-signed by the
+                               * alternate root FAKECA_ALT_ROOT_CN */
+    int alt_chain_broken;     /* ... whose URL then answers 404 */
+    int alt_chain_bad;        /* ... which then holds the alternate root itself
+                               * after the leaf, which it did not issue */
 } fakeca_knobs;
 
 #define FAKECA_HTTP_URL "http://ca.test"
+/* The common names of the CA's root and of its alternate root. */
+#define FAKECA_ROOT_CN "fake ACME root"
+#define FAKECA_ALT_ROOT_CN "fake alternate root"
 
 /* One request the CA received. */
 typedef struct {
@@ -85,6 +94,8 @@ const char *fakeca_root_pem(const fakeca *ca);
  * NULL on failure.  Not counted by fakeca_issued. */
 char *fakeca_issue(fakeca *ca, const char *key_pem, const char *const *names, size_t n);
 
+/* The PEM of the alternate root (self-signed, FAKECA_ALT_ROOT_CN). */
+const char *fakeca_alt_root_pem(const fakeca *ca);
 /* Revocations accepted; *last_reason (may be NULL) the reason code of the
  * last one (-1: none given). */
 size_t fakeca_revoked(const fakeca *ca, int *last_reason);
