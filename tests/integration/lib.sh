@@ -191,9 +191,12 @@ ac_make_tls() {
 
 # --- Pebble --------------------------------------------------------------------------
 # start_pebble [eab] [nonce=PERCENT] [httpport=PORT] [authzreuse=PERCENT (default 0)]
+#              [altroots=N]
 #   eab        require External Account Binding; AC_EAB_KID / AC_EAB_KEY are valid credentials
 #   nonce=N    reject N % of valid nonces (default 0)
 #   httpport=N the port Pebble's validator connects to for HTTP-01 (default AC_HTTP_PORT)
+#   altroots=N N alternate chains besides the default, each ending at a root of
+#              its own (PEBBLE_ALTERNATE_ROOTS; the roots: ac_mgmt roots/0, roots/1...)
 # Starts pebble-challtestsrv as Pebble's DNS (every name is 127.0.0.1; it answers
 # no challenge itself) and Pebble, waits until both answer, and writes Pebble's
 # root to $WORK/pebble-root.pem.
@@ -206,9 +209,11 @@ start_pebble() {
     ac_nonce=0
     ac_vaport=$AC_HTTP_PORT
     ac_reuse=0
+    ac_altroots=0
     for ac_opt in "$@"; do
         case $ac_opt in
         eab) ac_eab=true ;;
+        altroots=*) ac_altroots=${ac_opt#altroots=} ;;
         authzreuse=*) ac_reuse=${ac_opt#authzreuse=} ;;
         nonce=*) ac_nonce=${ac_opt#nonce=} ;;
         httpport=*) ac_vaport=${ac_opt#httpport=} ;;
@@ -249,6 +254,7 @@ EOF
     # would make every validation pass.
     ac_spawn pebble.log env -u PEBBLE_VA_ALWAYS_VALID \
         PEBBLE_AUTHZREUSE="$ac_reuse" PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="$ac_nonce" \
+        PEBBLE_ALTERNATE_ROOTS="$ac_altroots" \
         pebble -config "$WORK/pebble.json" -dnsserver "127.0.0.1:$AC_DNS_PORT"
     AC_PEBBLE_PID=$AC_LAST_PID
     ac_wait_for 100 curl -s -o /dev/null "http://127.0.0.1:$AC_CHALL_PORT/" ||
@@ -260,6 +266,12 @@ EOF
     curl -sf --cacert "$WORK/tls-ca.pem" -o "$WORK/pebble-root.pem" \
         "https://127.0.0.1:$AC_MGMT_PORT/roots/0" || ac_fail "could not fetch Pebble's root"
     grep -q "BEGIN CERTIFICATE" "$WORK/pebble-root.pem" || ac_fail "Pebble's root is not PEM"
+}
+
+# ac_mgmt PATH: GET of Pebble's management interface (roots/0,
+# cert-status-by-serial/HEX...) on stdout; fails on an HTTP error.
+ac_mgmt() {
+    curl -sf --cacert "$WORK/tls-ca.pem" "https://127.0.0.1:$AC_MGMT_PORT/$1"
 }
 
 stop_pebble() {
