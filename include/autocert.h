@@ -374,8 +374,11 @@ autocert_err autocert_account_update(autocert_ctx *ctx, autocert_account **out);
  * key type, which the cache holds instead of the old one only once the CA
  * accepted it.  The new key is written first next to the old one, as
  * "account.key.rollover" (0600) in the account's set; should the cache fail
- * after the CA accepted, it stays there, and the error says so: it must
- * then be moved over account.key by hand.  `out` may be NULL. */
+ * after the CA accepted, or should the CA's answer never arrive (the
+ * outcome unknown), it stays there, and the error says so: it must then be
+ * moved over account.key by hand (or removed, when the CA did not take it).
+ * While it is there, a rollover fails with AUTOCERT_ERR_EXISTS.  `out` may
+ * be NULL. */
 autocert_err autocert_account_rollover(autocert_ctx *ctx, autocert_account **out);
 /* Deactivates the account at the CA (RFC 8555 section 7.3.6) and marks it
  * in the cache so it is never used again: the next autocert_obtain()

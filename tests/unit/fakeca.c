@@ -873,7 +873,6 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
     answer a = {404, NULL, "", -1, NULL, ""};
 
     (void)state;
-    (void)ctx;
     pthread_mutex_lock(&ca->mu);
     if (ca->n_req < MAX_REQ)
         ca->n_req++;
@@ -889,6 +888,11 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
     }
     r->status = a.status;
     respond(ca, &a, resp);
+    if (ca->k.lose_answer && strcmp(req->method, "POST") == 0 &&
+        strncmp(path, ca->k.lose_answer, strlen(ca->k.lose_answer)) == 0) {
+        pthread_mutex_unlock(&ca->mu);
+        return ac_err(ctx, AUTOCERT_ERR_NETWORK, "POST %s: connection reset (test)", req->url);
+    }
     if (strncmp(path, "/dir", 4) == 0 && !ca->k.nonce_in_directory) {
         free(resp->nonce);
         resp->nonce = NULL;

@@ -47,6 +47,8 @@ typedef struct {
                                * ends at the root cross-signed by the
                                * alternate root FAKECA_ALT_ROOT_CN */
     int alt_chain_broken;     /* ... whose URL then answers 404 */
+    const char *lose_answer;  /* POSTs to this path prefix are carried out, but
+                               * their answer is lost (NETWORK) */
     int alt_chain_bad;        /* ... which then holds the alternate root itself
                                * after the leaf, which it did not issue */
 } fakeca_knobs;

@@ -44,9 +44,8 @@ static const char *account_path(protofx *f, const char *item, char *buf, size_t 
 
 static char *account_item(protofx *f, const char *item)
 {
-    char path[512], *set = NULL, rel[300], *data;
+    char *set = NULL, rel[300], *data;
 
-    (void)path;
     assert_int_equal(ac_cache_account_set(f->ctx, FAKECA_DIRECTORY, &set), AUTOCERT_OK);
     snprintf(rel, sizeof(rel), "%s/%s", set, item);
     free(set);
@@ -359,6 +358,37 @@ static void test_rollover_store_fails_after_the_ca_took_it(void **state)
     rescued = cached_thumbprint(f, AC_ITEM_ACCOUNT_ROLLOVER);
     ca_thumb = fakeca_account_thumbprint(f->ca, 1);
     assert_string_equal(rescued, ca_thumb);
+    /* Another rollover never overwrites it. */
+    x->fail = 0;
+    assert_int_equal(autocert_account_rollover(f->ctx, NULL), AUTOCERT_ERR_EXISTS);
+    assert_non_null(strstr(autocert_last_error(f->ctx), AC_ITEM_ACCOUNT_ROLLOVER));
+    free(rescued);
+    rescued = cached_thumbprint(f, AC_ITEM_ACCOUNT_ROLLOVER);
+    assert_string_equal(rescued, ca_thumb);
+    assert_int_equal(fakeca_count(f->ca, "POST", "/key-change"), 1);
+    free(before);
+    free(after);
+    free(rescued);
+    free(ca_thumb);
+}
+
+static void test_rollover_without_an_answer_keeps_the_new_key(void **state)
+{
+    protofx *f = *state;
+    char *before, *after, *rescued, *ca_thumb;
+
+    obtain(f, A);
+    before = account_item(f, "account.key");
+    fakeca_knobs_of(f->ca)->lose_answer = "/key-change";
+    assert_int_equal(autocert_account_rollover(f->ctx, NULL), AUTOCERT_ERR_NETWORK);
+    assert_non_null(strstr(autocert_last_error(f->ctx), "may have changed"));
+    assert_non_null(strstr(autocert_last_error(f->ctx), AC_ITEM_ACCOUNT_ROLLOVER));
+    /* The CA took it: the only copy of the key it knows is kept. */
+    after = account_item(f, "account.key");
+    assert_string_equal(before, after);
+    rescued = cached_thumbprint(f, AC_ITEM_ACCOUNT_ROLLOVER);
+    ca_thumb = fakeca_account_thumbprint(f->ca, 1);
+    assert_string_equal(rescued, ca_thumb);
     free(before);
     free(after);
     free(rescued);
@@ -411,6 +441,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollover_refused_keeps_the_old_key, protofx_setup,
                                         protofx_teardown),
         cmocka_unit_test_setup_teardown(test_rollover_store_fails_after_the_ca_took_it,
+                                        protofx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_rollover_without_an_answer_keeps_the_new_key,
                                         protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_deactivate_then_a_new_account, protofx_setup,
                                         protofx_teardown),

@@ -193,11 +193,28 @@ static autocert_err after_the_ca(acct_job *j, autocert_err rc, const char *did,
  * CA takes it and the cache then fails, the key is not lost. */
 static autocert_err keep_recovery(acct_job *j, EVP_PKEY *key)
 {
-    char *pem = NULL;
+    char *pem = NULL, *where;
     size_t len = 0;
     autocert_item item;
     autocert_err rc;
 
+    /* One left by an earlier rollover may be the key the CA knows: never
+     * overwritten. */
+    rc = ac_storage_load(j->ctx, j->st, j->set, AC_ITEM_ACCOUNT_ROLLOVER, (unsigned char **)&pem,
+                         &len);
+    ac_free_secret(pem, len);
+    pem = NULL;
+    if (rc == AUTOCERT_OK) {
+        where = ac_storage_where(j->st, j->set, AC_ITEM_ACCOUNT_ROLLOVER);
+        rc = ac_err(j->ctx, AUTOCERT_ERR_EXISTS, "%s is left from an earlier rollover whose "
+                    "outcome was not recorded: if the CA knows the account by that key "
+                    "('account show' fails), move it over %s; if not, remove it",
+                    where ? where : AC_ITEM_ACCOUNT_ROLLOVER, AC_ITEM_ACCOUNT_KEY);
+        free(where);
+        return rc;
+    }
+    if (rc != AUTOCERT_ERR_NOT_FOUND)
+        return rc;
     if ((rc = ac_key_to_pem(j->ctx, key, &pem, &len)) != AUTOCERT_OK)
         return rc;
     item = (autocert_item){AC_ITEM_ACCOUNT_ROLLOVER, pem, len, 1};
@@ -269,6 +286,22 @@ static autocert_err lost_store(acct_job *j, autocert_err rc)
     return after_the_ca(j, rc, "now knows by its new key account", remedy);
 }
 
+/* The key change got no answer: the outcome is unknown. */
+static autocert_err no_answer(acct_job *j, autocert_err rc)
+{
+    char *where = ac_storage_where(j->st, j->set, AC_ITEM_ACCOUNT_ROLLOVER);
+    char *why = strdup(autocert_last_error(j->ctx));
+
+    rc = ac_err(j->ctx, rc, "%s: the CA may have changed the key of account %s all the same; "
+                "the new key is kept in %s: if 'account show' now fails, move it over %s, else "
+                "remove it", why ? why : autocert_strerror(rc), AC_SAFE(j->sess.account.url),
+                where ? where : AC_ITEM_ACCOUNT_ROLLOVER, AC_ITEM_ACCOUNT_KEY);
+    ac_log(j->ctx, AUTOCERT_LOG_ERROR, "%s", autocert_last_error(j->ctx));
+    free(where);
+    free(why);
+    return rc;
+}
+
 autocert_err autocert_account_rollover(autocert_ctx *ctx, autocert_account **out)
 {
     acct_job j;
@@ -290,7 +323,12 @@ autocert_err autocert_account_rollover(autocert_ctx *ctx, autocert_account **out
         (rc = keep_recovery(&j, key)) != AUTOCERT_OK)
         goto out;
     if ((rc = key_change(&j, key)) != AUTOCERT_OK) {
-        drop_recovery(&j, rc);
+        /* Refused by the CA: back as it was.  No answer at all: the CA
+         * may have changed the key, so its copy stays. */
+        if (rc == AUTOCERT_ERR_ACME || rc == AUTOCERT_ERR_HTTP)
+            drop_recovery(&j, rc);
+        else
+            rc = no_answer(&j, rc);
         goto out;
     }
     if ((rc = store_new_key(&j, key)) != AUTOCERT_OK) {
