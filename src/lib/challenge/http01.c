@@ -36,6 +36,9 @@
 #define CHALLENGE_PREFIX "/.well-known/acme-challenge/"
 #define WELL_KNOWN ".well-known"
 #define ACME_CHALLENGE "acme-challenge"
+/* Writes of one token when another responder sharing the webroot keeps
+ * removing the directories it emptied: each try makes them anew. */
+#define WRITE_TRIES 20
 
 struct ac_http01 {
     struct MHD_Daemon *daemon;
@@ -284,16 +287,22 @@ static autocert_err start_daemon(ac_http01 *h, autocert_ctx *ctx, const char *bi
 
 /* ---- webroot ------------------------------------------------------------ */
 
-/* Creates `dir` 0755 unless it is a directory already; *made set when created. */
+/* Creates `dir` 0755 unless it is a directory already; *made set when
+ * created.  On failure errno stays that of mkdir. */
 static autocert_err dir_make(autocert_ctx *ctx, const char *dir, int *made)
 {
-    int created = 0;
+    int created = 0, e;
+    autocert_err rc;
 
     /* 0755 whatever the umask: the web server must enter it. */
     if (ac_mkdir(dir, 0755, 0, &created) != 0) {
-        if (errno == ENOTDIR)
-            return ac_err(ctx, AUTOCERT_ERR_IO, "%s exists and is not a directory", dir);
-        return ac_err(ctx, AUTOCERT_ERR_IO, "cannot create %s: %s", dir, AC_STRERROR(errno));
+        e = errno;
+        if (e == ENOTDIR)
+            rc = ac_err(ctx, AUTOCERT_ERR_IO, "%s exists and is not a directory", dir);
+        else
+            rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot create %s: %s", dir, AC_STRERROR(e));
+        errno = e;
+        return rc;
     }
     if (created)
         *made = 1;
@@ -323,7 +332,8 @@ static char *token_path(const ac_http01 *h, const char *token)
 
 /* Makes the challenge directories and writes the file once: -1 with errno
  * on a file system failure (ENOENT when another responder, sharing this
- * webroot, removed the emptied directories meanwhile). */
+ * webroot, removed the emptied directories meanwhile: also between making
+ * .well-known and making acme-challenge in it). */
 static int write_once(ac_http01 *h, autocert_ctx *ctx, const char *path, const char *key_auth,
                       autocert_err *rc)
 {
@@ -331,8 +341,12 @@ static int write_once(ac_http01 *h, autocert_ctx *ctx, const char *path, const c
     int e;
 
     if ((*rc = dir_make(ctx, h->dir_wk, &h->made_wk)) != AUTOCERT_OK ||
-        (*rc = dir_make(ctx, h->dir_ac, &h->made_ac)) != AUTOCERT_OK)
-        return 0;
+        (*rc = dir_make(ctx, h->dir_ac, &h->made_ac)) != AUTOCERT_OK) {
+        if (errno != ENOENT)
+            return 0;
+        *rc = AUTOCERT_OK; /* tried again */
+        return -1;
+    }
     /* A challenge file need not survive a crash: no fsync. */
     if (ac_file_create_temp(h->dir_ac, ".autocert-tmp.", key_auth, strlen(key_auth), 0644, 0,
                             &tmp) != 0)
@@ -357,7 +371,7 @@ static autocert_err write_token(ac_http01 *h, autocert_ctx *ctx, const char *tok
 
     if (path == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    for (tries = 0; tries < 3; tries++)
+    for (tries = 0; tries < WRITE_TRIES; tries++)
         if ((r = write_once(h, ctx, path, key_auth, &rc)) == 0 || errno != ENOENT)
             break;
     if (r != 0)
