@@ -378,16 +378,18 @@ static autocert_err cert_items(autocert_ctx *ctx, EVP_PKEY *key, const char *cha
     return ac_key_to_pem(ctx, key, &bufs[0], keylen);
 }
 
-/* Fresh metadata for a new generation: renewal state of the replaced
- * certificate does not carry over. */
+/* Fresh metadata for a new generation: of the replaced certificate's
+ * state only the members of `carry` (may be NULL) carry over. */
 static autocert_err new_meta(autocert_ctx *ctx, const ac_ident *ids, size_t n,
                              const char *directory_url, EVP_PKEY *key, const ac_certinfo *ci,
-                             char **text)
+                             const json_t *carry, char **text)
 {
     ac_cert_meta m;
     size_t i;
 
     memset(&m, 0, sizeof(m));
+    if (carry != NULL && (m.doc = json_deep_copy(carry)) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     m.names = calloc(n ? n : 1, sizeof(char *));
     for (i = 0; m.names && i < n; i++)
         if ((m.names[m.n_names++] = strdup(ids[i].value)) == NULL)
@@ -406,6 +408,13 @@ autocert_err ac_cache_cert_store(autocert_ctx *ctx, autocert_storage *st, const 
                                  const ac_ident *ids, size_t n, const char *directory_url,
                                  EVP_PKEY *key, const char *chain)
 {
+    return ac_cache_cert_store_with(ctx, st, entry, ids, n, directory_url, key, chain, NULL);
+}
+
+autocert_err ac_cache_cert_store_with(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                                      const ac_ident *ids, size_t n, const char *directory_url,
+                                      EVP_PKEY *key, const char *chain, const json_t *carry)
+{
     char *set = ac_cache_cert_set(entry), *bufs[4] = {NULL, NULL, NULL, NULL}, *meta = NULL;
     size_t keylen = 0, i;
     ac_certinfo ci;
@@ -416,7 +425,7 @@ autocert_err ac_cache_cert_store(autocert_ctx *ctx, autocert_storage *st, const 
     if (set == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     if ((rc = cert_items(ctx, key, chain, &ci, bufs, &keylen)) == AUTOCERT_OK &&
-        (rc = new_meta(ctx, ids, n, directory_url, key, &ci, &meta)) == AUTOCERT_OK) {
+        (rc = new_meta(ctx, ids, n, directory_url, key, &ci, carry, &meta)) == AUTOCERT_OK) {
         items[0] = (autocert_item){AC_ITEM_KEY, bufs[0], keylen, 1};
         items[1] = (autocert_item){AC_ITEM_CERT, bufs[1], strlen(bufs[1]), 0};
         items[2] = (autocert_item){AC_ITEM_CHAIN, bufs[2], strlen(bufs[2]), 0};

@@ -68,6 +68,11 @@ autocert_err ac_cache_cert_load(autocert_ctx *ctx, autocert_storage *st, const c
 autocert_err ac_cache_cert_store(autocert_ctx *ctx, autocert_storage *st, const char *entry,
                                  const ac_ident *ids, size_t n, const char *directory_url,
                                  EVP_PKEY *key, const char *chain);
+/* The same, the members of `carry` (a JSON object, may be NULL) put into the
+ * new meta.json: the renewal history that outlives a generation. */
+autocert_err ac_cache_cert_store_with(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                                      const ac_ident *ids, size_t n, const char *directory_url,
+                                      EVP_PKEY *key, const char *chain, const json_t *carry);
 
 /* The cached account of a set: *key, and *url (NULL when only the key
  * survived).  NOT_FOUND without a message when no key is cached. */

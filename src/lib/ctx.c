@@ -54,6 +54,8 @@ void autocert_ctx_free(autocert_ctx *ctx)
     }
     free(ctx->http_bind);
     free(ctx->webroot);
+    if (ctx->responder)
+        ctx->responder_free(ctx->responder);
     autocert_storage_free(ctx->storage);
     pthread_mutex_destroy(&ctx->lock);
     ac_err_forget(ctx);
@@ -175,6 +177,7 @@ void autocert_set_timeout(autocert_ctx *ctx, unsigned seconds)
 void autocert_set_renew_days(autocert_ctx *ctx, unsigned days)
 {
     ctx->renew_days = days;
+    ctx->renew_days_set = 1;
 }
 
 void autocert_set_storage_take(autocert_ctx *ctx, autocert_storage *st)

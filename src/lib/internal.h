@@ -255,6 +255,11 @@ struct autocert_ctx {
     autocert_key_type account_key_type;
     unsigned timeout_s;
     unsigned renew_days;
+    int renew_days_set;   /* autocert_set_renew_days was called */
+    /* A responder kept open across operations (autocert_responder_start),
+     * and how to free it: the context does not know its type. */
+    void *responder;
+    void (*responder_free)(void *responder);
     int allow_http;       /* plain-HTTP URLs allowed (a local test CA) */
     autocert_log_fn log_fn;
     void *log_arg;
