@@ -325,13 +325,15 @@ void autocert_responder_stop(autocert_ctx *ctx);
 
 #define AUTOCERT_RENEW_FORCE 0x1u   /* order even when not due (no backoff, no weekly limit) */
 #define AUTOCERT_RENEW_DRY_RUN 0x2u /* order and check the certificate, store nothing */
+#define AUTOCERT_RENEW_PLAN 0x4u    /* decide only: AUTOCERT_RENEW_DUE instead of ordering */
 
 typedef enum {
     AUTOCERT_RENEW_NOT_DUE = 0, /* not due: no request was made */
     AUTOCERT_RENEW_RENEWED = 1, /* a new certificate is in the cache */
     AUTOCERT_RENEW_CHECKED = 2, /* dry run: issued and checked, not stored */
-    AUTOCERT_RENEW_WAITING = 3  /* due, but waiting (backoff after failures, or the
+    AUTOCERT_RENEW_WAITING = 3, /* due, but waiting (backoff after failures, or the
                                  * weekly limit of orders): no request was made */
+    AUTOCERT_RENEW_DUE = 4      /* AUTOCERT_RENEW_PLAN: due, not ordered */
 } autocert_renew_outcome;
 
 /* What autocert_renew() did and why.  Initialise with

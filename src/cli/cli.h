@@ -38,6 +38,7 @@ typedef enum {
     CLI_O_EAB_HMAC_KEY,
     CLI_O_TIMEOUT,
     CLI_O_FORCE_ORDER,
+    CLI_O_USER,
     /* renew */
     CLI_O_RENEW_CERT,
     CLI_O_FORCE_RENEW,
@@ -123,7 +124,7 @@ struct cli_args {
     /* ACME */
     int force;
     unsigned http_port;
-    const char *bind, *eab_kid, *eab_key;
+    const char *bind, *eab_kid, *eab_key, *user;
     /* renew */
     char **renew_certs;
     size_t n_renew_certs;
@@ -201,6 +202,10 @@ void cli_log(void *arg, autocert_log_level level, const char *msg);
 /* The settings made of two options: the HTTP-01 responder (--bind,
  * --http-port), the EAB credentials.  0, or -1 after an error line. */
 int cli_apply_pairs(cli_args *a);
+
+/* --user: when given (as root), binds the challenge responder and becomes
+ * that user, its home the default cache.  0, or -1 after an error line. */
+int cli_drop_to_user(cli_args *a);
 
 /* With -v: where the time went, the connections and the requests (the
  * benchmark and the tests read these last three lines of stderr). */

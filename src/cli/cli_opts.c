@@ -361,6 +361,9 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
                             FIELD(metrics_file),
                             "write Prometheus metrics of every certificate to FILE", 0},
 
+    [CLI_O_USER] = {"--user", 0, "NAME", "AUTOCERT_USER", cli_set_str, FIELD(user),
+                    "started as root: bind the challenge port, then run as NAME", 0},
+
     [CLI_O_CACHE] = {"--cache", 0, "DIR", "AUTOCERT_CACHE", cli_set_str, FIELD(cache),
                      "cache directory (default ~/.autocert-cache)", 0},
     [CLI_O_CACHED] = {"--cached", 0, "NAME", NULL, cli_set_str, FIELD(cached),

@@ -10,7 +10,7 @@
 static const cli_opt_id obtain_opts[] = {
     CLI_O_EMAIL, CLI_O_AGREE_TOS, CLI_O_DIRECTORY, CLI_O_STAGING, CLI_O_CA_BUNDLE, CLI_O_ALLOW_HTTP,
     CLI_O_HTTP_PORT, CLI_O_BIND, CLI_O_WEBROOT, CLI_O_KEY_TYPE, CLI_O_ACCOUNT_KEY_TYPE,
-    CLI_O_EAB_KID, CLI_O_EAB_HMAC_KEY, CLI_O_CACHE, CLI_O_TIMEOUT, CLI_O_FORCE_ORDER,
+    CLI_O_EAB_KID, CLI_O_EAB_HMAC_KEY, CLI_O_CACHE, CLI_O_TIMEOUT, CLI_O_FORCE_ORDER, CLI_O_USER,
     CLI_O_NONE,
 };
 
@@ -99,7 +99,7 @@ static int obtain_run(cli_args *a, int argc, char **argv)
     autocert_err rc;
 
     if (split_names(argc, argv, &names, &n) != 0 || cli_apply_pairs(a) != 0 ||
-        cli_cache_open(a) != 0)
+        cli_drop_to_user(a) != 0 || cli_cache_open(a) != 0)
         goto out;
     rc = autocert_obtain(a->ctx, (const char *const *)names, n,
                          a->force ? AUTOCERT_OBTAIN_FORCE : 0, &cert);

@@ -14,7 +14,7 @@ static const cli_opt_id renew_opts[] = {
     CLI_O_FAILURE_HOOK, CLI_O_HOOK_TIMEOUT, CLI_O_JOBS, CLI_O_RENEW_JSON, CLI_O_METRICS_FILE,
     CLI_O_EMAIL, CLI_O_AGREE_TOS, CLI_O_CA_BUNDLE, CLI_O_ALLOW_HTTP, CLI_O_HTTP_PORT, CLI_O_BIND,
     CLI_O_WEBROOT, CLI_O_ACCOUNT_KEY_TYPE, CLI_O_EAB_KID, CLI_O_EAB_HMAC_KEY, CLI_O_CACHE,
-    CLI_O_TIMEOUT, CLI_O_NONE,
+    CLI_O_TIMEOUT, CLI_O_USER, CLI_O_NONE,
 };
 
 /* One certificate of the run. */
@@ -45,6 +45,9 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&w->lock);
         if (r == NULL)
             return NULL;
+        /* The plan said: nothing to do here, or a failure to report. */
+        if (r->rc != AUTOCERT_OK || r->info.outcome != AUTOCERT_RENEW_DUE)
+            continue;
         r->rc = autocert_renew(w->a->ctx, r->name, w->flags, &r->info);
         if (r->rc != AUTOCERT_OK)
             snprintf(r->error, sizeof(r->error), "%s", autocert_last_error(w->a->ctx));
@@ -94,11 +97,11 @@ static int entries(cli_args *a, char ***names, size_t *n)
 
 static const char *outcome_name(const renewal *r)
 {
-    static const char *const names[] = {"not-due", "renewed", "checked", "waiting"};
+    static const char *const names[] = {"not-due", "renewed", "checked", "waiting", "due"};
 
     if (r->rc != AUTOCERT_OK)
         return "failed";
-    return (unsigned)r->info.outcome < 4 ? names[r->info.outcome] : "unknown";
+    return (unsigned)r->info.outcome < 5 ? names[r->info.outcome] : "unknown";
 }
 
 /* "2027-01-31 12:00 UTC" of t, "-" for 0. */
@@ -241,24 +244,62 @@ static int finish(cli_args *a, const run *w)
     return failed ? EXIT_FAIL : any_new ? EXIT_OK : EXIT_UNCHANGED;
 }
 
-/* The responder shared by parallel orders: one HTTP-01 daemon on the port. */
-static int start_responder(cli_args *a)
+/* Decides for every certificate, without ordering; the number due. */
+static size_t plan(run *w)
 {
+    size_t i, due = 0;
+
+    for (i = 0; i < w->n; i++) {
+        renewal *r = &w->r[i];
+
+        r->rc = autocert_renew(w->a->ctx, r->name, w->flags | AUTOCERT_RENEW_PLAN, &r->info);
+        if (r->rc != AUTOCERT_OK)
+            snprintf(r->error, sizeof(r->error), "%s", autocert_last_error(w->a->ctx));
+        else if (r->info.outcome == AUTOCERT_RENEW_DUE)
+            due++;
+    }
+    return due;
+}
+
+/* Renews what the plan found due: parallel orders share one responder
+ * (one HTTP-01 daemon on the port), opened only when there is work. */
+static int renew_due(run *w)
+{
+    cli_args *a = w->a;
     autocert_err rc;
 
-    if (cli_apply_pairs(a) != 0)
-        return -1;
+    if (plan(w) == 0)
+        return 0;
     if (a->jobs > 1 && (rc = autocert_responder_start(a->ctx)) != AUTOCERT_OK) {
         cli_fail(a, rc, NULL);
         return -1;
     }
+    renew_all(w, a->jobs ? a->jobs : 1);
+    autocert_responder_stop(a->ctx);
+    return 0;
+}
+
+/* The run's table: one entry a name. */
+static int prepare(run *w, cli_args *a, char **names, size_t n)
+{
+    size_t i;
+
+    w->a = a;
+    w->flags = (a->force ? AUTOCERT_RENEW_FORCE : 0) | (a->dry_run ? AUTOCERT_RENEW_DRY_RUN : 0);
+    w->n = n;
+    if (n > 0 && (w->r = calloc(n, sizeof(*w->r))) == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    for (i = 0; i < n; i++)
+        w->r[i].name = names[i];
     return 0;
 }
 
 static int renew_run(cli_args *a, int argc, char **argv)
 {
     char **names = NULL;
-    size_t n = 0, i;
+    size_t n = 0;
     run w;
     int status = EXIT_FAIL;
 
@@ -269,19 +310,9 @@ static int renew_run(cli_args *a, int argc, char **argv)
     }
     if (a->hook_timeout == 0)
         a->hook_timeout = 300;
-    if (cli_cache_open(a) != 0 || entries(a, &names, &n) != 0 || start_responder(a) != 0)
+    if (cli_apply_pairs(a) != 0 || cli_drop_to_user(a) != 0 || cli_cache_open(a) != 0 ||
+        entries(a, &names, &n) != 0 || prepare(&w, a, names, n) != 0 || renew_due(&w) != 0)
         goto out;
-    w.a = a;
-    w.flags = (a->force ? AUTOCERT_RENEW_FORCE : 0) | (a->dry_run ? AUTOCERT_RENEW_DRY_RUN : 0);
-    w.n = n;
-    if (n > 0 && (w.r = calloc(n, sizeof(*w.r))) == NULL) {
-        cli_error("out of memory");
-        goto out;
-    }
-    for (i = 0; i < n; i++)
-        w.r[i].name = names[i];
-    renew_all(&w, a->jobs ? a->jobs : 1);
-    autocert_responder_stop(a->ctx);
     status = finish(a, &w);
     if (a->metrics_file && autocert_renew_metrics(a->ctx, a->metrics_file) != AUTOCERT_OK) {
         cli_fail(a, AUTOCERT_ERR_IO, a->metrics_file);

@@ -135,6 +135,8 @@ static void report(const renew_job *r, const autocert_cert *cert, time_t not_aft
     info->not_after = cert ? autocert_cert_not_after(cert) : not_after;
     if (r->plan.verdict == AC_PLAN_WAIT)
         info->outcome = AUTOCERT_RENEW_WAITING;
+    else if (r->plan.verdict == AC_PLAN_DUE && (r->flags & AUTOCERT_RENEW_PLAN))
+        info->outcome = AUTOCERT_RENEW_DUE;
     else if (cert && autocert_cert_is_new(cert))
         info->outcome = AUTOCERT_RENEW_RENEWED;
     else if (r->ordered && (r->flags & AUTOCERT_RENEW_DRY_RUN))
@@ -178,7 +180,8 @@ autocert_err autocert_renew(autocert_ctx *ctx, const char *name, unsigned flags,
     if ((rc = job_init(&r, ctx, name, flags)) == AUTOCERT_OK &&
         (rc = look(&r, &m)) == AUTOCERT_OK) {
         /* Not due, or waiting: nothing is asked of the CA, nothing written. */
-        if (r.plan.verdict == AC_PLAN_DUE && (rc = reorder(&r, &m, &cert)) != AUTOCERT_OK &&
+        if (r.plan.verdict == AC_PLAN_DUE && !(flags & AUTOCERT_RENEW_PLAN) &&
+            (rc = reorder(&r, &m, &cert)) != AUTOCERT_OK &&
             !(flags & AUTOCERT_RENEW_DRY_RUN) && rc != AUTOCERT_ERR_NOMEM)
             record_failure(&r, rc);
         report(&r, cert, m.not_after, info);

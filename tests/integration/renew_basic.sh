@@ -140,4 +140,26 @@ ac_failed "renew --jobs 0"
 ac_stderr_has "invalid --jobs '0'"
 ac_ok "bad input named"
 
+# 10. The shipped systemd unit and cron line: their commands run as written.
+cmd=$(sed -n 's|^ExecStart=[^ ]* ||p' "$top_srcdir/scripts/autocert-renew.service" |
+    sed "s|/var/lib/autocert/autocert.prom|$WORK/unit.prom|")
+[ -n "$cmd" ] || ac_fail "no ExecStart in autocert-renew.service"
+# shellcheck disable=SC2086 # the unit's command line, split into words as systemd does
+ac_exec "(unit) $cmd" $cmd --ca-bundle "$WORK/tls-ca.pem" --cache "$CACHE"
+[ "$AC_RC" -eq 2 ] || ac_fail "the unit's command exited $AC_RC (SuccessExitStatus=2): $(cat "$WORK/stderr")"
+grep -q '^SuccessExitStatus=2$' "$top_srcdir/scripts/autocert-renew.service" ||
+    ac_fail "the unit does not take exit 2 as success"
+[ -s "$WORK/unit.prom" ] || ac_fail "the unit's metrics file was not written"
+line=$(sh "$top_srcdir/scripts/cron-line.sh" someone "$AUTOCERT_BIN" | grep -v '^#')
+minute=$(echo "$line" | cut -d' ' -f1)
+[ "$minute" -ge 0 ] && [ "$minute" -le 59 ] || ac_fail "cron line: minute '$minute'"
+cron_cmd=$(echo "$line" | cut -d' ' -f7-)
+set +e
+AUTOCERT_CACHE=$CACHE AUTOCERT_CA_BUNDLE=$WORK/tls-ca.pem sh -c "$cron_cmd" >"$WORK/stdout" 2>"$WORK/stderr"
+rc=$?
+set -e
+[ "$rc" -eq 0 ] || ac_fail "the cron line's command exited $rc: $(cat "$WORK/stderr")"
+[ ! -s "$WORK/stdout" ] && [ ! -s "$WORK/stderr" ] || ac_fail "the cron line printed with nothing due"
+ac_ok "systemd unit and cron line run as shipped"
+
 ac_done
