@@ -313,6 +313,19 @@ const char *autocert_cert_directory(const autocert_cert *cert);
  * "rsa2048", ...); a string because a cache may hold keys of types this
  * version has no enum value for. */
 const char *autocert_cert_key_type(const autocert_cert *cert);
+/* The issuer's common name, and the CA profile it was issued under, as its
+ * metadata records them (NULL when it does not: older entries, the CA's
+ * default profile).  Escaped: safe to print. */
+const char *autocert_cert_issuer(const autocert_cert *cert);
+const char *autocert_cert_profile(const autocert_cert *cert);
+/* When autocert_renew() will renew it (or, after failures, try again), and
+ * by which rule, from what the cache holds: no request is made. */
+time_t autocert_cert_renew_at(const autocert_cert *cert);
+const char *autocert_cert_renew_reason(const autocert_cert *cert);
+/* Failed renewals since the last success, and the last one's message
+ * ("" when none). */
+unsigned autocert_cert_failures(const autocert_cert *cert);
+const char *autocert_cert_last_error(const autocert_cert *cert);
 
 /* ---- Renewal ---- */
 

@@ -196,6 +196,9 @@ void cli_report(const char *what, const char *msg, const char *hint);
 /* cli_report of a failed library call: the context's last error (or the code's
  * text) with cli_hint(). */
 void cli_fail(const cli_args *a, autocert_err rc, const char *what);
+/* Writes `s` to standard output as a JSON string (quotes, backslashes and
+ * control bytes escaped; the library escaped what came from outside). */
+void cli_json_str(const char *s);
 /* The library logger writing to stderr. */
 void cli_log(void *arg, autocert_log_level level, const char *msg);
 

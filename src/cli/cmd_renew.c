@@ -114,35 +114,18 @@ static const char *when(time_t t, char *buf, size_t n)
     return buf;
 }
 
-/* Writes s as a JSON string (the library escaped what came from outside;
- * quotes, backslashes and control bytes are still escaped here). */
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 static void print_json(const renewal *r)
 {
     fputs("{\"name\":", stdout);
-    json_str(r->name);
+    cli_json_str(r->name);
     printf(",\"outcome\":\"%s\",\"not_after\":%lld,\"renew_at\":%lld,\"wait_until\":%lld,"
            "\"failures\":%u,\"why\":",
            outcome_name(r), (long long)r->info.not_after, (long long)r->info.renew_at,
            (long long)r->info.wait_until, r->info.failures);
-    json_str(r->info.why);
+    cli_json_str(r->info.why);
     if (r->rc != AUTOCERT_OK) {
         fputs(",\"error\":", stdout);
-        json_str(r->error);
+        cli_json_str(r->error);
     }
     fputs("}\n", stdout);
 }

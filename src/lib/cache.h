@@ -55,6 +55,13 @@ struct autocert_cert {
     char *directory;
     char *key_type;
     char *path_full, *path_key, *path_cert, *path_chain;
+    /* From meta.json: who issued it, and its renewal plan and history. */
+    char *issuer;  /* escaped; NULL when the metadata does not say */
+    char *profile; /* escaped; NULL: the CA's default */
+    time_t renew_at;
+    char renew_why[160];
+    unsigned failures;
+    char last_error[320];
 };
 
 #define AC_LOAD_META_ONLY 0x1u /* read meta.json alone, not the chain and key */

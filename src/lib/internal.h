@@ -143,6 +143,7 @@ typedef struct {
     time_t not_before, not_after;
     char **names; /* SANs of the leaf, "dns:" names bare, IPs in text form */
     size_t n_names;
+    char *issuer; /* the issuer's common name (else its whole name), escaped */
 } ac_certinfo;
 autocert_err ac_certinfo_parse(autocert_ctx *ctx, const char *pem, size_t len,
                                const char *what, ac_certinfo *out);

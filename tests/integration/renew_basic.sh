@@ -101,6 +101,17 @@ ac_stderr_has 'waiting until .*backing off after 1 failed renewal'
 [ ! -e "$WORK/failure.txt" ] || ac_fail "the failure hook ran again inside the backoff"
 ac_ok "failure recorded with a 1-minute backoff; the next run waits without a request"
 
+# list shows the plan and the failure, from the metadata.
+ac_autocert list --cache "$CACHE"
+grep -q "^a\.example	expires .*	a\.example	renew [0-9-]* (a third of its lifetime left)	1 failed: validation of dns:a\.example" "$WORK/stdout" ||
+    ac_fail "list: $(cat "$WORK/stdout")"
+ac_autocert list --json --cache "$CACHE"
+[ "$(jq -r 'select(.name == "a.example") | "\(.failures) \(.issuer)"' "$WORK/stdout")" = "1 $(openssl x509 -in "$CACHE/certs/a.example/cert.pem" -noout -issuer -nameopt multiline | sed -n 's/^ *commonName *= //p')" ] ||
+    ac_fail "list --json: $(cat "$WORK/stdout")"
+jq -e 'select(.name == "b.example") | .identifiers == ["b.example", "www.b.example"] and .failures == 0 and .last_error == null and .renew_at > .not_before' "$WORK/stdout" >/dev/null ||
+    ac_fail "list --json for b.example: $(cat "$WORK/stdout")"
+ac_ok "list and list --json show the renewal plan, the issuer and the last failure"
+
 # 6. --force renews through the backoff and clears it.
 ac_renew --days "$days" --cert a.example --force
 [ "$AC_RC" -eq 0 ] || ac_fail "renew --force exited $AC_RC: $(cat "$WORK/stderr")"
