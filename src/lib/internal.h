@@ -255,6 +255,7 @@ struct autocert_ctx {
     autocert_key_type account_key_type;
     unsigned timeout_s;
     unsigned renew_days;
+    char *profile;        /* newOrder "profile" (NULL: the CA's default) */
     int allow_http;       /* plain-HTTP URLs allowed (a local test CA) */
     autocert_log_fn log_fn;
     void *log_arg;

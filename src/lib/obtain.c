@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "acme/acme.h"
+#include "acme/ari.h"
 #include "cache.h"
 
 /* One obtain call. */
@@ -162,17 +163,43 @@ static autocert_err still_ours(ac_session *s, void *arg)
                   "another process stored a certificate for %s while this one waited", j->entry);
 }
 
+/* The profile to order under: the one configured, checked against those
+ * the CA offers before anything is ordered; without one, for an IP
+ * address, the CA's "shortlived" where it offers that (Let's Encrypt
+ * issues IP address certificates under it alone); else the CA's default. */
+static autocert_err pick_profile(obtain_job *j, const char **profile)
+{
+    json_t *offered = NULL;
+    size_t i;
+    autocert_err rc;
+
+    *profile = j->ctx->profile;
+    if (*profile)
+        return ac_profile_check(&j->sess, *profile);
+    for (i = 0; i < j->nids && j->ids[i].type != AC_ID_IP; i++)
+        ;
+    if (i == j->nids || (rc = ac_directory_profiles(&j->sess, &offered)) != AUTOCERT_OK)
+        return i == j->nids ? AUTOCERT_OK : rc;
+    if (json_object_get(offered, "shortlived") != NULL) {
+        *profile = "shortlived";
+        ac_log(j->ctx, AUTOCERT_LOG_INFO, "an IP address: ordering under the CA's profile "
+               "'shortlived'");
+    }
+    return AUTOCERT_OK;
+}
+
 /* One order, step by step, answering challenges through a responder of
  * its own (stopped as soon as the authorizations are valid). */
-static autocert_err order(obtain_job *j, EVP_PKEY *key, char **chain)
+static autocert_err order(obtain_job *j, const char *profile, EVP_PKEY *key, char **chain)
 {
+    const ac_order_opts opts = {profile, NULL};
     ac_responder *r = NULL;
     ac_order o;
     autocert_err rc;
 
     memset(&o, 0, sizeof(o));
     if ((rc = ac_responder_new(j->ctx, NULL, &r)) == AUTOCERT_OK &&
-        (rc = ac_order_new(&j->sess, j->ids, j->nids, NULL, &o)) == AUTOCERT_OK)
+        (rc = ac_order_new(&j->sess, j->ids, j->nids, &opts, &o)) == AUTOCERT_OK)
         rc = ac_order_authorize(&j->sess, &o, r);
     ac_responder_free(r);
     if (rc == AUTOCERT_OK &&
@@ -189,18 +216,20 @@ static autocert_err issue(obtain_job *j, autocert_cert **out)
     autocert_ctx *ctx = j->ctx;
     EVP_PKEY *key = NULL;
     char *chain = NULL;
+    const char *profile = NULL;
     autocert_err rc;
 
     j->sess.relocked = still_ours;
     j->sess.relocked_arg = j;
-    if ((rc = ac_account_ensure(&j->sess)) != AUTOCERT_OK)
+    if ((rc = pick_profile(j, &profile)) != AUTOCERT_OK ||
+        (rc = ac_account_ensure(&j->sess)) != AUTOCERT_OK)
         return rc;
     ac_log(ctx, AUTOCERT_LOG_INFO, "generating a %s certificate key",
            autocert_key_type_name(ctx->key_type));
     if (ctx->key_type == AUTOCERT_KEY_ED25519)
         return ac_err(ctx, AUTOCERT_ERR_UNSUPPORTED, "ACME CAs do not issue certificates for ed25519 keys");
     if ((rc = ac_key_generate(ctx, ctx->key_type, &key)) == AUTOCERT_OK &&
-        (rc = order(j, key, &chain)) == AUTOCERT_OK &&
+        (rc = order(j, profile, key, &chain)) == AUTOCERT_OK &&
         (rc = ac_issued_check(ctx, chain, j->ids, j->nids, key)) == AUTOCERT_OK &&
         (rc = ac_cache_cert_store(ctx, j->st, j->entry, j->ids, j->nids, j->sess.directory_url,
                                   key, chain)) == AUTOCERT_OK) {
