@@ -38,6 +38,7 @@ typedef enum {
     CLI_O_EAB_HMAC_KEY,
     CLI_O_TIMEOUT,
     CLI_O_FORCE_ORDER,
+    CLI_O_PROFILE,
     /* the cache */
     CLI_O_CACHE,
     CLI_O_CACHED,
