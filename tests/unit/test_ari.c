@@ -363,6 +363,9 @@ static void test_fetch_refusals(void **state)
     session(f, &s);
     assert_int_equal(ac_ari_fetch(&s, "../new-order", &w), AUTOCERT_ERR_INVALID);
     assert_int_equal(ac_ari_fetch(&s, "", &w), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_ari_fetch(&s, "a.b?x=1", &w), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_ari_fetch(&s, "a.b%2f", &w), AUTOCERT_ERR_INVALID);
+    assert_int_equal(fakeca_count(f->ca, "GET", "/ari/"), 2);
     ac_session_cleanup(&s);
 
     /* A plain-http renewalInfo URL is refused unless allowed. */

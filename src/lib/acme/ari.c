@@ -13,6 +13,7 @@
 
 #define MAX_EXPLANATION_URL 2048
 #define MAX_PROFILES_SHOWN 1000 /* bytes of offered profile names in a message */
+#define B64URL_DOT "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
 /* ---- the certificate ID -------------------------------------------------------- */
 
@@ -254,8 +255,8 @@ autocert_err ac_ari_fetch(ac_session *s, const char *cert_id, ac_ari_window *w)
     autocert_err rc;
 
     memset(w, 0, sizeof(*w));
-    if (cert_id == NULL || *cert_id == '\0' || strchr(cert_id, '/') || strchr(cert_id, '?') ||
-        strchr(cert_id, '#'))
+    /* base64url and the dot: nothing that could change the URL's path. */
+    if (cert_id == NULL || *cert_id == '\0' || strspn(cert_id, B64URL_DOT) != strlen(cert_id))
         return ac_err(s->ctx, AUTOCERT_ERR_INVALID, "'%s' is not an ARI certificate ID",
                       AC_SAFE(cert_id ? cert_id : "(null)"));
     if ((rc = ac_acme_directory(s)) != AUTOCERT_OK)
