@@ -229,8 +229,9 @@ ac_make_tls() {
 #   new        the Pebble with ARI and profiles (ac_require_pebble_ari first);
 #              also the default when AC_PEBBLE=new
 #   profiles=  (new) the profiles it offers with their validity, e.g.
-#              profiles=default:7776000,shortlived:576000 (the default); an order
-#              without a profile gets a random one of them
+#              profiles=default:7776000,shortlived:576000; an order without a
+#              profile gets a random one of them, so the default is one,
+#              default:7776000 (90 days)
 #   eab        require External Account Binding; AC_EAB_KID / AC_EAB_KEY are valid credentials
 #   nonce=N    reject N % of valid nonces (default 0)
 #   httpport=N the port Pebble's validator connects to for HTTP-01 (default AC_HTTP_PORT)
@@ -248,7 +249,7 @@ start_pebble() {
     ac_reuse=0
     AC_PEBBLE_IS_NEW=0
     [ "${AC_PEBBLE:-}" != new ] || AC_PEBBLE_IS_NEW=1
-    ac_profiles=default:7776000,shortlived:576000
+    ac_profiles=default:7776000
     for ac_opt in "$@"; do
         case $ac_opt in
         new) AC_PEBBLE_IS_NEW=1 ;;

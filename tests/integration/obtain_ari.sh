@@ -26,13 +26,26 @@ ari() {
     sed -n "s/^$1: //p" "$WORK/ari.out"
 }
 
-# ari_fetch: the tool's view of the stored certificate's renewal window.
-ari_fetch() {
+# ari_tool ARGS...: runs ari_check, output in $WORK/ari.out, status in AC_RC.
+ari_tool() {
     set +e
-    "$tool" fetch "$AC_DIRECTORY" "$WORK/tls-ca.pem" "$cert" >"$WORK/ari.out" 2>&1
+    timeout -k 5 60 "$tool" "$@" >"$WORK/ari.out" 2>&1
     AC_RC=$?
     set -e
     sed 's/^/  /' "$WORK/ari.out"
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/ari.out"; then
+        ac_fail "sanitizer report from ari_check"
+    fi
+}
+
+# ari_fetch: the tool's view of the stored certificate's renewal window.
+ari_fetch() {
+    ari_tool fetch "$AC_DIRECTORY" "$WORK/tls-ca.pem" "$cert"
+}
+
+# ari_replace: an order for $name replacing the stored certificate.
+ari_replace() {
+    ari_tool order "$AC_DIRECTORY" "$WORK/tls-ca.pem" "$CACHE" "$AC_HTTP_PORT" "$cert" "$name"
 }
 
 # set_ari JSON: Pebble answers JSON for the stored certificate from now on.
@@ -127,20 +140,12 @@ ac_ok "a window ending before its start is refused"
 # 7. An order replacing the certificate; a second one gets alreadyReplaced and
 #    is placed once more without "replaces".
 orders=$(pebble_count "POST /order-plz")
-set +e
-"$tool" order "$AC_DIRECTORY" "$WORK/tls-ca.pem" "$CACHE" "$AC_HTTP_PORT" "$cert" "$name" >"$WORK/ari.out" 2>&1
-AC_RC=$?
-set -e
-sed 's/^/  /' "$WORK/ari.out"
+ari_replace
 [ "$AC_RC" -eq 0 ] && [ "$(ari replaces)" = sent ] && [ "$(ari issued)" = yes ] ||
     ac_fail "the replacing order failed"
 [ "$(pebble_count "POST /order-plz")" -eq $((orders + 1)) ] || ac_fail "not exactly one order"
 grep -q "has been marked as replaced" "$WORK/pebble.log" || ac_fail "Pebble did not mark the certificate replaced"
-set +e
-"$tool" order "$AC_DIRECTORY" "$WORK/tls-ca.pem" "$CACHE" "$AC_HTTP_PORT" "$cert" "$name" >"$WORK/ari.out" 2>&1
-AC_RC=$?
-set -e
-sed 's/^/  /' "$WORK/ari.out"
+ari_replace
 [ "$AC_RC" -eq 0 ] && [ "$(ari replaces)" = dropped ] && [ "$(ari issued)" = yes ] ||
     ac_fail "the second replacing order did not go through without replaces"
 [ "$(pebble_count "POST /order-plz")" -eq $((orders + 3)) ] ||
