@@ -178,8 +178,10 @@ static autocert_err pick_profile(obtain_job *j, const char **profile)
         return ac_profile_check(&j->sess, *profile);
     for (i = 0; i < j->nids && j->ids[i].type != AC_ID_IP; i++)
         ;
-    if (i == j->nids || (rc = ac_directory_profiles(&j->sess, &offered)) != AUTOCERT_OK)
-        return i == j->nids ? AUTOCERT_OK : rc;
+    if (i == j->nids)
+        return AUTOCERT_OK;
+    if ((rc = ac_directory_profiles(&j->sess, &offered)) != AUTOCERT_OK)
+        return rc;
     if (json_object_get(offered, "shortlived") != NULL) {
         *profile = "shortlived";
         ac_log(j->ctx, AUTOCERT_LOG_INFO, "an IP address: ordering under the CA's profile "

@@ -538,6 +538,7 @@ static void test_already_replaced(void **state)
     assert_int_equal(ac_order_new(&s, name, 1, &opts, &o), AUTOCERT_OK);
     assert_int_equal(o.replaces_dropped, 1);
     assert_non_null(o.url);
+    assert_string_equal(autocert_last_error(f->ctx), "");
     ac_order_clear(&o);
     assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), 3);
     second = fakeca_find(f->ca, "POST", "/new-order", (size_t)first + 1);

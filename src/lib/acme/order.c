@@ -88,8 +88,10 @@ autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac
                autocert_last_error(s->ctx));
         plain = *opts;
         plain.replaces = NULL;
-        if ((rc = order_new_once(s, ids, n, &plain, o)) == AUTOCERT_OK)
+        if ((rc = order_new_once(s, ids, n, &plain, o)) == AUTOCERT_OK) {
             o->replaces_dropped = 1;
+            ac_err_clear(s->ctx); /* taken care of: no failure to report */
+        }
     }
     return rc;
 }
