@@ -209,6 +209,15 @@ autocert_err autocert_set_http01(autocert_ctx *ctx, const char *bind_addr, unsig
 /* HTTP-01 through an existing web server: tokens are written under
  * DIR/.well-known/acme-challenge/ and removed afterwards.  NULL clears. */
 autocert_err autocert_set_webroot(autocert_ctx *ctx, const char *dir);
+/* The certificate profile to order under (draft-ietf-acme-profiles), e.g.
+ * Let's Encrypt's "shortlived"; NULL (the default) leaves the choice to the
+ * CA.  Checked against the profiles the CA's directory offers before an
+ * order is placed: AUTOCERT_ERR_INVALID naming the offered ones when it is
+ * not among them, AUTOCERT_ERR_UNSUPPORTED when the CA offers none.
+ * Without a profile, an order for an IP address goes under "shortlived"
+ * where the CA offers that.  INVALID here for a name that is empty, longer
+ * than 64 characters, or holds spaces or control characters. */
+autocert_err autocert_set_profile(autocert_ctx *ctx, const char *name);
 void autocert_set_key_type(autocert_ctx *ctx, autocert_key_type type);
 void autocert_set_account_key_type(autocert_ctx *ctx, autocert_key_type type);
 /* Total time allowed for one operation (obtain, revoke...), seconds. */

@@ -50,6 +50,7 @@ typedef enum {
     CLI_O_JOBS,
     CLI_O_RENEW_JSON,
     CLI_O_METRICS_FILE,
+    CLI_O_PROFILE,
     /* the cache */
     CLI_O_CACHE,
     CLI_O_CACHED,

@@ -137,6 +137,11 @@ static int set_webroot(cli_args *a, cli_opt_id id, const char *val)
     return library_says(a, id, val, autocert_set_webroot(a->ctx, val));
 }
 
+static int set_profile(cli_args *a, cli_opt_id id, const char *val)
+{
+    return library_says(a, id, val, autocert_set_profile(a->ctx, val));
+}
+
 /* A key type an ACME CA issues for (every type but ed25519). */
 static int acme_key_type(cli_args *a, cli_opt_id id, const char *val, autocert_key_type *kt)
 {
@@ -337,6 +342,8 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
                        "give up after this long (default 300)", 0},
     [CLI_O_FORCE_ORDER] = {"--force", 0, NULL, NULL, cli_set_flag, FIELD(force),
                            "order a new certificate even if a valid one is cached", 0},
+    [CLI_O_PROFILE] = {"--profile", 0, "NAME", "AUTOCERT_PROFILE", set_profile, 0,
+                       "certificate profile the CA offers (e.g. shortlived)", 0},
 
     [CLI_O_RENEW_CERT] = {"--cert", 0, "NAME,...", NULL, set_renew_cert, 0,
                           "these entries only (default: every cached certificate)", 0},

@@ -56,6 +56,7 @@ void autocert_ctx_free(autocert_ctx *ctx)
     free(ctx->webroot);
     if (ctx->responder)
         ctx->responder_free(ctx->responder);
+    free(ctx->profile);
     autocert_storage_free(ctx->storage);
     pthread_mutex_destroy(&ctx->lock);
     ac_err_forget(ctx);
@@ -157,6 +158,21 @@ autocert_err autocert_set_http01(autocert_ctx *ctx, const char *bind_addr, unsig
 autocert_err autocert_set_webroot(autocert_ctx *ctx, const char *dir)
 {
     return set_str(ctx, &ctx->webroot, dir);
+}
+
+autocert_err autocert_set_profile(autocert_ctx *ctx, const char *name)
+{
+    const char *p;
+
+    if (name) {
+        for (p = name; *p > ' ' && *p < 0x7f; p++)
+            ;
+        if (*name == '\0' || *p != '\0' || p - name > 64)
+            return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                          "profile name '%s' is not valid (1 to 64 printable characters, no "
+                          "spaces)", AC_SAFE(name));
+    }
+    return set_str(ctx, &ctx->profile, name);
 }
 
 void autocert_set_key_type(autocert_ctx *ctx, autocert_key_type type)

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "acme/acme.h"
+#include "acme/ari.h"
 #include "obtain.h"
 
 /* One obtain call. */
@@ -179,10 +180,38 @@ static autocert_err still_ours(ac_session *s, void *arg)
                   "another process stored a certificate for %s while this one waited", j->entry);
 }
 
+/* The profile to order under: the one configured, checked against those
+ * the CA offers before anything is ordered; without one, for an IP
+ * address, the CA's "shortlived" where it offers that (Let's Encrypt
+ * issues IP address certificates under it alone); else the CA's default. */
+static autocert_err pick_profile(obtain_job *j, const char **profile)
+{
+    json_t *offered = NULL;
+    size_t i;
+    autocert_err rc;
+
+    *profile = j->ctx->profile ? j->ctx->profile : j->o->profile;
+    if (*profile)
+        return ac_profile_check(&j->sess, *profile);
+    for (i = 0; i < j->nids && j->ids[i].type != AC_ID_IP; i++)
+        ;
+    if (i == j->nids)
+        return AUTOCERT_OK;
+    if ((rc = ac_directory_profiles(&j->sess, &offered)) != AUTOCERT_OK)
+        return rc;
+    if (json_object_get(offered, "shortlived") != NULL) {
+        *profile = "shortlived";
+        ac_log(j->ctx, AUTOCERT_LOG_INFO, "an IP address: ordering under the CA's profile "
+               "'shortlived'");
+    }
+    return AUTOCERT_OK;
+}
+
 /* One order, step by step, answering challenges through a responder of
  * its own (stopped as soon as the authorizations are valid). */
-static autocert_err order(obtain_job *j, EVP_PKEY *key, char **chain)
+static autocert_err order(obtain_job *j, const char *profile, EVP_PKEY *key, char **chain)
 {
+    const ac_order_opts opts = {profile, j->o->replaces};
     ac_responder *shared = ac_responder_shared(j->ctx), *r = shared;
     ac_order o;
     autocert_err rc = AUTOCERT_OK;
@@ -191,7 +220,7 @@ static autocert_err order(obtain_job *j, EVP_PKEY *key, char **chain)
     if (r == NULL)
         rc = ac_responder_new(j->ctx, NULL, &r);
     if (rc == AUTOCERT_OK &&
-        (rc = ac_order_new(&j->sess, j->ids, j->nids, NULL, &o)) == AUTOCERT_OK)
+        (rc = ac_order_new(&j->sess, j->ids, j->nids, &opts, &o)) == AUTOCERT_OK)
         rc = ac_order_authorize(&j->sess, &o, r);
     if (r != shared)
         ac_responder_free(r);
@@ -202,6 +231,17 @@ static autocert_err order(obtain_job *j, EVP_PKEY *key, char **chain)
     return rc;
 }
 
+/* What the new meta.json carries over (the caller's), and the profile the
+ * certificate was ordered under: renew orders under it again. */
+static autocert_err carry_of(obtain_job *j, const char *profile, json_t **carry)
+{
+    *carry = j->o->carry ? json_deep_copy(j->o->carry) : json_object();
+    if (*carry == NULL ||
+        (profile && json_object_set_new(*carry, "profile", json_string(profile)) != 0))
+        return ac_err(j->ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    return AUTOCERT_OK;
+}
+
 /* Orders a certificate with a new key and stores it as the entry's next
  * generation; *out (may be NULL) receives it. */
 static autocert_err issue(obtain_job *j, autocert_cert **out)
@@ -210,11 +250,14 @@ static autocert_err issue(obtain_job *j, autocert_cert **out)
     EVP_PKEY *key = NULL;
     char *chain = NULL;
     autocert_key_type kt = j->o->key_type >= 0 ? (autocert_key_type)j->o->key_type : ctx->key_type;
+    const char *profile = NULL;
+    json_t *carry = NULL;
     autocert_err rc;
 
     j->sess.relocked = still_ours;
     j->sess.relocked_arg = j;
-    if ((rc = ac_account_ensure(&j->sess)) != AUTOCERT_OK)
+    if ((rc = pick_profile(j, &profile)) != AUTOCERT_OK ||
+        (rc = ac_account_ensure(&j->sess)) != AUTOCERT_OK)
         return rc;
     ac_log(ctx, AUTOCERT_LOG_INFO, "generating a %s certificate key", autocert_key_type_name(kt));
     if (kt == AUTOCERT_KEY_ED25519)
@@ -222,18 +265,19 @@ static autocert_err issue(obtain_job *j, autocert_cert **out)
     if (j->o->ordered)
         *j->o->ordered = 1;
     if ((rc = ac_key_generate(ctx, kt, &key)) == AUTOCERT_OK &&
-        (rc = order(j, key, &chain)) == AUTOCERT_OK &&
+        (rc = order(j, profile, key, &chain)) == AUTOCERT_OK &&
         (rc = ac_issued_check(ctx, chain, j->ids, j->nids, key)) == AUTOCERT_OK && j->o->dry_run) {
         ac_log(ctx, AUTOCERT_LOG_INFO, "dry run: the certificate for %s was issued and checked, "
                "not stored", j->entry);
-    } else if (rc == AUTOCERT_OK &&
+    } else if (rc == AUTOCERT_OK && (rc = carry_of(j, profile, &carry)) == AUTOCERT_OK &&
                (rc = ac_cache_cert_store_with(ctx, j->st, j->entry, j->ids, j->nids,
-                                              j->sess.directory_url, key, chain, j->o->carry)) ==
+                                              j->sess.directory_url, key, chain, carry)) ==
                    AUTOCERT_OK) {
         ac_log(ctx, AUTOCERT_LOG_INFO, "certificate for %s stored", j->entry);
         if (out && (rc = ac_cache_cert_load(ctx, j->st, j->entry, 0, out)) == AUTOCERT_OK)
             (*out)->is_new = 1;
     }
+    json_decref(carry);
     EVP_PKEY_free(key);
     free(chain);
     return rc;

@@ -9,6 +9,8 @@
 typedef struct {
     const char *directory; /* the CA: NULL for the context's */
     int key_type;          /* the new key: -1 for the context's */
+    const char *profile;   /* the CA's profile when the context names none */
+    const char *replaces;  /* the ARI certificate ID of the one replaced */
     /* Under the entry's lock: nonzero when the cached certificate `c`,
      * which covers the names, needs no new order.  NULL: not due by the
      * context's renewal days. */
