@@ -56,6 +56,7 @@ void autocert_ctx_free(autocert_ctx *ctx)
     free(ctx->webroot);
     if (ctx->responder)
         ctx->responder_free(ctx->responder);
+    autocert_strv_free(ctx->no_ari, ctx->n_no_ari);
     free(ctx->profile);
     autocert_storage_free(ctx->storage);
     pthread_mutex_destroy(&ctx->lock);

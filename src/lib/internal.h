@@ -261,6 +261,9 @@ struct autocert_ctx {
      * and how to free it: the context does not know its type. */
     void *responder;
     void (*responder_free)(void *responder);
+    /* Directory URLs found without ARI by this process (under `lock`). */
+    char **no_ari;
+    size_t n_no_ari;
     char *profile;        /* newOrder "profile" (NULL: the CA's default) */
     int allow_http;       /* plain-HTTP URLs allowed (a local test CA) */
     autocert_log_fn log_fn;

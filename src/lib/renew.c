@@ -29,17 +29,38 @@ void autocert_renew_info_init(autocert_renew_info *info)
     info->size = sizeof(*info);
 }
 
-/* Reads the entry's metadata and renewal state, and plans. */
-static autocert_err look(renew_job *r, ac_cert_meta *m)
+/* The profile the entry was ordered under (NULL: the CA's default). */
+static const char *profile_of(const ac_cert_meta *m)
+{
+    return json_string_value(json_object_get(m->doc, "profile"));
+}
+
+/* Reads the entry's metadata and renewal state, asks the CA for its
+ * renewal window when `ari` and it is time to, and plans. */
+static autocert_err look(renew_job *r, ac_cert_meta *m, int ari)
 {
     autocert_ctx *ctx = r->ctx;
+    unsigned days = ctx->renew_days_set ? ctx->renew_days : 0;
+    const char *was;
     autocert_err rc = ac_cache_meta_load(ctx, r->st, r->entry, m);
 
     if (rc != AUTOCERT_OK)
         return rc;
     ac_renew_state_read(m->doc, &r->state);
-    ac_renew_plan_make(m, &r->state, ctx->renew_days_set ? ctx->renew_days : 0,
-                       (r->flags & AUTOCERT_RENEW_FORCE) != 0, time(NULL), &r->plan);
+    if (ari && days == 0 && !(r->flags & AUTOCERT_RENEW_FORCE))
+        ac_renew_ari_refresh(ctx, r->st, r->entry, m, &r->state,
+                             !(r->flags & AUTOCERT_RENEW_DRY_RUN));
+    ac_renew_plan_make(m, &r->state, days, (r->flags & AUTOCERT_RENEW_FORCE) != 0, time(NULL),
+                       &r->plan);
+    /* Another profile asked for: the certificate is not the one wanted. */
+    was = profile_of(m);
+    if (r->plan.verdict == AC_PLAN_NOT_DUE && ctx->profile &&
+        (was == NULL || strcmp(was, ctx->profile) != 0)) {
+        r->plan.verdict = AC_PLAN_DUE;
+        r->plan.renew_at = time(NULL);
+        snprintf(r->plan.why, sizeof(r->plan.why), "the profile changed to %s",
+                 AC_SAFE(ctx->profile));
+    }
     return AUTOCERT_OK;
 }
 
@@ -65,7 +86,7 @@ static int fresh_under_lock(void *arg, autocert_ctx *ctx, const autocert_cert *c
     autocert_err rc;
 
     (void)c;
-    rc = look(r, &m);
+    rc = look(r, &m, 0);
     ac_cert_meta_clear(&m);
     if (rc != AUTOCERT_OK) {
         ac_err_clear(ctx); /* the entry is replaced as obtain replaces a broken one */
@@ -88,7 +109,7 @@ static void record_failure(renew_job *r, autocert_err failure)
     memset(&m, 0, sizeof(m));
     snprintf(msg, sizeof(msg), "%s", autocert_last_error(ctx));
     if (set != NULL && ac_storage_lock(ctx, r->st, set, LOCK_WAIT_S) == AUTOCERT_OK) {
-        if (look(r, &m) == AUTOCERT_OK) {
+        if (look(r, &m, 0) == AUTOCERT_OK) {
             ac_renew_state_failed(&r->state, time(NULL), r->ordered, msg);
             if ((state = ac_renew_state_json(&r->state)) != NULL &&
                 json_object_set_new(m.doc, "renewal", state) == 0 &&
@@ -113,6 +134,8 @@ static autocert_err reorder(renew_job *r, const ac_cert_meta *m, autocert_cert *
     o.directory = m->directory;
     if (autocert_key_type_parse(m->key_type, &kt) == AUTOCERT_OK)
         o.key_type = (int)kt;
+    o.profile = profile_of(m);
+    o.replaces = r->state.ari_cert_id[0] ? r->state.ari_cert_id : NULL;
     o.fresh = fresh_under_lock;
     o.fresh_arg = r;
     o.carry = r->carry;
@@ -178,7 +201,7 @@ autocert_err autocert_renew(autocert_ctx *ctx, const char *name, unsigned flags,
     memset(&m, 0, sizeof(m));
     ac_err_clear(ctx);
     if ((rc = job_init(&r, ctx, name, flags)) == AUTOCERT_OK &&
-        (rc = look(&r, &m)) == AUTOCERT_OK) {
+        (rc = look(&r, &m, 1)) == AUTOCERT_OK) {
         /* Not due, or waiting: nothing is asked of the CA, nothing written. */
         if (r.plan.verdict == AC_PLAN_DUE && !(flags & AUTOCERT_RENEW_PLAN) &&
             (rc = reorder(&r, &m, &cert)) != AUTOCERT_OK &&

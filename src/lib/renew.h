@@ -16,6 +16,7 @@ typedef struct {
     size_t n_orders;
     /* ARI (RFC 9773) for the certificate of this generation only. */
     time_t ari_start, ari_end, ari_chosen, ari_next_check;
+    char ari_cert_id[160]; /* its certificate ID: "replaces" of the next order */
 } ac_renew_state;
 
 /* Reads the state out of a meta.json document (absent or malformed
@@ -44,5 +45,15 @@ typedef struct {
  * failure's backoff and the limit of orders a week.  `force` makes it due. */
 void ac_renew_plan_make(const ac_cert_meta *m, const ac_renew_state *s, unsigned days, int force,
                         time_t now, ac_renew_plan *p);
+
+/* ---- renewari.c: the CA's renewal window ------------------------------- */
+/* Once the stored Retry-After has passed, asks the CA for the renewal window
+ * of the entry's certificate and updates *s (chosen time, next check, the
+ * certificate ID), saving it in meta.json under the entry's lock when
+ * `save`.  A CA without ARI is asked again after a day; a malformed window
+ * is ignored with a warning; a failed request leaves the lifetime rule.
+ * Never fails the renewal: problems are logged. */
+void ac_renew_ari_refresh(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                          const ac_cert_meta *m, ac_renew_state *s, int save);
 
 #endif /* AC_RENEW_H */

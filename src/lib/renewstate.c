@@ -17,6 +17,18 @@ static time_t time_of(const json_t *o, const char *name)
     return t > 0 && t < ((json_int_t)1 << 40) ? (time_t)t : 0;
 }
 
+/* A certificate ID as RFC 9773 makes them (base64url and one dot), else "". */
+static void cert_id(const char *v, char *out, size_t n)
+{
+    size_t len = v ? strlen(v) : 0;
+
+    out[0] = '\0';
+    if (len == 0 || len >= n ||
+        strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") != len)
+        return;
+    memcpy(out, v, len + 1);
+}
+
 void ac_renew_state_read(const json_t *doc, ac_renew_state *s)
 {
     const json_t *r = json_object_get(doc, "renewal"), *ari, *orders;
@@ -47,6 +59,8 @@ void ac_renew_state_read(const json_t *doc, ac_renew_state *s)
     s->ari_end = time_of(ari, "end");
     s->ari_chosen = time_of(ari, "chosen");
     s->ari_next_check = time_of(ari, "next_check");
+    cert_id(json_string_value(json_object_get(ari, "cert_id")), s->ari_cert_id,
+            sizeof(s->ari_cert_id));
 }
 
 /* Sets `name` to the integer `t` unless it is 0. */
@@ -60,7 +74,8 @@ static json_t *ari_json(const ac_renew_state *s)
     json_t *a = json_object();
 
     if (a == NULL || put_time(a, "start", s->ari_start) || put_time(a, "end", s->ari_end) ||
-        put_time(a, "chosen", s->ari_chosen) || put_time(a, "next_check", s->ari_next_check)) {
+        put_time(a, "chosen", s->ari_chosen) || put_time(a, "next_check", s->ari_next_check) ||
+        (s->ari_cert_id[0] && json_object_set_new(a, "cert_id", json_string(s->ari_cert_id)))) {
         json_decref(a);
         return NULL;
     }
@@ -85,7 +100,8 @@ json_t *ac_renew_state_json(const ac_renew_state *s)
         bad = 1;
     else
         orders = NULL; /* owned by r now */
-    if (!bad && s->ari_chosen != 0 && json_object_set_new(r, "ari", ari_json(s)) != 0)
+    if (!bad && (s->ari_chosen != 0 || s->ari_next_check != 0) &&
+        json_object_set_new(r, "ari", ari_json(s)) != 0)
         bad = 1;
     json_decref(orders);
     if (bad) {

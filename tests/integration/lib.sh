@@ -364,6 +364,22 @@ ac_static_server() {
         ac_fail "the static HTTP server did not start on port $2"
 }
 
+# ac_iso SECONDS: the time as RFC 3339 UTC.
+ac_iso() {
+    date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ
+}
+
+# ac_set_ari CERT JSON: the Pebble with ARI answers JSON for the renewal
+# information of the certificate in the file CERT from now on.
+ac_set_ari() {
+    ac_pem=$(awk '{printf "%s\\n", $0}' "$1")
+    ac_json=$(printf '%s' "$2" | sed 's/"/\\"/g')
+    printf '{"Certificate": "%s", "ARIResponse": "%s"}' "$ac_pem" "$ac_json" >"$WORK/set-ari.json"
+    curl -sf --cacert "$WORK/tls-ca.pem" -X POST --data-binary @"$WORK/set-ari.json" \
+        "https://127.0.0.1:$AC_MGMT_PORT/set-renewal-info/" >/dev/null ||
+        ac_fail "Pebble's set-renewal-info refused the request"
+}
+
 # --- running autocert ----------------------------------------------------------------
 # ac_exec LABEL ARGS...: runs autocert with ARGS, stdout to $WORK/stdout, stderr to
 # $WORK/stderr, exit status in AC_RC; the log shows `autocert LABEL`.  A sanitizer

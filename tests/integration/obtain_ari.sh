@@ -50,17 +50,11 @@ ari_replace() {
 
 # set_ari JSON: Pebble answers JSON for the stored certificate from now on.
 set_ari() {
-    ac_pem=$(awk '{printf "%s\\n", $0}' "$cert")
-    ac_json=$(printf '%s' "$1" | sed 's/"/\\"/g')
-    printf '{"Certificate": "%s", "ARIResponse": "%s"}' "$ac_pem" "$ac_json" >"$WORK/set-ari.json"
-    curl -sf --cacert "$WORK/tls-ca.pem" -X POST --data-binary @"$WORK/set-ari.json" \
-        "https://127.0.0.1:$AC_MGMT_PORT/set-renewal-info/" >/dev/null ||
-        ac_fail "Pebble's set-renewal-info refused the request"
+    ac_set_ari "$cert" "$1"
 }
 
-# iso SECONDS: the time as RFC 3339 UTC.
 iso() {
-    date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ
+    ac_iso "$1"
 }
 
 # 1. A profile the CA does not offer: refused before any account or order,

@@ -25,7 +25,16 @@ lifetime=$(($(jq .not_after "$CACHE/certs/a.example/meta.json") - $(jq .not_befo
 days=$((lifetime / 86400 + 1)) # due at once with --days $days
 [ "$days" -le 3650 ] || ac_fail "Pebble's certificates live $lifetime s: --days cannot reach"
 
-# 1. Nothing due: exit 2, no request, nothing written.
+# 1. Nothing due.  The first run learns that this CA has no renewal
+#    information (ARI): one request, its directory, for both entries, and
+#    the next check recorded in each; the second run asks nothing, writes nothing.
+ac_renew -v
+[ "$AC_RC" -eq 2 ] || ac_fail "renew with nothing due exited $AC_RC, expected 2"
+[ "$(ac_requests)" = 1 ] || ac_fail "the first renew made $(ac_requests) requests, expected 1 (the directory)"
+for e in a.example b.example; do
+    next=$(jq '.renewal.ari.next_check // 0' "$CACHE/certs/$e/meta.json")
+    [ "$next" -gt $(($(date +%s) + 86000)) ] || ac_fail "$e: no ARI check planned a day ahead ($next)"
+done
 sums=$(cat "$CACHE"/certs/*/* | md5sum)
 ac_renew -v
 [ "$AC_RC" -eq 2 ] || ac_fail "renew with nothing due exited $AC_RC, expected 2"
@@ -33,7 +42,7 @@ ac_renew -v
 grep -q '^a\.example	not due	until .*a third of its lifetime left' "$WORK/stdout" ||
     ac_fail "no 'not due' line for a.example: $(cat "$WORK/stdout")"
 [ "$(cat "$CACHE"/certs/*/* | md5sum)" = "$sums" ] || ac_fail "renew with nothing due wrote"
-ac_ok "nothing due: exit 2, no request, nothing written"
+ac_ok "nothing due: exit 2; a CA without ARI asked once a day, else no request and nothing written"
 
 # 2. One entry due, the deploy hook sees its files; the other is left alone.
 old_a=$(serial a.example)
