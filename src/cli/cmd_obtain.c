@@ -10,8 +10,8 @@
 static const cli_opt_id obtain_opts[] = {
     CLI_O_EMAIL, CLI_O_AGREE_TOS, CLI_O_DIRECTORY, CLI_O_STAGING, CLI_O_CA_BUNDLE, CLI_O_ALLOW_HTTP,
     CLI_O_HTTP_PORT, CLI_O_BIND, CLI_O_WEBROOT, CLI_O_KEY_TYPE, CLI_O_ACCOUNT_KEY_TYPE,
-    CLI_O_EAB_KID, CLI_O_EAB_HMAC_KEY, CLI_O_CACHE, CLI_O_TIMEOUT, CLI_O_FORCE_ORDER,
-    CLI_O_PREFERRED_CHAIN, CLI_O_NONE,
+    CLI_O_EAB_KID, CLI_O_EAB_HMAC_KEY, CLI_O_CACHE, CLI_O_TIMEOUT, CLI_O_FORCE_ORDER, CLI_O_USER,
+    CLI_O_PROFILE, CLI_O_PREFERRED_CHAIN, CLI_O_NONE,
 };
 
 /* The names of the operands, split at commas; -1 after an error line. */
@@ -34,8 +34,7 @@ static int split_names(int argc, char **argv, char ***names, size_t *n)
     return 0;
 }
 
-/* The settings made of two options: the HTTP-01 responder, the EAB credentials. */
-static int apply_pairs(cli_args *a)
+int cli_apply_pairs(cli_args *a)
 {
     autocert_err rc;
 
@@ -76,16 +75,19 @@ static int print_result(const autocert_cert *cert)
     return autocert_cert_is_new(cert) ? EXIT_OK : EXIT_UNCHANGED;
 }
 
-/* With -v: where the time went (the benchmark reads this line). */
-static void print_timings(const autocert_ctx *ctx)
+void cli_print_counts(const cli_args *a)
 {
     autocert_timings t;
 
+    if (!a->verbose)
+        return;
     t.size = sizeof(t);
-    autocert_timings_get(ctx, &t);
+    autocert_timings_get(a->ctx, &t);
     fprintf(stderr, "time: requests %.1f ms (TLS setup %.1f ms), waiting %.1f ms, keys %.1f ms, "
             "cache %.1f ms\n", t.requests * 1e3, t.connect * 1e3, t.waiting * 1e3,
             t.keys * 1e3, t.store * 1e3);
+    fprintf(stderr, "connections: %lu\n", autocert_connection_count(a->ctx));
+    fprintf(stderr, "requests: %lu\n", autocert_request_count(a->ctx));
 }
 
 static int obtain_run(cli_args *a, int argc, char **argv)
@@ -96,8 +98,8 @@ static int obtain_run(cli_args *a, int argc, char **argv)
     int status = EXIT_FAIL;
     autocert_err rc;
 
-    if (split_names(argc, argv, &names, &n) != 0 || apply_pairs(a) != 0 ||
-        cli_cache_open(a) != 0)
+    if (split_names(argc, argv, &names, &n) != 0 || cli_apply_pairs(a) != 0 ||
+        cli_drop_to_user(a) != 0 || cli_cache_open(a) != 0)
         goto out;
     rc = autocert_obtain(a->ctx, (const char *const *)names, n,
                          a->force ? AUTOCERT_OBTAIN_FORCE : 0, &cert);
@@ -107,11 +109,7 @@ static int obtain_run(cli_args *a, int argc, char **argv)
     }
     status = print_result(cert);
 out:
-    if (a->verbose) {
-        print_timings(a->ctx);
-        fprintf(stderr, "connections: %lu\n", autocert_connection_count(a->ctx));
-        fprintf(stderr, "requests: %lu\n", autocert_request_count(a->ctx));
-    }
+    cli_print_counts(a);
     autocert_cert_free(cert);
     autocert_strv_free(names, n);
     return status;

@@ -9,6 +9,7 @@
 
 static const cli_cmd *const commands[] = {
     &cli_cmd_obtain,
+    &cli_cmd_renew,
     &cli_cmd_list,
     &cli_cmd_revoke,
     &cli_cmd_account,

@@ -63,7 +63,7 @@ printf 'not a certificate\n' >"$certdir/fullchain.pem"
 # and reports it, naming the entry and the file.
 ac_autocert list --cache "$CACHE"
 [ "$AC_RC" -eq 0 ] || ac_fail "list exited $AC_RC"
-grep -qE "^$name	expires [0-9]{4}-[0-9]{2}-[0-9]{2} \([0-9]+ days\)	$name\$" "$WORK/stdout" ||
+grep -qE "^$name	expires [0-9]{4}-[0-9]{2}-[0-9]{2} \([0-9]+ days\)	$name	renew [0-9]{4}-[0-9]{2}-[0-9]{2} \(a third of its lifetime left\)\$" "$WORK/stdout" ||
     ac_fail "list does not show the entry: $(cat "$WORK/stdout")"
 [ ! -s "$WORK/stderr" ] || ac_fail "list without --verify complained"
 ac_autocert list --cache "$CACHE" --verify

@@ -58,6 +58,8 @@ struct fakeca {
     int last_reason;            /* of the last accepted revocation, -1: none given */
     fake_order orders[MAX_ORDERS];
     size_t n_orders;
+    char replaced[MAX_ORDERS][256]; /* certificate IDs named by "replaces" */
+    size_t n_replaced;
     size_t issued;
     int all_presented_first;
     EVP_PKEY *key;
@@ -212,6 +214,7 @@ fakeca *fakeca_new(void)
     }
     ca->k.nonce_in_directory = 1;
     ca->k.busy_retry_after = -1;
+    ca->k.ari_retry_after = -1;
     ca->k.validity_days = 90;
     ca->last_reason = -1;
     ca->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
@@ -276,6 +279,10 @@ static void directory(fakeca *ca, answer *a)
         json_object_set_new(meta, "termsOfService", json_string(FAKECA_URL "/terms"));
     if (ca->k.eab_required)
         json_object_set_new(meta, "externalAccountRequired", json_true());
+    if (ca->k.profiles)
+        json_object_set_new(meta, "profiles",
+                            json_pack("{s:s, s:s}", "classic", "the 90-day certificate",
+                                      "shortlived", "a 160-hour certificate"));
     a->status = 200;
     if (ca->k.plain_http)
         a->body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "newNonce", FAKECA_HTTP_URL "/nonce",
@@ -292,6 +299,55 @@ static void directory(fakeca *ca, answer *a)
                             "newAccount", FAKECA_URL "/new-account", "newOrder",
                             FAKECA_URL "/new-order", "revokeCert", FAKECA_URL "/revoke",
                             "keyChange", FAKECA_URL "/key-change", "meta", meta);
+    if (ca->k.ari)
+        json_object_set_new(a->body, "renewalInfo", json_string(ca->k.plain_http
+                                                                     ? FAKECA_HTTP_URL "/ari"
+                                                                     : FAKECA_ARI_URL));
+}
+
+/* GET FAKECA_ARI_URL/<id>: the window the knobs say. */
+static void renewal_info(fakeca *ca, answer *a)
+{
+    char start[32], end[32];
+    time_t now = time(NULL) + 86400, later = now + 86400;
+    struct tm tm;
+
+    a->status = ca->k.ari_status ? ca->k.ari_status : 200;
+    a->retry_after = ca->k.ari_retry_after;
+    if (ca->k.ari_body) {
+        a->raw = strdup(ca->k.ari_body);
+        return;
+    }
+    strftime(start, sizeof(start), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    strftime(end, sizeof(end), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&later, &tm));
+    a->body = json_pack("{s:{s:s, s:s}}", "suggestedWindow", "start", start, "end", end);
+}
+
+/* The newOrder options: a profile the CA offers (where it has profiles); a certificate not yet
+ * replaced (marked replaced by this order at once). */
+static int order_options_ok(fakeca *ca, json_t *payload, answer *a)
+{
+    const char *profile = json_string_value(json_object_get(payload, "profile"));
+    const char *replaces = json_string_value(json_object_get(payload, "replaces"));
+    size_t i;
+
+    /* A CA without profiles ignores the member, as any unknown one. */
+    if (profile && ca->k.profiles && strcmp(profile, "classic") != 0 &&
+        strcmp(profile, "shortlived") != 0) {
+        fail(a, 400, "invalidProfile", "no such profile");
+        return 0;
+    }
+    if (replaces == NULL)
+        return 1;
+    for (i = 0; i < ca->n_replaced; i++) {
+        if (strcmp(ca->replaced[i], replaces) == 0) {
+            fail(a, 409, "alreadyReplaced", "the certificate has a replacement order already");
+            return 0;
+        }
+    }
+    if (ca->n_replaced < MAX_ORDERS)
+        snprintf(ca->replaced[ca->n_replaced++], sizeof(ca->replaced[0]), "%s", replaces);
+    return 1;
 }
 
 /* newAccount: registration, or the lookup of a known key. */
@@ -392,6 +448,8 @@ static void new_order(fakeca *ca, json_t *payload, answer *a)
         fail(a, 400, "malformed", "bad identifiers");
         return;
     }
+    if (!order_options_ok(ca, payload, a))
+        return;
     o = &ca->orders[ca->n_orders];
     o->identifiers = json_incref(ids);
     json_array_foreach(ids, i, id) {
@@ -881,6 +939,8 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
     snprintf(r->path, sizeof(r->path), "%s", path);
     if (strcmp(req->method, "GET") == 0 && (strcmp(path, "/dir") == 0 || strcmp(path, "/dir-b") == 0)) {
         directory(ca, &a);
+    } else if (strcmp(req->method, "GET") == 0 && strncmp(path, "/ari/", 5) == 0) {
+        renewal_info(ca, &a);
     } else if (strcmp(req->method, "HEAD") == 0 && strcmp(path, "/nonce") == 0) {
         a.status = 200;
     } else if (strcmp(req->method, "POST") == 0) {

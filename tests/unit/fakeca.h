@@ -47,11 +47,23 @@ typedef struct {
                                * ends at the root cross-signed by the
                                * alternate root FAKECA_ALT_ROOT_CN */
     int alt_chain_broken;     /* ... whose URL then answers 404 */
-    const char *lose_answer;  /* POSTs to this path prefix are carried out, but
-                               * their answer is lost (NETWORK) */
     int alt_chain_bad;        /* ... which then holds the alternate root itself
                                * after the leaf, which it did not issue */
+    const char *lose_answer;  /* POSTs to this path prefix are carried out, but
+                               * their answer is lost (NETWORK) */
+    int profiles;             /* the directory offers the profiles "classic" and
+                               * "shortlived"; newOrder refuses others
+                               * (invalidProfile).  Without them it ignores
+                               * "profile".  "replaces" naming a certificate ID
+                               * for the second time: alreadyReplaced (409) */
+    int ari;                  /* the directory has renewalInfo (FAKECA_ARI_URL) */
+    const char *ari_body;     /* what GET FAKECA_ARI_URL/<id> answers (NULL: a
+                               * window from one to two days from now) */
+    long ari_status;          /* ... with this status (0: 200) */
+    long ari_retry_after;     /* ... and this Retry-After (seconds, -1: none) */
 } fakeca_knobs;
+
+#define FAKECA_ARI_URL FAKECA_URL "/ari"
 
 #define FAKECA_HTTP_URL "http://ca.test"
 /* The common names of the CA's root and of its alternate root. */

@@ -95,5 +95,7 @@ autocert_err ac_responder_present(ac_responder *r, autocert_ctx *ctx, const ac_c
 /* Waits until every open solver's challenges can be seen by the CA. */
 autocert_err ac_responder_ready(ac_responder *r, autocert_ctx *ctx);
 void ac_responder_cleanup(ac_responder *r, const ac_chal *c);
+/* The responder kept open by autocert_responder_start, or NULL. */
+ac_responder *ac_responder_shared(autocert_ctx *ctx);
 
 #endif /* AC_CHALLENGE_H */
