@@ -76,8 +76,13 @@ ac_cmd revoke revoke.test --with-cert-key -v
 [ "$AC_RC" -eq 0 ] || ac_fail "revoke --with-cert-key exited $AC_RC"
 ac_stderr_has "signed with the certificate key"
 [ "$(ac_status revoke.test)" = Revoked ] || ac_fail "Pebble says $(cat "$WORK/status.json") after revoke --with-cert-key"
-ac_obtain_ok revoke.test
-ac_ok "revoked with the certificate key, then obtained anew"
+serial2=$(ac_serial revoke.test)
+# shellcheck disable=SC2086 # AC_HTTP_ARGS is a list of words
+ac_cmd renew --cert revoke.test $AC_HTTP_ARGS
+[ "$AC_RC" -eq 0 ] || ac_fail "renew of a revoked certificate exited $AC_RC"
+[ "$(ac_serial revoke.test)" != "$serial2" ] || ac_fail "renew kept the revoked certificate"
+ac_check_cert revoke.test
+ac_ok "revoked with the certificate key, then renewed"
 
 # Input errors name the input.
 ac_cmd revoke nothing.test

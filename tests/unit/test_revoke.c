@@ -113,6 +113,28 @@ static void test_obtain_after_revoke_orders_anew(void **state)
     assert_int_equal(fakeca_issued(f->ca), 2);
 }
 
+static void test_renew_after_revoke(void **state)
+{
+    protofx *f = *state;
+    autocert_renew_info info;
+
+    obtain_a(f);
+    autocert_renew_info_init(&info);
+    assert_int_equal(autocert_renew(f->ctx, "a.example", 0, &info), AUTOCERT_OK);
+    assert_int_equal(info.outcome, AUTOCERT_RENEW_NOT_DUE);
+    assert_int_equal(autocert_revoke(f->ctx, "a.example", AUTOCERT_REASON_SUPERSEDED, 0),
+                     AUTOCERT_OK);
+    autocert_renew_info_init(&info);
+    assert_int_equal(autocert_renew(f->ctx, "a.example", 0, &info), AUTOCERT_OK);
+    assert_int_equal(info.outcome, AUTOCERT_RENEW_RENEWED);
+    assert_string_equal(info.why, "revoked");
+    assert_int_equal(fakeca_issued(f->ca), 2);
+    /* The renewed certificate is not due. */
+    autocert_renew_info_init(&info);
+    assert_int_equal(autocert_renew(f->ctx, "a.example", 0, &info), AUTOCERT_OK);
+    assert_int_equal(info.outcome, AUTOCERT_RENEW_NOT_DUE);
+}
+
 static void test_no_cached_account_no_request(void **state)
 {
     protofx *f = *state;
@@ -284,6 +306,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke_with_account_key_marks_the_entry,
                                         protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_obtain_after_revoke_orders_anew, protofx_setup,
+                                        protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_renew_after_revoke, protofx_setup,
                                         protofx_teardown),
         cmocka_unit_test_setup_teardown(test_no_cached_account_no_request, protofx_setup,
                                         protofx_teardown),
