@@ -107,7 +107,8 @@ static time_t generation(obtain_job *j)
  * the caller wants it) when it covers the names and is not due; otherwise
  * the entry is to be replaced.  A broken entry (a file missing, garbage, or
  * not fitting the others) is said and replaced; one that cannot be read at
- * all (permissions, I/O) stops here. */
+ * all (permissions, I/O) stops here unless forced; one that autocert did not
+ * write stops here always. */
 static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, autocert_cert **out)
 {
     autocert_ctx *ctx = j->ctx;
@@ -125,7 +126,10 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
         return AUTOCERT_OK;
     }
     if (rc != AUTOCERT_OK) {
-        if (rc != AUTOCERT_ERR_CORRUPT && !(flags & AUTOCERT_OBTAIN_FORCE))
+        /* What autocert did not write (EXISTS: a link, another type,
+         * another user's) is never replaced; an unreadable entry of the
+         * user's own only with --force. */
+        if (rc != AUTOCERT_ERR_CORRUPT && !(rc == AUTOCERT_ERR_IO && (flags & AUTOCERT_OBTAIN_FORCE)))
             return rc;
         ac_log(ctx, AUTOCERT_LOG_WARN, "%s: ordering a new certificate", autocert_last_error(ctx));
         ac_err_clear(ctx);
