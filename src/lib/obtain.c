@@ -166,6 +166,25 @@ static autocert_err still_ours(ac_session *s, void *arg)
                   "another process stored a certificate for %s while this one waited", j->entry);
 }
 
+/* newOrder.  A CA that does not know the cached account any more (it lost
+ * its accounts, as a test CA does when it restarts) gets the same key
+ * registered anew, once, and the order again. */
+static autocert_err new_order(obtain_job *j, ac_order *o)
+{
+    autocert_ctx *ctx = j->ctx;
+    autocert_err rc = ac_order_new(&j->sess, j->ids, j->nids, NULL, o);
+
+    if (rc != AUTOCERT_ERR_NOT_FOUND ||
+        strcmp(autocert_last_problem_type(ctx), "urn:ietf:params:acme:error:accountDoesNotExist") != 0)
+        return rc;
+    ac_log(ctx, AUTOCERT_LOG_WARN, "the CA does not know the cached account %s: registering its "
+           "key anew", AC_SAFE(j->sess.account.url));
+    ac_err_clear(ctx);
+    if ((rc = ac_account_reregister(&j->sess)) != AUTOCERT_OK)
+        return rc;
+    return ac_order_new(&j->sess, j->ids, j->nids, NULL, o);
+}
+
 /* One order, step by step, answering challenges through a responder of
  * its own (stopped as soon as the authorizations are valid). */
 static autocert_err order(obtain_job *j, EVP_PKEY *key, char **chain)
@@ -176,7 +195,7 @@ static autocert_err order(obtain_job *j, EVP_PKEY *key, char **chain)
 
     memset(&o, 0, sizeof(o));
     if ((rc = ac_responder_new(j->ctx, NULL, &r)) == AUTOCERT_OK &&
-        (rc = ac_order_new(&j->sess, j->ids, j->nids, NULL, &o)) == AUTOCERT_OK)
+        (rc = new_order(j, &o)) == AUTOCERT_OK)
         rc = ac_order_authorize(&j->sess, &o, r);
     ac_responder_free(r);
     if (rc == AUTOCERT_OK &&
