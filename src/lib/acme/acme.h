@@ -161,6 +161,11 @@ const char *ac_acme_status(json_t *obj);
 /* ---- account.c -------------------------------------------------------- */
 /* Loads or creates the account of the session's directory. */
 autocert_err ac_account_ensure(ac_session *s);
+/* The CA no longer knows the session's account (accountDoesNotExist for
+ * its URL, e.g. a test CA that restarted): registers the same key anew
+ * (newAccount, not only an existing one) and saves the new URL, or takes
+ * the URL another process saved for the key meanwhile. */
+autocert_err ac_account_reregister(ac_session *s);
 
 
 /* ---- order.c: one order, one step a function ---------------------------- */
