@@ -125,7 +125,8 @@ static int not_due(obtain_job *j, const autocert_cert *c)
  * the caller wants it) when it covers the names and is not due; otherwise
  * the entry is to be replaced.  A broken entry (a file missing, garbage, or
  * not fitting the others) is said and replaced; one that cannot be read at
- * all (permissions, I/O) stops here. */
+ * all (permissions, I/O) stops here unless forced; one that autocert did not
+ * write stops here always. */
 static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, autocert_cert **out)
 {
     autocert_ctx *ctx = j->ctx;
@@ -143,7 +144,10 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
         return AUTOCERT_OK;
     }
     if (rc != AUTOCERT_OK) {
-        if (rc != AUTOCERT_ERR_CORRUPT && !(flags & AUTOCERT_OBTAIN_FORCE))
+        /* What autocert did not write (EXISTS: a link, another type,
+         * another user's) is never replaced; an unreadable entry of the
+         * user's own only with --force. */
+        if (rc != AUTOCERT_ERR_CORRUPT && !(rc == AUTOCERT_ERR_IO && (flags & AUTOCERT_OBTAIN_FORCE)))
             return rc;
         ac_log(ctx, AUTOCERT_LOG_WARN, "%s: ordering a new certificate", autocert_last_error(ctx));
         ac_err_clear(ctx);
@@ -181,6 +185,25 @@ static autocert_err still_ours(ac_session *s, void *arg)
     j->superseded = 1;
     return ac_err(s->ctx, AUTOCERT_ERR_EXISTS,
                   "another process stored a certificate for %s while this one waited", j->entry);
+}
+
+/* newOrder.  A CA that does not know the cached account any more (it lost
+ * its accounts, as a test CA does when it restarts) gets the same key
+ * registered anew, once, and the order again. */
+static autocert_err new_order(obtain_job *j, const ac_order_opts *opts, ac_order *o)
+{
+    autocert_ctx *ctx = j->ctx;
+    autocert_err rc = ac_order_new(&j->sess, j->ids, j->nids, opts, o);
+
+    if (rc != AUTOCERT_ERR_NOT_FOUND ||
+        strcmp(autocert_last_problem_type(ctx), "urn:ietf:params:acme:error:accountDoesNotExist") != 0)
+        return rc;
+    ac_log(ctx, AUTOCERT_LOG_WARN, "the CA does not know the cached account %s: registering its "
+           "key anew", AC_SAFE(j->sess.account.url));
+    ac_err_clear(ctx);
+    if ((rc = ac_account_reregister(&j->sess)) != AUTOCERT_OK)
+        return rc;
+    return ac_order_new(&j->sess, j->ids, j->nids, opts, o);
 }
 
 /* The profile to order under: the one configured, checked against those
@@ -222,8 +245,7 @@ static autocert_err order(obtain_job *j, const char *profile, EVP_PKEY *key, cha
     memset(&o, 0, sizeof(o));
     if (r == NULL)
         rc = ac_responder_new(j->ctx, NULL, &r);
-    if (rc == AUTOCERT_OK &&
-        (rc = ac_order_new(&j->sess, j->ids, j->nids, &opts, &o)) == AUTOCERT_OK)
+    if (rc == AUTOCERT_OK && (rc = new_order(j, &opts, &o)) == AUTOCERT_OK)
         rc = ac_order_authorize(&j->sess, &o, r);
     if (r != shared)
         ac_responder_free(r);

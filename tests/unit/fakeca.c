@@ -625,7 +625,8 @@ static const char *account_of(fakeca *ca, json_t *hdr)
     if (kid == NULL || sscanf(kid, FAKECA_URL "/acct/%zu", &n) != 1 || n == 0 ||
         n > ca->n_accounts || ca->deactivated[n - 1])
         return NULL;
-    return ca->thumbs[n - 1];
+    /* A forgotten account (fakeca_forget_accounts). */
+    return ca->thumbs[n - 1][0] ? ca->thumbs[n - 1] : NULL;
 }
 
 /* The leaf of an issued chain, DER in *der (OPENSSL_free), its length or -1. */
@@ -1007,6 +1008,16 @@ const fakeca_req *fakeca_req_at(const fakeca *ca, size_t i)
     r = i < ca->n_req ? &ca->req[i] : NULL;
     unlock(ca);
     return r;
+}
+
+void fakeca_forget_accounts(fakeca *ca)
+{
+    size_t i;
+
+    lock(ca);
+    for (i = 0; i < ca->n_accounts; i++)
+        ca->thumbs[i][0] = '\0';
+    unlock(ca);
 }
 
 size_t fakeca_accounts(const fakeca *ca)

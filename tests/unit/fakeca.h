@@ -98,6 +98,9 @@ long fakeca_find(const fakeca *ca, const char *method, const char *prefix, size_
 /* Accounts registered; certificates issued. */
 size_t fakeca_accounts(const fakeca *ca);
 size_t fakeca_issued(const fakeca *ca);
+/* Forgets every account, as a test CA does when it restarts: their URLs
+ * get accountDoesNotExist, their keys register as new accounts. */
+void fakeca_forget_accounts(fakeca *ca);
 /* Nonzero when, at the first challenge response of the last order, every
  * one of its pending challenges was already published in the webroot. */
 int fakeca_all_presented_first(const fakeca *ca);

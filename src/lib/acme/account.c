@@ -105,11 +105,10 @@ static autocert_err look_up(ac_session *s, autocert_storage *st, const char *set
                                  s->directory_url);
 }
 
-/* A new account, once the CA's conditions are known to be met. */
-static autocert_err register_new(ac_session *s, autocert_storage *st, const char *set)
+/* The CA's conditions for a registration are met. */
+static autocert_err may_register(ac_session *s)
 {
     autocert_ctx *ctx = s->ctx;
-    autocert_err rc;
 
     if (s->dir.terms_of_service && !ctx->agree_tos)
         return ac_err(ctx, AUTOCERT_ERR_TOS, "the CA's terms of service (%s) must be agreed to",
@@ -119,19 +118,41 @@ static autocert_err register_new(ac_session *s, autocert_storage *st, const char
                       "the ACME server %s requires External Account Binding: a key id and an HMAC "
                       "key from your CA account",
                       AC_SAFE(s->directory_url));
-    ac_log(ctx, AUTOCERT_LOG_INFO, "registering a new account with %s", AC_SAFE(s->directory_url));
-    if ((rc = ac_key_generate(ctx, ctx->account_key_type, &s->account.key)) != AUTOCERT_OK ||
-        (rc = new_account(s, 0)) != AUTOCERT_OK)
+    return AUTOCERT_OK;
+}
+
+/* Registers the session's key (newAccount, not only an existing one) and
+ * saves the account. */
+static autocert_err register_key(ac_session *s, autocert_storage *st, const char *set)
+{
+    autocert_err rc;
+
+    if ((rc = new_account(s, 0)) != AUTOCERT_OK)
         return rc;
-    ac_log(ctx, AUTOCERT_LOG_INFO, "account %s", AC_SAFE(s->account.url));
-    return ac_cache_account_save(ctx, st, set, s->account.key, s->account.url, s->directory_url);
+    ac_log(s->ctx, AUTOCERT_LOG_INFO, "account %s", AC_SAFE(s->account.url));
+    return ac_cache_account_save(s->ctx, st, set, s->account.key, s->account.url,
+                                 s->directory_url);
+}
+
+/* A new account, once the CA's conditions are known to be met. */
+static autocert_err register_new(ac_session *s, autocert_storage *st, const char *set)
+{
+    autocert_ctx *ctx = s->ctx;
+    autocert_err rc;
+
+    if ((rc = may_register(s)) != AUTOCERT_OK)
+        return rc;
+    ac_log(ctx, AUTOCERT_LOG_INFO, "registering a new account with %s", AC_SAFE(s->directory_url));
+    if ((rc = ac_key_generate(ctx, ctx->account_key_type, &s->account.key)) != AUTOCERT_OK)
+        return rc;
+    return register_key(s, st, set);
 }
 
 /* With the account's lock held (writers of a set hold its lock): the account
  * another process completed meanwhile, else its URL looked up for a key
- * alone, else a new registration where `may_register`. */
+ * alone, else a new registration where `can_register`. */
 static autocert_err complete_locked(ac_session *s, autocert_storage *st, const char *set,
-                                    int may_register)
+                                    int can_register)
 {
     int have_key = 0, held = ac_session_holds(s, set);
     autocert_err rc;
@@ -140,7 +161,7 @@ static autocert_err complete_locked(ac_session *s, autocert_storage *st, const c
     if (!held && (rc = ac_session_lock(s, st, set)) != AUTOCERT_OK)
         return rc;
     rc = load_cached(s, st, set, &have_key);
-    if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key && may_register)
+    if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key && can_register)
         rc = register_new(s, st, set);
     else if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key)
         rc = ac_err(s->ctx, AUTOCERT_ERR_NOT_FOUND, "no account of %s in the cache",
@@ -152,7 +173,7 @@ static autocert_err complete_locked(ac_session *s, autocert_storage *st, const c
     return rc;
 }
 
-static autocert_err account_get(ac_session *s, int may_register)
+static autocert_err account_get(ac_session *s, int can_register)
 {
     autocert_storage *st = NULL;
     char *set = NULL;
@@ -170,7 +191,7 @@ static autocert_err account_get(ac_session *s, int may_register)
     /* The common case reads without a lock: sets are replaced whole. */
     rc = load_cached(s, st, set, &have_key);
     if ((rc == AUTOCERT_ERR_NOT_FOUND && !have_key) || (rc == AUTOCERT_OK && !s->account.url))
-        rc = complete_locked(s, st, set, may_register);
+        rc = complete_locked(s, st, set, can_register);
     if (rc != AUTOCERT_OK) {
         EVP_PKEY_free(s->account.key);
         s->account.key = NULL;
@@ -189,4 +210,53 @@ autocert_err ac_account_ensure(ac_session *s)
 autocert_err ac_account_load(ac_session *s)
 {
     return account_get(s, 0);
+}
+
+/* Under the account's lock: the URL another process saved for the same key
+ * meanwhile, else the key registered anew. */
+static autocert_err reregister_locked(ac_session *s, autocert_storage *st, const char *set)
+{
+    EVP_PKEY *key = NULL;
+    char *url = NULL;
+    autocert_err rc;
+
+    if (ac_cache_account_load(s->ctx, st, set, &key, &url) == AUTOCERT_OK && url != NULL &&
+        EVP_PKEY_eq(key, s->account.key) == 1 && strcmp(url, s->account.url) != 0) {
+        ac_log(s->ctx, AUTOCERT_LOG_INFO, "using account %s, registered meanwhile", AC_SAFE(url));
+        free(s->account.url);
+        s->account.url = url;
+        url = NULL;
+        rc = AUTOCERT_OK;
+    } else {
+        ac_err_clear(s->ctx);
+        ac_log(s->ctx, AUTOCERT_LOG_INFO, "registering the cached account key anew with %s",
+               AC_SAFE(s->directory_url));
+        /* newAccount is signed with the key itself (jwk), not a kid. */
+        free(s->account.url);
+        s->account.url = NULL;
+        if ((rc = may_register(s)) == AUTOCERT_OK)
+            rc = register_key(s, st, set);
+    }
+    EVP_PKEY_free(key);
+    free(url);
+    return rc;
+}
+
+autocert_err ac_account_reregister(ac_session *s)
+{
+    autocert_storage *st = NULL;
+    char *set = NULL;
+    autocert_err rc;
+
+    if (s->account.key == NULL || s->account.url == NULL)
+        return ac_err(s->ctx, AUTOCERT_ERR_INVALID, "no account to register anew");
+    if ((rc = ac_storage(s->ctx, &st)) != AUTOCERT_OK ||
+        (rc = ac_cache_account_set(s->ctx, s->directory_url, &set)) != AUTOCERT_OK)
+        return rc;
+    if ((rc = ac_session_lock(s, st, set)) == AUTOCERT_OK) {
+        rc = reregister_locked(s, st, set);
+        ac_session_unlock(s, set);
+    }
+    free(set);
+    return rc;
 }

@@ -182,6 +182,11 @@ autocert_err ac_account_ensure(ac_session *s);
  * when only the key is cached), never registering one: NOT_FOUND naming the
  * directory when the cache has none (or only a deactivated one). */
 autocert_err ac_account_load(ac_session *s);
+/* The CA no longer knows the session's account (accountDoesNotExist for
+ * its URL, e.g. a test CA that restarted): registers the same key anew
+ * (newAccount, not only an existing one) and saves the new URL, or takes
+ * the URL another process saved for the key meanwhile. */
+autocert_err ac_account_reregister(ac_session *s);
 
 
 /* ---- order.c: one order, one step a function ---------------------------- */
