@@ -174,6 +174,12 @@ if openssl verify -CAfile "$WORK/root0.pem" -untrusted "$CACHE/certs/alt.test/ch
     ac_fail "the chain chosen for $cn1 verifies to $cn0"
 fi
 ac_ok "--preferred-chain '$cn1' stored the alternate chain"
+# shellcheck disable=SC2086 # AC_HTTP_ARGS is a list of words
+ac_cmd renew --cert alt.test --force --preferred-chain "$cn1" $AC_HTTP_ARGS
+[ "$AC_RC" -eq 0 ] || ac_fail "renew --preferred-chain exited $AC_RC"
+[ "$(issuer_of_top "$CACHE/certs/alt.test/chain.pem")" = "$cn1" ] ||
+    ac_fail "renew --preferred-chain '$cn1' stored another chain"
+ac_ok "renew --preferred-chain kept the alternate chain"
 
 AUTOCERT_PREFERRED_CHAIN=$cn0 ac_obtain_ok default.test
 [ "$(issuer_of_top "$CACHE/certs/default.test/chain.pem")" = "$cn0" ] ||
