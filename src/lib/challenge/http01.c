@@ -284,16 +284,22 @@ static autocert_err start_daemon(ac_http01 *h, autocert_ctx *ctx, const char *bi
 
 /* ---- webroot ------------------------------------------------------------ */
 
-/* Creates `dir` 0755 unless it is a directory already; *made set when created. */
+/* Creates `dir` 0755 unless it is a directory already; *made set when
+ * created.  On failure errno is mkdir's. */
 static autocert_err dir_make(autocert_ctx *ctx, const char *dir, int *made)
 {
-    int created = 0;
+    int created = 0, e;
+    autocert_err rc;
 
     /* 0755 whatever the umask: the web server must enter it. */
     if (ac_mkdir(dir, 0755, 0, &created) != 0) {
-        if (errno == ENOTDIR)
-            return ac_err(ctx, AUTOCERT_ERR_IO, "%s exists and is not a directory", dir);
-        return ac_err(ctx, AUTOCERT_ERR_IO, "cannot create %s: %s", dir, AC_STRERROR(errno));
+        e = errno;
+        if (e == ENOTDIR)
+            rc = ac_err(ctx, AUTOCERT_ERR_IO, "%s exists and is not a directory", dir);
+        else
+            rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot create %s: %s", dir, AC_STRERROR(e));
+        errno = e;
+        return rc;
     }
     if (created)
         *made = 1;
@@ -323,7 +329,8 @@ static char *token_path(const ac_http01 *h, const char *token)
 
 /* Makes the challenge directories and writes the file once: -1 with errno
  * on a file system failure (ENOENT when another responder, sharing this
- * webroot, removed the emptied directories meanwhile). */
+ * webroot, removed the emptied directories meanwhile, even between the
+ * two mkdirs), *rc set when a directory could not be made. */
 static int write_once(ac_http01 *h, autocert_ctx *ctx, const char *path, const char *key_auth,
                       autocert_err *rc)
 {
@@ -332,7 +339,7 @@ static int write_once(ac_http01 *h, autocert_ctx *ctx, const char *path, const c
 
     if ((*rc = dir_make(ctx, h->dir_wk, &h->made_wk)) != AUTOCERT_OK ||
         (*rc = dir_make(ctx, h->dir_ac, &h->made_ac)) != AUTOCERT_OK)
-        return 0;
+        return -1;
     /* A challenge file need not survive a crash: no fsync. */
     if (ac_file_create_temp(h->dir_ac, ".autocert-tmp.", key_auth, strlen(key_auth), 0644, 0,
                             &tmp) != 0)
@@ -357,13 +364,15 @@ static autocert_err write_token(ac_http01 *h, autocert_ctx *ctx, const char *tok
 
     if (path == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    for (tries = 0; tries < 3; tries++)
+    for (tries = 0; tries < 10; tries++)
         if ((r = write_once(h, ctx, path, key_auth, &rc)) == 0 || errno != ENOENT)
             break;
-    if (r != 0)
+    if (r != 0 && rc == AUTOCERT_OK)
         rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", path, AC_STRERROR(errno));
-    else if (rc == AUTOCERT_OK)
+    if (r == 0) {
+        ac_err_clear(ctx); /* what a lost race recorded is no failure */
         ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: wrote %s", path);
+    }
     free(path);
     return rc;
 }
