@@ -6,14 +6,21 @@
 #include <setjmp.h>
 #include <stdint.h>
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -92,6 +99,188 @@ static long status_of(const char *method, const char *host, unsigned port, const
     return r.status;
 }
 
+/* ---- a raw client: bytes no HTTP library would send ------------------- */
+
+#define RAW_MAX 8192 /* of an answer kept */
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A non-blocking TCP socket connecting to 127.0.0.1:port from `src` (NULL:
+ * any loopback address); -1 when it cannot even start. */
+static int raw_start(const char *src, unsigned port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    if (src != NULL && (inet_pton(AF_INET, src, &a.sin_addr) != 1 ||
+                        bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)) {
+        close(fd);
+        return -1;
+    }
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Waits up to `ms` for `events` on fd: nonzero when they came. */
+static int raw_wait(int fd, short events, int ms)
+{
+    struct pollfd p;
+
+    p.fd = fd;
+    p.events = events;
+    p.revents = 0;
+    return poll(&p, 1, ms) == 1;
+}
+
+/* A connected socket from `src`, within 3 s; -1 otherwise. */
+static int raw_connect(const char *src, unsigned port)
+{
+    int fd = raw_start(src, port), e = 0;
+    socklen_t elen = sizeof(e);
+
+    if (fd < 0)
+        return -1;
+    if (!raw_wait(fd, POLLOUT, 3000) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) != 0 ||
+        e != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends all of p within 3 s: 0, or -1 when the server closed or stopped reading. */
+static int raw_send(int fd, const void *p, size_t len)
+{
+    const char *c = p;
+    ssize_t n;
+
+    while (len > 0) {
+        if (!raw_wait(fd, POLLOUT, 3000))
+            return -1;
+        n = send(fd, c, len, MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0)
+            return -1;
+        c += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Reads what the server sends until it closes or `ms` pass; the first
+ * RAW_MAX - 1 bytes into buf (terminated).  1 when it closed, 0 when the
+ * time ran out. */
+static int raw_read(int fd, char *buf, int ms)
+{
+    double end = now_s() + ms / 1000.0;
+    size_t len = 0;
+    char tmp[4096];
+    ssize_t n;
+
+    buf[0] = '\0';
+    for (;;) {
+        int left = (int)((end - now_s()) * 1000);
+        if (left <= 0 || !raw_wait(fd, POLLIN, left))
+            return 0;
+        n = recv(fd, tmp, sizeof(tmp), 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0)
+            return 1;
+        if ((size_t)n > RAW_MAX - 1 - len)
+            n = (ssize_t)(RAW_MAX - 1 - len);
+        memcpy(buf + len, tmp, (size_t)n);
+        len += (size_t)n;
+        buf[len] = '\0';
+    }
+}
+
+/* The status of an answer, 0 when there is no status line. */
+static int raw_status(const char *answer)
+{
+    int status = 0;
+
+    if (sscanf(answer, "HTTP/1.%*1[01] %3d", &status) != 1)
+        return 0;
+    return status;
+}
+
+/* Sends req on a new connection and reads the answer into buf (the server
+ * must close within 3 s); the answer's status, 0 when it had none. */
+static int raw_ask(unsigned port, const void *req, size_t len, char *buf)
+{
+    int fd = raw_connect(NULL, port), closed;
+
+    assert_true(fd >= 0);
+    (void)raw_send(fd, req, len); /* the server may close before reading it all */
+    closed = raw_read(fd, buf, 3000);
+    close(fd);
+    if (!closed)
+        print_message("no close within 3 s after: %.60s\n", (const char *)req);
+    assert_true(closed);
+    return raw_status(buf);
+}
+
+/* GET target with Host and Connection: close; the status. */
+static int raw_get(unsigned port, const char *target, char *buf)
+{
+    char req[512];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                       "Connection: close\r\n\r\n", target);
+
+    assert_true(n > 0 && (size_t)n < sizeof(req));
+    return raw_ask(port, req, (size_t)n, buf);
+}
+
+/* The exact target is answered with the key authorization. */
+static void assert_served(unsigned port)
+{
+    char buf[RAW_MAX];
+    const char *body;
+
+    assert_int_equal(raw_get(port, PREFIX TOKEN, buf), 200);
+    body = strstr(buf, "\r\n\r\n");
+    assert_non_null(body);
+    assert_string_equal(body + 4, KEYAUTH);
+}
+
+/* An answer that is not 200 and does not carry the token or its key
+ * authorization (an answer that echoed the request would). */
+static void assert_refused(const char *what, int status, const char *answer)
+{
+    if (status == 200 || strstr(answer, TOKEN) != NULL)
+        print_message("%s: answered %d: %.300s\n", what, status, answer);
+    assert_int_not_equal(status, 200);
+    assert_null(strstr(answer, TOKEN));
+}
+
+/* A responder on 127.0.0.1 serving TOKEN; its port in *port. */
+static ac_http01 *serving(unsigned *port)
+{
+    ac_http01 *h = NULL;
+
+    assert_int_equal(ac_http01_start(NULL, NULL, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, NULL, "example.org", TOKEN, KEYAUTH), AUTOCERT_OK);
+    *port = ac_http01_port(h);
+    return h;
+}
+
 /* ---- ac_token_valid ----------------------------------------------------- */
 
 static void test_token_valid(void **state)
@@ -120,6 +309,35 @@ static void test_token_valid(void **state)
     memset(longtok, 'a', 257);
     longtok[257] = '\0';
     assert_false(ac_token_valid(longtok));
+}
+
+/* ---- ac_http01_token_of: the target as sent decides -------------------- */
+
+static void test_token_of(void **state)
+{
+    static const char *const others[] = {
+        PREFIX TOKEN "?", PREFIX TOKEN "?x", PREFIX TOKEN "#", PREFIX TOKEN "#f",
+        PREFIX TOKEN ";p", PREFIX TOKEN "%00", PREFIX TOKEN "/", PREFIX TOKEN ".",
+        PREFIX TOKEN " ", PREFIX TOKEN "\r", PREFIX "%65" TOKEN, PREFIX "./" TOKEN,
+        PREFIX "../acme-challenge/" TOKEN, "/.well-known/./acme-challenge/" TOKEN,
+        "//.well-known/acme-challenge/" TOKEN, "/.well-known//acme-challenge/" TOKEN,
+        PREFIX "/" TOKEN, "/.well-known\\acme-challenge\\" TOKEN, "/.WELL-KNOWN/acme-challenge/" TOKEN,
+        "/.well-known/Acme-Challenge/" TOKEN, "/.well-known%2Facme-challenge%2F" TOKEN,
+        "http://127.0.0.1" PREFIX TOKEN, ".well-known/acme-challenge/" TOKEN, PREFIX, "/", "",
+        "*", "127.0.0.1:80",
+    };
+    const char *t = PREFIX TOKEN;
+    size_t i;
+
+    (void)state;
+    assert_ptr_equal(ac_http01_token_of(t), t + strlen(PREFIX));
+    assert_string_equal(ac_http01_token_of(PREFIX "a"), "a");
+    assert_null(ac_http01_token_of(NULL));
+    for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        if (ac_http01_token_of(others[i]) != NULL)
+            print_message("taken as a challenge path: %s\n", others[i]);
+        assert_null(ac_http01_token_of(others[i]));
+    }
 }
 
 /* ---- embedded daemon ---------------------------------------------------- */
@@ -197,6 +415,76 @@ static void test_daemon_serves_token(void **state)
 
     ac_http01_stop(h);
     autocert_ctx_free(ctx);
+}
+
+/* Targets that name the token but are not its exact path: none is answered
+ * with the key authorization, whatever libmicrohttpd makes of it. */
+static void test_attack_paths(void **state)
+{
+    static const char *const targets[] = {
+        /* queries, fragments, parameters */
+        PREFIX TOKEN "?", PREFIX TOKEN "?x", PREFIX TOKEN "?x=1&y", PREFIX TOKEN "#",
+        PREFIX TOKEN "#frag", PREFIX TOKEN ";", PREFIX TOKEN ";type=a",
+        /* escapes: NUL, slash, space, newline, an encoded token character */
+        PREFIX TOKEN "%00", PREFIX TOKEN "%00.txt", PREFIX TOKEN "%2F", PREFIX TOKEN "%2f",
+        PREFIX TOKEN "%20", PREFIX TOKEN "%0A", PREFIX TOKEN "%0d%0a", PREFIX TOKEN "%",
+        PREFIX "%65vaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA",
+        PREFIX "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-o%41",
+        "/.well-known%2Facme-challenge%2F" TOKEN, "%2F.well-known%2Facme-challenge%2F" TOKEN,
+        "/%2Ewell-known/acme-challenge/" TOKEN, "/.well-known/acme-challenge%2F" TOKEN,
+        PREFIX "%2e%2e/acme-challenge/" TOKEN, PREFIX "%2E/" TOKEN,
+        /* dot segments */
+        PREFIX "./" TOKEN, PREFIX "../acme-challenge/" TOKEN, "/.well-known/./acme-challenge/" TOKEN,
+        "/x/../.well-known/acme-challenge/" TOKEN, "/.well-known/../.well-known/acme-challenge/" TOKEN,
+        PREFIX TOKEN "/.", PREFIX TOKEN "/..", PREFIX TOKEN "/../" TOKEN,
+        /* case */
+        "/.WELL-KNOWN/acme-challenge/" TOKEN, "/.well-known/ACME-CHALLENGE/" TOKEN,
+        "/.Well-Known/Acme-Challenge/" TOKEN, PREFIX "EvaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA",
+        PREFIX "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-OA",
+        /* trailing characters */
+        PREFIX TOKEN "/", PREFIX TOKEN "x", PREFIX TOKEN ".", PREFIX TOKEN ".txt", PREFIX TOKEN "~",
+        PREFIX TOKEN "\\", PREFIX TOKEN "=", PREFIX TOKEN "\t",
+        /* doubled and back slashes */
+        "//.well-known/acme-challenge/" TOKEN, "/.well-known//acme-challenge/" TOKEN,
+        PREFIX "/" TOKEN, "/.well-known\\acme-challenge\\" TOKEN, "\\.well-known/acme-challenge/" TOKEN,
+        "/.well-known/acme-challenge\\" TOKEN,
+        /* absolute form, authority form, others */
+        "http://127.0.0.1" PREFIX TOKEN, "http://example.org" PREFIX TOKEN,
+        "HTTP://127.0.0.1" PREFIX TOKEN, "https://127.0.0.1" PREFIX TOKEN, "127.0.0.1:80",
+        "example.org:80", "*", ".well-known/acme-challenge/" TOKEN, TOKEN, "/" TOKEN,
+    };
+    char buf[RAW_MAX], *big;
+    unsigned port;
+    ac_http01 *h = serving(&port);
+    size_t i, len;
+    int status;
+
+    (void)state;
+    assert_served(port);
+    for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        status = raw_get(port, targets[i], buf);
+        assert_refused(targets[i], status, buf);
+        /* 404, or 400 where libmicrohttpd finds the line malformed */
+        if (status != 404 && status != 400)
+            print_message("%s: status %d\n", targets[i], status);
+        assert_true(status == 404 || status == 400);
+    }
+    /* A target of 4 kB is only not found; one of 100 kB is too long or
+     * makes the connection close. */
+    len = 100 * 1024;
+    big = malloc(len + 128);
+    assert_non_null(big);
+    memcpy(big, "GET " PREFIX, strlen("GET " PREFIX));
+    memset(big + strlen("GET " PREFIX), 'a', 4096);
+    strcpy(big + strlen("GET " PREFIX) + 4096, " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    assert_int_equal(raw_ask(port, big, strlen(big), buf), 404);
+    memset(big + strlen("GET " PREFIX), 'a', len);
+    strcpy(big + strlen("GET " PREFIX) + len, " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    status = raw_ask(port, big, strlen(big), buf);
+    assert_true(status == 414 || status == 0);
+    free(big);
+    assert_served(port);
+    ac_http01_stop(h);
 }
 
 static void test_daemon_many_tokens(void **state)
@@ -589,6 +877,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_token_valid),
+        cmocka_unit_test(test_token_of),
+        cmocka_unit_test(test_attack_paths),
         cmocka_unit_test(test_daemon_serves_token),
         cmocka_unit_test(test_daemon_many_tokens),
         cmocka_unit_test(test_add_rejects),

@@ -43,6 +43,11 @@ autocert_err ac_http01_add(ac_http01 *h, autocert_ctx *ctx, const char *ident, c
 void ac_http01_remove(ac_http01 *h, const char *token);
 /* Stops the daemon and withdraws everything it published; NULL is a no-op. */
 void ac_http01_stop(ac_http01 *h);
+/* The token of a request target as sent (before any decoding) when it is
+ * exactly /.well-known/acme-challenge/<token>: a pointer into `target`
+ * (borrowed), or NULL for any other target, such as one with a query,
+ * a fragment, parameters, an escape or a dot segment. */
+const char *ac_http01_token_of(const char *target);
 /* The port the daemon listens on (useful when 0 asked an ephemeral port). */
 unsigned ac_http01_port(const ac_http01 *h);
 

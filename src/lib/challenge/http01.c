@@ -22,7 +22,8 @@
 /*
  * Embedded mode serves exactly GET and HEAD of
  * /.well-known/acme-challenge/<token> for the live table's HTTP-01 tokens
- * (200, text/plain, the key authorization as body).  Every other path answers 404; any other
+ * (200, text/plain, the key authorization as body).  Every other target answers 404 (the
+ * decision is made on the target as sent, see ac_http01_token_of); any other
  * method answers 405 with "Allow: GET, HEAD".  Nothing else is served.
  *
  * The listening socket is created and bound here (not by libmicrohttpd) so
@@ -81,6 +82,30 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
+const char *ac_http01_token_of(const char *target)
+{
+    const char *token;
+
+    if (target == NULL || strncmp(target, CHALLENGE_PREFIX, strlen(CHALLENGE_PREFIX)) != 0)
+        return NULL;
+    token = target + strlen(CHALLENGE_PREFIX);
+    return ac_token_valid(token) ? token : NULL;
+}
+
+/* The request context of a request whose raw target is a challenge path;
+ * any other has NULL. */
+static char exact_target;
+
+/* Sees the request target as sent, before libmicrohttpd cuts off a query
+ * ("/.well-known/acme-challenge/TOKEN?x" would otherwise reach on_request
+ * as the token's path). */
+static void *on_target(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    return ac_http01_token_of(uri) != NULL ? &exact_target : NULL;
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
                              int allow)
 {
@@ -112,13 +137,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     (void)upload_data;
     (void)upload_size;
-    (void)req_cls;
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", 1);
-    if (url == NULL || strncmp(url, CHALLENGE_PREFIX, strlen(CHALLENGE_PREFIX)) != 0)
-        return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
-    token = url + strlen(CHALLENGE_PREFIX);
-    if (!ac_token_valid(token))
+    /* Both the raw target and what libmicrohttpd made of it. */
+    if (*req_cls != &exact_target || (token = ac_http01_token_of(url)) == NULL)
         return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
     if (ac_live_by_token(h->live, "http-01", token, ka, sizeof(ka)) != 0)
         return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
@@ -248,6 +270,7 @@ static autocert_err run_daemon(ac_http01 *h, autocert_ctx *ctx, int fd, const ch
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL, on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, discard_log, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, on_target, NULL,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)mhd_fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)16,
