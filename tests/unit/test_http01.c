@@ -221,19 +221,43 @@ static int raw_status(const char *answer)
     return status;
 }
 
-/* Sends req on a new connection and reads the answer into buf (the server
- * must close within 3 s); the answer's status, 0 when it had none. */
-static int raw_ask(unsigned port, const void *req, size_t len, char *buf)
+/* Sends req on a new connection and reads the answer into buf until the
+ * server closes or `ms` pass; the answer's status, 0 when it had none.
+ * *closed (unless NULL): whether the server closed. */
+static int raw_try(unsigned port, const void *req, size_t len, char *buf, int ms, int *closed)
 {
-    int fd = raw_connect(NULL, port), closed;
+    int fd = raw_connect(NULL, port), c;
 
     assert_true(fd >= 0);
     (void)raw_send(fd, req, len); /* the server may close before reading it all */
-    closed = raw_read(fd, buf, 3000);
+    c = raw_read(fd, buf, ms);
     close(fd);
+    if (closed != NULL)
+        *closed = c;
+    return raw_status(buf);
+}
+
+/* raw_try where the server must close within 3 s. */
+static int raw_ask(unsigned port, const void *req, size_t len, char *buf)
+{
+    int closed, status = raw_try(port, req, len, buf, 3000, &closed);
+
     if (!closed)
         print_message("no close within 3 s after: %.60s\n", (const char *)req);
     assert_true(closed);
+    return status;
+}
+
+/* Sends req on a new connection: the status answered within `ms`, 0 when none. */
+static int raw_status_within(unsigned port, const char *req, size_t len, int ms)
+{
+    char buf[RAW_MAX];
+    int fd = raw_connect(NULL, port);
+
+    assert_true(fd >= 0);
+    assert_int_equal(raw_send(fd, req, len), 0);
+    (void)raw_read(fd, buf, ms);
+    close(fd);
     return raw_status(buf);
 }
 
@@ -483,6 +507,106 @@ static void test_attack_paths(void **state)
     status = raw_ask(port, big, strlen(big), buf);
     assert_true(status == 414 || status == 0);
     free(big);
+    assert_served(port);
+    ac_http01_stop(h);
+}
+
+/* Every method but GET and HEAD: 405 with "Allow: GET, HEAD", the request's
+ * headers never echoed, whatever the target. */
+static void test_attack_methods(void **state)
+{
+    static const char *const methods[] = {
+        "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "PROPFIND", "MKCOL", "LOCK",
+        "CONNECT", "BREW", "X-GET", "get", "head", "Get", "GETS", "PRI",
+    };
+    static const char *const targets[] = { PREFIX TOKEN, "*", "127.0.0.1:80" };
+    char req[512], buf[RAW_MAX];
+    unsigned port;
+    ac_http01 *h = serving(&port);
+    size_t i, j;
+    int n, status;
+
+    (void)state;
+    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        for (j = 0; j < sizeof(targets) / sizeof(targets[0]); j++) {
+            n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         "X-Echo: echo-marker-7\r\nContent-Length: 0\r\n"
+                         "Connection: close\r\n\r\n", methods[i], targets[j]);
+            status = raw_ask(port, req, (size_t)n, buf);
+            assert_refused(req, status, buf);
+            if (status != 405 || strstr(buf, "\r\nAllow: GET, HEAD\r\n") == NULL)
+                print_message("%s %s: %.300s\n", methods[i], targets[j], buf);
+            assert_int_equal(status, 405);
+            assert_non_null(strstr(buf, "\r\nAllow: GET, HEAD\r\n"));
+            assert_null(strstr(buf, "echo-marker"));
+        }
+    }
+    /* A huge body announced and never sent is not waited for. */
+    n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: a\r\n"
+                 "Content-Length: 1000000000\r\n\r\nab", PREFIX TOKEN);
+    assert_int_equal(raw_status_within(port, req, (size_t)n, 2000), 405);
+    n = snprintf(req, sizeof(req), "PUT %s HTTP/1.1\r\nHost: a\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\nfffffff\r\nab", PREFIX TOKEN);
+    assert_int_equal(raw_status_within(port, req, (size_t)n, 2000), 405);
+    assert_served(port);
+    ac_http01_stop(h);
+}
+
+/* Requests too large or not HTTP/1 at all: refused or closed, and the
+ * token is still served afterwards. */
+static void test_attack_malformed(void **state)
+{
+    static const unsigned char tls_hello[] = {
+        0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, 'r', 'a', 'n', 'd',
+        'o', 'm', 'r', 'a', 'n', 'd', 'o', 'm', 'r', 'a', 'n', 'd', 'o', 'm', 'r', 'a', 'n',
+        'd', 'o', 'm', 'r', 'a', 'n', 'd', 'o', 'm', 'r', 'a', 0x00, 0x00, 0x02, 0x13, 0x01,
+        0x01, 0x00, 0x00, 0x00,
+    };
+    static const char h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+                             "\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+    const char *start = "GET " PREFIX TOKEN " HTTP/1.1\r\nHost: a\r\n";
+    char buf[RAW_MAX], *big;
+    size_t len = 0, cap = 200 * 1024;
+    unsigned port;
+    ac_http01 *h = serving(&port);
+    int i, status;
+
+    (void)state;
+    big = malloc(cap);
+    assert_non_null(big);
+    /* A header of 100 kB, then 5000 headers: 431 or closed. */
+    len = (size_t)sprintf(big, "%sX-Big: ", start);
+    memset(big + len, 'a', 100 * 1024);
+    len += 100 * 1024;
+    len += (size_t)sprintf(big + len, "\r\nConnection: close\r\n\r\n");
+    status = raw_ask(port, big, len, buf);
+    assert_refused("a header of 100 kB", status, buf);
+    assert_true(status == 431 || status == 0);
+    len = (size_t)sprintf(big, "%s", start);
+    for (i = 0; i < 5000; i++)
+        len += (size_t)sprintf(big + len, "X-H%d: v\r\n", i);
+    len += (size_t)sprintf(big + len, "Connection: close\r\n\r\n");
+    status = raw_ask(port, big, len, buf);
+    assert_refused("5000 headers", status, buf);
+    assert_true(status == 431 || status == 0);
+    /* A request line that never ends. */
+    len = (size_t)sprintf(big, "GET " PREFIX TOKEN);
+    memset(big + len, 'a', 150 * 1024);
+    len += 150 * 1024;
+    status = raw_ask(port, big, len, buf);
+    assert_refused("an endless request line", status, buf);
+    assert_true(status == 414 || status == 0);
+    free(big);
+    /* HTTP/0.9, a TLS ClientHello, the HTTP/2 preface: at most a second
+     * is waited for an answer (a ClientHello holds no line end: it waits
+     * for the idle timeout, like any client that stops sending). */
+    status = raw_try(port, "GET " PREFIX TOKEN "\r\n", strlen("GET " PREFIX TOKEN "\r\n"), buf,
+                     1000, NULL);
+    assert_refused("HTTP/0.9", status, buf);
+    status = raw_try(port, tls_hello, sizeof(tls_hello), buf, 1000, NULL);
+    assert_refused("a TLS ClientHello", status, buf);
+    status = raw_try(port, h2, sizeof(h2) - 1, buf, 1000, NULL);
+    assert_refused("the HTTP/2 preface", status, buf);
     assert_served(port);
     ac_http01_stop(h);
 }
@@ -879,6 +1003,8 @@ int main(void)
         cmocka_unit_test(test_token_valid),
         cmocka_unit_test(test_token_of),
         cmocka_unit_test(test_attack_paths),
+        cmocka_unit_test(test_attack_methods),
+        cmocka_unit_test(test_attack_malformed),
         cmocka_unit_test(test_daemon_serves_token),
         cmocka_unit_test(test_daemon_many_tokens),
         cmocka_unit_test(test_add_rejects),
