@@ -1,4 +1,4 @@
-/* test_http01.c: the HTTP-01 responder, embedded daemon on loopback and webroot files. */
+/* test_http01.c: the HTTP-01 responder: the embedded daemon attacked on loopback (paths, methods, malformed requests, floods), its connection rules, and webroot files. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -364,6 +364,143 @@ static void test_token_of(void **state)
     }
 }
 
+/* ---- conns.c: clients, and who gives way ------------------------------- */
+
+static ac_client client_of(const char *addr)
+{
+    struct sockaddr_in s4;
+    struct sockaddr_in6 s6;
+    ac_client c;
+
+    memset(&s4, 0, sizeof(s4));
+    memset(&s6, 0, sizeof(s6));
+    if (inet_pton(AF_INET, addr, &s4.sin_addr) == 1) {
+        s4.sin_family = AF_INET;
+        s4.sin_port = htons(1234);
+        assert_int_equal(ac_conns_client((struct sockaddr *)&s4, sizeof(s4), &c), 0);
+    } else {
+        assert_int_equal(inet_pton(AF_INET6, addr, &s6.sin6_addr), 1);
+        s6.sin6_family = AF_INET6;
+        s6.sin6_port = htons(4321);
+        assert_int_equal(ac_conns_client((struct sockaddr *)&s6, sizeof(s6), &c), 0);
+    }
+    return c;
+}
+
+static int same_client(const char *a, const char *b)
+{
+    ac_client x = client_of(a), y = client_of(b);
+
+    return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+/* An IPv4 address is a client, mapped or not; an IPv6 /64 is one. */
+static void test_conns_client(void **state)
+{
+    struct sockaddr_in s4;
+    struct sockaddr un = { .sa_family = AF_UNIX };
+    ac_client c;
+
+    (void)state;
+    assert_true(same_client("127.0.0.1", "127.0.0.1"));
+    assert_true(same_client("192.0.2.7", "::ffff:192.0.2.7"));
+    assert_false(same_client("127.0.0.1", "127.0.0.2"));
+    assert_false(same_client("10.0.0.1", "11.0.0.1"));
+    assert_false(same_client("0.0.0.0", "::"));
+    assert_false(same_client("0.0.0.0", "::ffff:0.0.0.1"));
+    assert_true(same_client("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff"));
+    assert_true(same_client("::1", "::2"));
+    assert_false(same_client("2001:db8:1:2::1", "2001:db8:1:3::1"));
+    assert_false(same_client("2001:db8::1", "2002:db8::1"));
+    assert_false(same_client("::1", "0.0.0.1"));
+    assert_false(same_client("::ffff:0:1", "::1"));
+    assert_int_equal(ac_conns_client(&un, sizeof(un), &c), -1);
+    assert_int_equal(ac_conns_client(NULL, 0, &c), -1);
+    memset(&s4, 0, sizeof(s4));
+    s4.sin_family = AF_INET;
+    assert_int_equal(ac_conns_client((struct sockaddr *)&s4, sizeof(s4) - 1, &c), -1);
+}
+
+/* Admits a connection from `who` at `now` (fd `fd`): the slot, or -1 when
+ * refused; victims in v[], *nv. */
+static long conns_come(ac_conns *t, const char *who, int fd, double now, int *v, size_t *nv)
+{
+    ac_client c = client_of(who);
+
+    if (!ac_conns_admit(t, &c, now, v, nv))
+        return -1;
+    return ac_conns_add(t, &c, fd, now);
+}
+
+static void test_conns_rules(void **state)
+{
+    ac_conns *t = calloc(1, sizeof(*t));
+    int v[AC_CONNS_MAX + 1], fd;
+    size_t nv;
+    long slot[AC_CONNS_CROWDED];
+    char addr[32];
+
+    (void)state;
+    assert_non_null(t);
+    /* No cap a client: one address opens up to the crowded mark freely. */
+    for (fd = 0; fd < AC_CONNS_CROWDED; fd++) {
+        slot[fd] = conns_come(t, "192.0.2.1", 100 + fd, fd * 0.01, v, &nv);
+        assert_true(slot[fd] >= 0);
+        assert_int_equal(nv, 0);
+    }
+    assert_int_equal(t->open, AC_CONNS_CROWDED);
+    /* Then it holds the most: its newcomer is refused... */
+    assert_int_equal(conns_come(t, "192.0.2.1", 999, 3.0, v, &nv), -1);
+    assert_int_equal(nv, 0);
+    /* ...while someone else's takes its oldest place. */
+    assert_true(conns_come(t, "192.0.2.2", 500, 3.0, v, &nv) >= 0);
+    assert_int_equal(nv, 1);
+    assert_int_equal(v[0], 100);
+    assert_int_equal(t->open, AC_CONNS_CROWDED);
+    assert_int_equal(t->used, AC_CONNS_CROWDED + 1);
+    assert_true(conns_come(t, "192.0.2.2", 501, 3.0, v, &nv) >= 0);
+    assert_int_equal(v[0], 101);
+    /* The closed ones leave; closing twice is harmless. */
+    ac_conns_remove(t, slot[0]);
+    ac_conns_remove(t, slot[0]);
+    ac_conns_remove(t, slot[1]);
+    ac_conns_remove(t, -1);
+    assert_int_equal(t->used, AC_CONNS_CROWDED);
+    /* Ten seconds old: closed when another client comes, not its own. */
+    assert_true(conns_come(t, "192.0.2.1", 600, 9.9, v, &nv) < 0);
+    assert_true(conns_come(t, "192.0.2.3", 601, 9.99, v, &nv) >= 0);
+    assert_int_equal(nv, 1); /* only the oldest: none is 10 s old yet */
+    assert_int_equal(v[0], 102);
+    assert_true(conns_come(t, "192.0.2.3", 602, 10.045, v, &nv) >= 0);
+    assert_int_equal(nv, 2); /* 103 and 104 are 10 s old */
+    assert_int_equal(v[0], 103);
+    assert_int_equal(v[1], 104);
+    assert_int_equal(t->open, AC_CONNS_CROWDED - 1);
+    /* Sixteen clients holding as many. */
+    free(t);
+    t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    for (fd = 0; fd < AC_CONNS_CROWDED; fd++) {
+        snprintf(addr, sizeof(addr), "10.0.0.%d", fd % 16); /* 16 clients, 12 each */
+        assert_true(conns_come(t, addr, fd, 0.0, v, &nv) >= 0);
+    }
+    /* A tie: the newcomer of one of them is refused; a new client is not. */
+    assert_true(conns_come(t, "10.0.0.3", 900, 1.0, v, &nv) < 0);
+    assert_true(conns_come(t, "10.0.0.99", 901, 1.0, v, &nv) >= 0);
+    assert_int_equal(nv, 1);
+    assert_int_equal(v[0], 0); /* the oldest of the first of the largest */
+    assert_int_equal(t->used, AC_CONNS_CROWDED + 1);
+    /* Displacing until the table is full of connections not closed yet. */
+    for (fd = 0; t->used < AC_CONNS_MAX; fd++) {
+        snprintf(addr, sizeof(addr), "10.0.1.%d", fd);
+        assert_true(conns_come(t, addr, 1000 + fd, 1.0, v, &nv) >= 0);
+        assert_int_equal(nv, 1);
+    }
+    assert_true(conns_come(t, "10.0.2.1", 2000, 1.0, v, &nv) < 0);
+    assert_int_equal(t->open, AC_CONNS_CROWDED);
+    free(t);
+}
+
 /* ---- embedded daemon ---------------------------------------------------- */
 
 static void test_daemon_serves_token(void **state)
@@ -608,6 +745,197 @@ static void test_attack_malformed(void **state)
     status = raw_try(port, h2, sizeof(h2) - 1, buf, 1000, NULL);
     assert_refused("the HTTP/2 preface", status, buf);
     assert_served(port);
+    ac_http01_stop(h);
+}
+
+/* ---- floods: the CA is answered while others hold the responder -------- */
+
+#define FLOOD_MAX 320
+
+/* Waits until each socket has connected or failed, 3 s at most. */
+static void settle(const int *fds, int n)
+{
+    double end = now_s() + 3;
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            (void)raw_wait(fds[i], POLLOUT, (int)((end - now_s()) * 1000) + 1);
+}
+
+/* Starts n connections to port, the i-th from 127.0.0.(first + i % naddr),
+ * and waits until they are connected (or refused). */
+static void flood_open(unsigned port, int first, int naddr, int n, int *fds)
+{
+    char src[32];
+    int i;
+
+    for (i = 0; i < n; i++) {
+        snprintf(src, sizeof(src), "127.0.0.%d", first + i % naddr);
+        fds[i] = raw_start(src, port);
+        assert_true(fds[i] >= 0);
+    }
+    settle(fds, n);
+    usleep(200 * 1000); /* the daemon takes them in */
+}
+
+/* How many of them the responder still holds open. */
+static int flood_held(const int *fds, int n)
+{
+    char c;
+    int i, held = 0;
+
+    for (i = 0; i < n; i++) {
+        ssize_t r = recv(fds[i], &c, 1, MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            held++;
+    }
+    return held;
+}
+
+static void flood_close(int *fds, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        close(fds[i]);
+}
+
+/* One request from the CA's address (127.0.0.1): 1 when the key
+ * authorization came back within 3 s. */
+static int ca_served(unsigned port)
+{
+    static const char req[] = "GET " PREFIX TOKEN " HTTP/1.1\r\nHost: a\r\n"
+                              "Connection: close\r\n\r\n";
+    char buf[RAW_MAX];
+    const char *body;
+    int fd = raw_connect("127.0.0.1", port), ok;
+
+    if (fd < 0)
+        return 0;
+    ok = raw_send(fd, req, sizeof(req) - 1) == 0 && raw_read(fd, buf, 3000) &&
+         raw_status(buf) == 200 && (body = strstr(buf, "\r\n\r\n")) != NULL &&
+         strcmp(body + 4, KEYAUTH) == 0;
+    close(fd);
+    return ok;
+}
+
+/* 40 requests from the CA's address during a flood: all answered. */
+static void assert_ca_served(unsigned port, const char *flood)
+{
+    int i, ok;
+
+    for (i = 0; i < 40; i++) {
+        ok = ca_served(port);
+        if (!ok)
+            print_message("%s: request %d of 40 from the CA's address not answered\n", flood, i + 1);
+        assert_true(ok);
+    }
+}
+
+/* 300 idle connections from one address, then 300 from sixteen: the
+ * responder holds some (never libmicrohttpd's limit) and the CA's
+ * requests are all answered. */
+static void test_flood_idle(void **state)
+{
+    int fds[FLOOD_MAX], held;
+    unsigned port;
+    ac_http01 *h = serving(&port);
+
+    (void)state;
+    flood_open(port, 2, 1, 300, fds);
+    held = flood_held(fds, 300);
+    print_message("300 from 127.0.0.2: %d held\n", held);
+    assert_true(held <= AC_CONNS_CROWDED);
+    assert_ca_served(port, "300 from one address");
+    flood_close(fds, 300);
+
+    flood_open(port, 10, 16, 300, fds);
+    held = flood_held(fds, 300);
+    print_message("300 from 16 addresses: %d held\n", held);
+    assert_true(held <= AC_CONNS_CROWDED);
+    assert_ca_served(port, "300 from sixteen addresses");
+    flood_close(fds, 300);
+    ac_http01_stop(h);
+}
+
+/* A CA validating many names at once: 150 connections from its address
+ * at once, each answered. */
+static void test_flood_ca_burst(void **state)
+{
+    static const char req[] = "GET " PREFIX TOKEN " HTTP/1.1\r\nHost: a\r\n"
+                              "Connection: close\r\n\r\n";
+    int fds[150], i, ok = 0;
+    char buf[RAW_MAX];
+    unsigned port;
+    ac_http01 *h = serving(&port);
+
+    (void)state;
+    for (i = 0; i < 150; i++) {
+        fds[i] = raw_start("127.0.0.1", port);
+        assert_true(fds[i] >= 0);
+    }
+    settle(fds, 150);
+    for (i = 0; i < 150; i++)
+        assert_int_equal(raw_send(fds[i], req, sizeof(req) - 1), 0);
+    for (i = 0; i < 150; i++)
+        if (raw_read(fds[i], buf, 3000) && raw_status(buf) == 200 && strstr(buf, KEYAUTH) != NULL)
+            ok++;
+    flood_close(fds, 150);
+    assert_int_equal(ok, 150);
+    ac_http01_stop(h);
+}
+
+/* 1 when the server closed fd (without waiting). */
+static int closed_now(int fd)
+{
+    char c;
+    ssize_t r = recv(fd, &c, 1, MSG_DONTWAIT);
+
+    return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* Slowloris: eight connections sending their headers a byte a second, and
+ * one sending nothing.  Others are answered throughout; the idle one is
+ * closed after 5 s; the slow ones, kept alive by their bytes, once they
+ * are 10 s old and someone else comes. */
+static void test_slowloris(void **state)
+{
+    static const char head[] = "GET " PREFIX TOKEN " HTTP/1.1\r\nHost: a\r\nX-Slow: ";
+    int slow[8], idle, i, open = 8, tick = 0;
+    double start, idle_closed = 0;
+    unsigned port;
+    ac_http01 *h = serving(&port);
+
+    (void)state;
+    start = now_s();
+    idle = raw_connect("127.0.0.4", port);
+    assert_true(idle >= 0);
+    for (i = 0; i < 8; i++) {
+        slow[i] = raw_connect("127.0.0.3", port);
+        assert_true(slow[i] >= 0);
+        assert_int_equal(raw_send(slow[i], head, sizeof(head) - 1), 0);
+    }
+    while (now_s() - start < 11.5 && open > 0) {
+        usleep(250 * 1000);
+        if (++tick % 4 == 0)
+            for (i = 0; i < 8; i++)
+                (void)send(slow[i], "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        assert_true(ca_served(port));
+        if (idle_closed == 0 && closed_now(idle))
+            idle_closed = now_s() - start;
+        for (open = 0, i = 0; i < 8; i++)
+            open += !closed_now(slow[i]);
+        /* Alive before they are 10 s old. */
+        if (now_s() - start < 9.5)
+            assert_int_equal(open, 8);
+    }
+    print_message("idle closed after %.1f s; slow ones closed after %.1f s\n", idle_closed,
+                  now_s() - start);
+    assert_true(idle_closed >= 4.5 && idle_closed <= 7);
+    assert_int_equal(open, 0);
+    flood_close(slow, 8);
+    close(idle);
     ac_http01_stop(h);
 }
 
@@ -1005,6 +1333,11 @@ int main(void)
         cmocka_unit_test(test_attack_paths),
         cmocka_unit_test(test_attack_methods),
         cmocka_unit_test(test_attack_malformed),
+        cmocka_unit_test(test_conns_client),
+        cmocka_unit_test(test_conns_rules),
+        cmocka_unit_test(test_flood_idle),
+        cmocka_unit_test(test_flood_ca_burst),
+        cmocka_unit_test(test_slowloris),
         cmocka_unit_test(test_daemon_serves_token),
         cmocka_unit_test(test_daemon_many_tokens),
         cmocka_unit_test(test_add_rejects),
@@ -1018,8 +1351,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_webroot_keeps_existing, wr_setup, wr_teardown),
         cmocka_unit_test_setup_teardown(test_webroot_invalid, wr_setup, wr_teardown),
     };
+    struct rlimit rl;
     int rc;
 
+    /* The floods hold some 600 descriptors. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
     rc = cmocka_run_group_tests(tests, NULL, NULL);
