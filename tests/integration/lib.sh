@@ -190,10 +190,12 @@ ac_make_tls() {
 }
 
 # --- Pebble --------------------------------------------------------------------------
-# start_pebble [eab] [nonce=PERCENT] [httpport=PORT] [authzreuse=PERCENT (default 0)]
+# start_pebble [eab] [nonce=PERCENT] [httpport=PORT] [authzreuse=PERCENT (default 0)] [vasleep=N]
 #   eab        require External Account Binding; AC_EAB_KID / AC_EAB_KEY are valid credentials
 #   nonce=N    reject N % of valid nonces (default 0)
 #   httpport=N the port Pebble's validator connects to for HTTP-01 (default AC_HTTP_PORT)
+#   vasleep=N  Pebble sleeps before each validation, a random 0 to N-1 seconds
+#              (default: it validates at once)
 # Starts pebble-challtestsrv as Pebble's DNS (every name is 127.0.0.1; it answers
 # no challenge itself) and Pebble, waits until both answer, and writes Pebble's
 # root to $WORK/pebble-root.pem.
@@ -206,12 +208,14 @@ start_pebble() {
     ac_nonce=0
     ac_vaport=$AC_HTTP_PORT
     ac_reuse=0
+    ac_vasleep=PEBBLE_VA_NOSLEEP=1
     for ac_opt in "$@"; do
         case $ac_opt in
         eab) ac_eab=true ;;
         authzreuse=*) ac_reuse=${ac_opt#authzreuse=} ;;
         nonce=*) ac_nonce=${ac_opt#nonce=} ;;
         httpport=*) ac_vaport=${ac_opt#httpport=} ;;
+        vasleep=*) ac_vasleep=PEBBLE_VA_SLEEPTIME=${ac_opt#vasleep=} ;;
         *) ac_fail "start_pebble: unknown option $ac_opt" ;;
         esac
     done
@@ -247,8 +251,8 @@ EOF
     AC_CHALL_PID=$AC_LAST_PID
     # The environment is given explicitly: an inherited PEBBLE_VA_ALWAYS_VALID
     # would make every validation pass.
-    ac_spawn pebble.log env -u PEBBLE_VA_ALWAYS_VALID \
-        PEBBLE_AUTHZREUSE="$ac_reuse" PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="$ac_nonce" \
+    ac_spawn pebble.log env -u PEBBLE_VA_ALWAYS_VALID -u PEBBLE_VA_NOSLEEP -u PEBBLE_VA_SLEEPTIME \
+        PEBBLE_AUTHZREUSE="$ac_reuse" "$ac_vasleep" PEBBLE_WFE_NONCEREJECT="$ac_nonce" \
         pebble -config "$WORK/pebble.json" -dnsserver "127.0.0.1:$AC_DNS_PORT"
     AC_PEBBLE_PID=$AC_LAST_PID
     ac_wait_for 100 curl -s -o /dev/null "http://127.0.0.1:$AC_CHALL_PORT/" ||
