@@ -438,7 +438,6 @@ static void test_conns_rules(void **state)
     int v[AC_CONNS_MAX + 1], fd;
     size_t nv;
     long slot[AC_CONNS_CROWDED];
-    char addr[32];
 
     (void)state;
     assert_non_null(t);
@@ -476,9 +475,18 @@ static void test_conns_rules(void **state)
     assert_int_equal(v[0], 103);
     assert_int_equal(v[1], 104);
     assert_int_equal(t->open, AC_CONNS_CROWDED - 1);
-    /* Sixteen clients holding as many. */
     free(t);
-    t = calloc(1, sizeof(*t));
+}
+
+/* Sixteen clients holding as many. */
+static void test_conns_many(void **state)
+{
+    ac_conns *t = calloc(1, sizeof(*t));
+    int v[AC_CONNS_MAX + 1], fd;
+    size_t nv;
+    char addr[32];
+
+    (void)state;
     assert_non_null(t);
     for (fd = 0; fd < AC_CONNS_CROWDED; fd++) {
         snprintf(addr, sizeof(addr), "10.0.0.%d", fd % 16); /* 16 clients, 12 each */
@@ -614,10 +622,10 @@ static void test_attack_paths(void **state)
         "HTTP://127.0.0.1" PREFIX TOKEN, "https://127.0.0.1" PREFIX TOKEN, "127.0.0.1:80",
         "example.org:80", "*", ".well-known/acme-challenge/" TOKEN, TOKEN, "/" TOKEN,
     };
-    char buf[RAW_MAX], *big;
+    char buf[RAW_MAX];
     unsigned port;
     ac_http01 *h = serving(&port);
-    size_t i, len;
+    size_t i;
     int status;
 
     (void)state;
@@ -630,6 +638,19 @@ static void test_attack_paths(void **state)
             print_message("%s: status %d\n", targets[i], status);
         assert_true(status == 404 || status == 400);
     }
+    assert_served(port);
+    ac_http01_stop(h);
+}
+
+static void test_attack_long_targets(void **state)
+{
+    char buf[RAW_MAX], *big;
+    unsigned port;
+    ac_http01 *h = serving(&port);
+    size_t len;
+    int status;
+
+    (void)state;
     /* A target of 4 kB is only not found; one of 100 kB is too long or
      * makes the connection close. */
     len = 100 * 1024;
@@ -1331,10 +1352,12 @@ int main(void)
         cmocka_unit_test(test_token_valid),
         cmocka_unit_test(test_token_of),
         cmocka_unit_test(test_attack_paths),
+        cmocka_unit_test(test_attack_long_targets),
         cmocka_unit_test(test_attack_methods),
         cmocka_unit_test(test_attack_malformed),
         cmocka_unit_test(test_conns_client),
         cmocka_unit_test(test_conns_rules),
+        cmocka_unit_test(test_conns_many),
         cmocka_unit_test(test_flood_idle),
         cmocka_unit_test(test_flood_ca_burst),
         cmocka_unit_test(test_slowloris),
