@@ -199,6 +199,9 @@ int ac_mkdir_parents(const char *path);
  * `data`, with `mode` whatever the umask.  Nothing is left on failure. */
 int ac_file_create_at(int dfd, const char *name, const void *data, size_t len, mode_t mode,
                       unsigned flags);
+/* The same, not synced but its write-back started, and left open: the fd
+ * (the caller fsyncs and closes it), or -1 with errno (nothing left). */
+int ac_file_create_open(int dfd, const char *name, const void *data, size_t len, mode_t mode);
 /* The same under a fresh name "DIR/<tag>XXXXXX"; *path (malloc'd) names it. */
 int ac_file_create_temp(const char *dir, const char *tag, const void *data, size_t len,
                         mode_t mode, unsigned flags, char **path);

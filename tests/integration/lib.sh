@@ -225,7 +225,7 @@ ac_make_tls() {
 
 # --- Pebble --------------------------------------------------------------------------
 # start_pebble [new] [profiles=NAME:SECONDS,...] [eab] [nonce=PERCENT] [httpport=PORT]
-#              [authzreuse=PERCENT (default 0)] [altroots=N]
+#              [authzreuse=PERCENT (default 0)] [vasleep=N] [altroots=N]
 #   new        the Pebble with ARI and profiles (ac_require_pebble_ari first);
 #              also the default when AC_PEBBLE=new
 #   profiles=  (new) the profiles it offers with their validity, e.g.
@@ -237,6 +237,8 @@ ac_make_tls() {
 #   httpport=N the port Pebble's validator connects to for HTTP-01 (default AC_HTTP_PORT)
 #   altroots=N N alternate chains besides the default, each ending at a root of
 #              its own (PEBBLE_ALTERNATE_ROOTS; the roots: ac_mgmt roots/0, roots/1...)
+#   vasleep=N  Pebble sleeps before each validation, a random 0 to N-1 seconds
+#              (default: it validates at once)
 # Starts pebble-challtestsrv as Pebble's DNS (every name is 127.0.0.1; it answers
 # no challenge itself) and Pebble, waits until both answer, and writes Pebble's
 # root to $WORK/pebble-root.pem.  AC_PEBBLE_IS_NEW is then 1 or 0.
@@ -253,6 +255,7 @@ start_pebble() {
     AC_PEBBLE_IS_NEW=0
     [ "${AC_PEBBLE:-}" != new ] || AC_PEBBLE_IS_NEW=1
     ac_profiles=default:7776000
+    ac_vasleep=PEBBLE_VA_NOSLEEP=1
     for ac_opt in "$@"; do
         case $ac_opt in
         new) AC_PEBBLE_IS_NEW=1 ;;
@@ -262,6 +265,7 @@ start_pebble() {
         authzreuse=*) ac_reuse=${ac_opt#authzreuse=} ;;
         nonce=*) ac_nonce=${ac_opt#nonce=} ;;
         httpport=*) ac_vaport=${ac_opt#httpport=} ;;
+        vasleep=*) ac_vasleep=PEBBLE_VA_SLEEPTIME=${ac_opt#vasleep=} ;;
         *) ac_fail "start_pebble: unknown option $ac_opt" ;;
         esac
     done
@@ -313,8 +317,8 @@ EOF
     AC_CHALL_PID=$AC_LAST_PID
     # The environment is given explicitly: an inherited PEBBLE_VA_ALWAYS_VALID
     # would make every validation pass.
-    ac_spawn pebble.log env -u PEBBLE_VA_ALWAYS_VALID \
-        PEBBLE_AUTHZREUSE="$ac_reuse" PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="$ac_nonce" \
+    ac_spawn pebble.log env -u PEBBLE_VA_ALWAYS_VALID -u PEBBLE_VA_NOSLEEP -u PEBBLE_VA_SLEEPTIME \
+        PEBBLE_AUTHZREUSE="$ac_reuse" "$ac_vasleep" PEBBLE_WFE_NONCEREJECT="$ac_nonce" \
         PEBBLE_ALTERNATE_ROOTS="$ac_altroots" \
         "$ac_pebble" -config "$WORK/pebble.json" -dnsserver "127.0.0.1:$AC_DNS_PORT"
     AC_PEBBLE_PID=$AC_LAST_PID
