@@ -335,6 +335,7 @@ fails problem-long 'new order: unauthorized: AAAA'
 
 # --- authorizations and tokens -------------------------------------------------------------------------------
 fails authz-not-json 'authorization: response is not a JSON object'
+fails authz-no-status '^autocert: the authorization of dns:stub\.example\.org has no status$'
 succeeds authz-caps
 fails authz-no-challenges 'dns:stub\.example\.org: the server offers no challenge this client can answer'
 for m in token-long token-empty token-bad token-number; do
@@ -360,6 +361,7 @@ hend
 fails_seeded order-invalid 'finalize: badCSR\^\[\[2J'
 
 # --- the certificate ----------------------------------------------------------------------------------------------
+fails_seeded order-status-number '^autocert: the finalized order has no status$'
 fails_seeded order-cert-number 'order is valid but has no certificate URL'
 fails_seeded cert-no-url 'order is valid but has no certificate URL'
 fails_seeded cert-url-http 'refusing POST http://127\.0\.0\.1:[0-9]+/cert/1: not an https URL'

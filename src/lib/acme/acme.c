@@ -45,6 +45,13 @@ const char *ac_acme_status(json_t *obj)
     return st ? st : "";
 }
 
+autocert_err ac_acme_need_status(autocert_ctx *ctx, json_t *obj, const char *what)
+{
+    if (json_is_string(json_object_get(obj, "status")))
+        return AUTOCERT_OK;
+    return ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "%s has no status", what);
+}
+
 /* The problem document of a response (new reference), or NULL. */
 static json_t *problem_of(const ac_http_resp *resp)
 {

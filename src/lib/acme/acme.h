@@ -152,6 +152,10 @@ autocert_err ac_acme_fetch(ac_session *s, const char *url, const char *what, ac_
                            json_t **out);
 /* The "status" of an ACME object, "" when it has none. */
 const char *ac_acme_status(json_t *obj);
+/* PROTOCOL ("<what> has no status") when the object has no string status:
+ * a CA that leaves it out has said nothing about the object, which is not
+ * a failed validation. */
+autocert_err ac_acme_need_status(autocert_ctx *ctx, json_t *obj, const char *what);
 
 /* ---- account.c -------------------------------------------------------- */
 /* Loads or creates the account of the session's directory. */

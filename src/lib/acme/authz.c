@@ -55,6 +55,14 @@ static autocert_err authz_failed(ac_session *s, const authz *a)
                   AC_SAFE(ac_acme_status(a->authz)));
 }
 
+static autocert_err need_status(ac_session *s, const authz *a)
+{
+    char what[340];
+
+    snprintf(what, sizeof(what), "the authorization of %s", a->id);
+    return ac_acme_need_status(s->ctx, a->authz, what);
+}
+
 /* Fetches every authorization; the valid ones need nothing more. */
 static autocert_err fetch_all(authz_run *run, json_t *urls)
 {
@@ -73,6 +81,8 @@ static autocert_err fetch_all(authz_run *run, json_t *urls)
         if ((rc = ac_acme_fetch(run->s, a->url, "authorization", &resp, &a->authz)) != AUTOCERT_OK)
             break;
         ident_text(a->authz, a->id, sizeof(a->id));
+        if ((rc = need_status(run->s, a)) != AUTOCERT_OK)
+            break;
         if (strcmp(ac_acme_status(a->authz), "valid") == 0) {
             ac_log(run->s->ctx, AUTOCERT_LOG_INFO, "%s: already authorized", a->id);
             a->done = 1;
@@ -201,6 +211,8 @@ static autocert_err poll_round(authz_run *run, int *busy, long *retry_after)
             break;
         if (resp.retry_after > *retry_after)
             *retry_after = resp.retry_after;
+        if ((rc = need_status(run->s, a)) != AUTOCERT_OK)
+            break;
         st = ac_acme_status(a->authz);
         if (strcmp(st, "valid") == 0) {
             ac_log(run->s->ctx, AUTOCERT_LOG_INFO, "%s: validated", a->id);

@@ -60,6 +60,8 @@ autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac
     }
     o->url = resp.location;
     resp.location = NULL;
+    if ((rc = ac_acme_need_status(s->ctx, o->obj, "the new order")) != AUTOCERT_OK)
+        goto out;
     authzs = json_object_get(o->obj, "authorizations");
     if (!json_is_array(authzs) ||
         (json_array_size(authzs) == 0 && strcmp(ac_acme_status(o->obj), "pending") == 0))
@@ -146,7 +148,8 @@ autocert_err ac_order_finalize(ac_session *s, ac_order *o, EVP_PKEY *key, const 
     o->obj = NULL;
     if ((rc = ac_acme_post(s, url, payload, "finalize", &resp)) != AUTOCERT_OK ||
         (rc = ac_acme_json(s->ctx, &resp, "finalize", &o->obj)) != AUTOCERT_OK ||
-        (rc = poll_processing(s, o, resp.retry_after)) != AUTOCERT_OK)
+        (rc = poll_processing(s, o, resp.retry_after)) != AUTOCERT_OK ||
+        (rc = ac_acme_need_status(s->ctx, o->obj, "the finalized order")) != AUTOCERT_OK)
         goto out;
     if (strcmp(ac_acme_status(o->obj), "valid") != 0)
         rc = order_failed(s, o->obj, "finalize");
