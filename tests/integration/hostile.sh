@@ -358,6 +358,23 @@ hcase authz-invalid
 hobtain "$NAMES"
 hfails 'validation of dns:stub\.example\.org failed: unauthorized: \^\[\[2J'
 hend
+# Stuck: the client gives up within --timeout; a Retry-After past it fails at once.
+for m in authz-stuck order-stuck; do
+    what=order
+    [ "$m" = order-stuck ] || what=authorization
+    hcase "$m"
+    hobtain "$NAMES" --timeout 2
+    hfails "gave up waiting for $what"': the next try would be in [0-9.]+ s, past the 2 s timeout \([0-9.]+ s left\)$' 4
+    hend
+done
+for m in authz-stuck-ra order-stuck-ra; do
+    what=order
+    [ "$m" = order-stuck-ra ] || what=authorization
+    hcase "$m"
+    hobtain "$NAMES"
+    hfails "gave up waiting for $what"': the next try would be in 86400 s, past the [0-9]+ s timeout \([0-9.]+ s left\)$' 2
+    hend
+done
 fails_seeded order-invalid 'finalize: badCSR\^\[\[2J'
 
 # --- the certificate ----------------------------------------------------------------------------------------------
