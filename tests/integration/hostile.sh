@@ -301,6 +301,11 @@ fails order-not-json 'new order: response is not a JSON object'
 fails order-no-location 'new order: no Location header'
 fails order-authz-string 'new order: no authorizations'
 fails order-finalize-number 'order: no finalize URL'
+hcase order-many-authz
+hobtain "$NAMES"
+hfails '^autocert: new order: 10000 authorizations for 2 identifiers: refused$'
+[ "$(stub_requests 'POST /authz/[0-9]+')" -eq 0 ] || ac_fail "[$CASE] authorizations fetched"
+hend
 # libcurl may send the POST again on a new connection when the server closes
 # a reused one without an answer; the stub hangs up on every newOrder.
 fails order-hangup 'POST https://127\.0\.0\.1:[0-9]+/new-order: '

@@ -173,10 +173,13 @@ typedef struct {
 typedef struct {
     char *url;   /* the order's own URL (Location of newOrder) */
     json_t *obj; /* the order object as last seen */
+    const ac_ident *ids; /* what was ordered: borrowed from ac_order_new's caller */
+    size_t n_ids;
 } ac_order;
 
 void ac_order_clear(ac_order *o);
-/* newOrder for `ids`. */
+/* newOrder for `ids` (borrowed: they must outlive the order).  An order
+ * listing more authorizations than identifiers is refused. */
 autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac_order_opts *opts,
                           ac_order *o);
 /* Finalizes the order with a CSR of `key` for `ids`, and waits until it is

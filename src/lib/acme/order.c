@@ -66,6 +66,13 @@ autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac
     if (!json_is_array(authzs) ||
         (json_array_size(authzs) == 0 && strcmp(ac_acme_status(o->obj), "pending") == 0))
         rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new order: no authorizations");
+    /* One authorization an identifier at most: more would only be fetched
+     * (and answered) for names nobody ordered. */
+    else if (json_array_size(authzs) > n)
+        rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new order: %zu authorizations for %zu "
+                    "identifier%s: refused", json_array_size(authzs), n, n == 1 ? "" : "s");
+    o->ids = ids;
+    o->n_ids = n;
 out:
     if (rc != AUTOCERT_OK)
         ac_order_clear(o);
