@@ -342,6 +342,17 @@ fails problem-long 'new order: unauthorized: AAAA'
 fails authz-not-json 'authorization: response is not a JSON object'
 fails authz-no-status '^autocert: the authorization of dns:stub\.example\.org has no status$'
 succeeds authz-caps
+# An authorization for a name that was not ordered is never answered.
+hcase authz-unordered
+hobtain "$NAMES"
+hfails '^autocert: the CA sent an authorization for dns:other\.example\.net, which was not ordered: refused$'
+[ "$(stub_requests 'POST /chal/[0-9]+')" -eq 0 ] || ac_fail "[$CASE] a challenge was answered"
+hend
+hcase authz-hostile-ident
+hobtain "$NAMES"
+hfails '^autocert: the CA sent an authorization for dns:evil\^\[\[2J\^\[\]0;owned\^G\^M\^J.*, which was not ordered: refused$'
+[ "$(stub_requests 'POST /chal/[0-9]+')" -eq 0 ] || ac_fail "[$CASE] a challenge was answered"
+hend
 fails authz-no-challenges 'dns:stub\.example\.org: the server offers no challenge this client can answer'
 for m in token-long token-empty token-bad token-number; do
     hcase "$m"
