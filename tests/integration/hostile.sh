@@ -294,11 +294,13 @@ succeeds ra-429-once
 # --- the account ------------------------------------------------------------------------------------
 fails acct-no-location 'new account: no Location header'
 succeeds acct-not-json
+fails acct-location-hostile '^autocert: new account: the Location header is not a URL: https://127\.0\.0\.1:[0-9]+/acct/1\^\[\[2J\^\[\]0;owned\^G\^I\\x9b31m'
 succeeds acct-location-long
 
 # --- the order ----------------------------------------------------------------------------------------
 fails order-not-json 'new order: response is not a JSON object'
 fails order-no-location 'new order: no Location header'
+fails order-location-hostile '^autocert: new order: the Location header is not a URL: https://127\.0\.0\.1:[0-9]+/order/1\^\[\[2J'
 fails order-authz-string 'new order: no authorizations'
 fails order-finalize-number 'order: no finalize URL'
 hcase order-many-authz

@@ -42,6 +42,7 @@ static const struct {
     {"acct-location-long", "a 60 KiB account Location"},
     {"order-not-json", "newOrder body not JSON"},
     {"order-no-location", "newOrder without Location"},
+    {"order-location-hostile", "order Location with control bytes"},
     {"order-authz-string", "order authorizations is a string"},
     {"order-finalize-number", "order finalize is a number"},
     {"order-many-authz", "the order lists 10000 authorizations"},

@@ -134,7 +134,8 @@ void acme_new_order(stub_jws *j, stub_reply *r)
     if (stub_mode("order-redirect"))
         r->status = 302;
     if (!stub_mode("order-no-location"))
-        reply_set(&r->location, "%s", acme_url("/order/1"));
+        reply_set(&r->location, "%s%s", acme_url("/order/1"),
+                  stub_mode("order-location-hostile") ? STUB_HOSTILE_HDR : "");
 }
 
 /* The Retry-After of an order that is still processing. */

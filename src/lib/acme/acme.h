@@ -152,6 +152,9 @@ autocert_err ac_acme_fetch(ac_session *s, const char *url, const char *what, ac_
                            json_t **out);
 /* The "status" of an ACME object, "" when it has none. */
 const char *ac_acme_status(json_t *obj);
+/* Whether a URL the server gave (a Location) can be used: printable ASCII,
+ * no spaces, as RFC 3986 writes a URL. */
+int ac_acme_url_ok(const char *url);
 /* PROTOCOL ("<what> has no status") when the object has no string status:
  * a CA that leaves it out has said nothing about the object, which is not
  * a failed validation. */

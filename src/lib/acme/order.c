@@ -58,6 +58,11 @@ autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac
         rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new order: no Location header");
         goto out;
     }
+    if (!ac_acme_url_ok(resp.location)) {
+        rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new order: the Location header is not a "
+                    "URL: %s", AC_SAFE(resp.location));
+        goto out;
+    }
     o->url = resp.location;
     resp.location = NULL;
     if ((rc = ac_acme_need_status(s->ctx, o->obj, "the new order")) != AUTOCERT_OK)
