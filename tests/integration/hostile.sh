@@ -195,6 +195,14 @@ hobtain "$NAMES" --webroot "$WORK/www"
 hok
 hend
 
+# Every signature algorithm the client has (ES256 above, ES384, RS256), an IP address.
+succeeds ok --account-key-type ec384
+succeeds ok --account-key-type rsa2048
+hcase ok
+hobtain "$N1,127.0.0.1"
+hok "$N1,127.0.0.1"
+hend
+
 # --allow-http against a stub that serves plain http: legal for a test CA.
 STUB_PLAIN=1 hcase ok
 CASE=plain

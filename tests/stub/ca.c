@@ -1,6 +1,7 @@
 /* ca.c: the stub's throwaway issuing CA (root and intermediate); checks CSRs and issues the chain a mode asks for. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,9 +139,11 @@ static int csr_names(X509_REQ *req, char names[][264], size_t max, size_t *n)
         } else if (g->type == GEN_DNS && ASN1_STRING_to_UTF8(&s, g->d.dNSName) >= 0) {
             snprintf(names[(*n)++], 264, "dns:%s", (char *)s);
         } else if (g->type == GEN_IPADD) {
-            char *t = i2s_ASN1_OCTET_STRING(NULL, g->d.iPAddress);
-            snprintf(names[(*n)++], 264, "ip:%s", t ? t : "?");
-            OPENSSL_free(t);
+            char t[INET6_ADDRSTRLEN] = "?";
+            int len = ASN1_STRING_length(g->d.iPAddress);
+            inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress), t,
+                      sizeof(t));
+            snprintf(names[(*n)++], 264, "ip:%s", t);
         }
         OPENSSL_free(s);
     }
