@@ -266,7 +266,7 @@ int jws_check(const char *body, size_t len, const char *url, int want_jwk, stub_
     const char *pl = json_string_value(json_object_get(jws, "payload"));
     const char *sig = json_string_value(json_object_get(jws, "signature"));
     unsigned char *raw = NULL;
-    size_t rlen = 0;
+    size_t rlen = 0, n;
     char *input = NULL;
     EVP_PKEY *key = NULL;
     int rc = -1;
@@ -285,9 +285,12 @@ int jws_check(const char *body, size_t len, const char *url, int want_jwk, stub_
     }
     if (check_header(hdr, url, want_jwk, out, r, &key) != 0 || check_payload(pl, out, r) != 0)
         goto out;
-    if ((input = malloc(strlen(prot) + strlen(pl) + 2)) == NULL || b64url_decode(sig, &raw, &rlen))
+    n = strlen(prot) + strlen(pl) + 2;
+    if ((input = malloc(n)) == NULL || b64url_decode(sig, &raw, &rlen) != 0) {
+        bad(r, "malformed", "signature is not base64url");
         goto out;
-    sprintf(input, "%s.%s", prot, pl);
+    }
+    snprintf(input, n, "%s.%s", prot, pl);
     if (!verify_sig(key, json_string_value(json_object_get(hdr, "alg")), input, raw, rlen))
         bad(r, "badSignatureAlgorithm", "signature does not verify");
     else
