@@ -37,11 +37,12 @@ stub_start() {
     i=0
     while [ ! -s "$ROOT" ]; do
         i=$((i + 1))
-        [ "$i" -lt 250 ] && ac_alive "$STUB_PID" || {
-            wait "$STUB_PID" 2>/dev/null && rc=0 || rc=$?
+        if [ "$i" -ge 250 ] || ! ac_alive "$STUB_PID"; then
+            rc=0
+            wait "$STUB_PID" 2>/dev/null || rc=$?
             [ "$rc" -ne 77 ] || { echo "SKIP: libmicrohttpd without TLS"; exit 77; }
             ac_fail "the stub did not start in mode $stub_mode"
-        }
+        fi
         sleep 0.02
     done
 }
