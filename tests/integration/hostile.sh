@@ -102,6 +102,11 @@ hfails() {
     else
         ac_no_cert "$N1"
     fi
+    # No work directory or key left behind either (lock files stay).
+    if [ -d "$CACHE/certs" ] && [ -n "$(find "$CACHE/certs" -mindepth 1 -maxdepth 1 \
+        ! -name '.*.lock' ! -name "$N1")" ]; then
+        ac_fail "[$CASE] left in the cache: $(ls -a "$CACHE/certs")"
+    fi
 }
 
 # hok: the run stored a certificate that verifies against the stub's root.
