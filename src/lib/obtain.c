@@ -21,6 +21,7 @@ typedef struct {
     time_t seen;           /* the entry's generation when we looked */
     int superseded;        /* another process stored the entry meanwhile */
     const ac_obtain_opts *o;
+    ac_responder *r;       /* answers the challenges: our own, or the shared one */
 } obtain_job;
 
 void ac_obtain_opts_init(ac_obtain_opts *o)
@@ -71,6 +72,8 @@ static void job_clear(obtain_job *j)
 {
     size_t i;
 
+    if (j->r != ac_responder_shared(j->ctx))
+        ac_responder_free(j->r);
     ac_session_cleanup(&j->sess); /* releases the entry's lock */
     for (i = 0; i < j->nids; i++)
         ac_ident_clear(&j->ids[i]);
@@ -233,22 +236,36 @@ static autocert_err pick_profile(obtain_job *j, const char **profile)
     return AUTOCERT_OK;
 }
 
-/* One order, step by step, answering challenges through a responder of
- * its own (stopped as soon as the authorizations are valid). */
+/* The responder of the order, opened now: a port that cannot be had (in
+ * use, below 1024 without the right, an address not on this host) is
+ * found before anything is asked of the CA.  The shared one when kept open. */
+static autocert_err responder_take(obtain_job *j)
+{
+    autocert_err rc;
+
+    if ((j->r = ac_responder_shared(j->ctx)) != NULL)
+        return AUTOCERT_OK;
+    if ((rc = ac_responder_new(j->ctx, NULL, &j->r)) == AUTOCERT_OK)
+        rc = ac_responder_open(j->r, j->ctx);
+    return rc;
+}
+
+/* One order, step by step, answering challenges through the job's
+ * responder (our own one stopped as soon as the authorizations are valid). */
 static autocert_err order(obtain_job *j, const char *profile, EVP_PKEY *key, char **chain)
 {
     const ac_order_opts opts = {profile, j->o->replaces};
-    ac_responder *shared = ac_responder_shared(j->ctx), *r = shared;
     ac_order o;
-    autocert_err rc = AUTOCERT_OK;
+    autocert_err rc;
 
     memset(&o, 0, sizeof(o));
-    if (r == NULL)
-        rc = ac_responder_new(j->ctx, NULL, &r);
-    if (rc == AUTOCERT_OK && (rc = new_order(j, &opts, &o)) == AUTOCERT_OK)
-        rc = ac_order_authorize(&j->sess, &o, r);
-    if (r != shared)
-        ac_responder_free(r);
+    if ((rc = new_order(j, &opts, &o)) == AUTOCERT_OK)
+        rc = ac_order_authorize(&j->sess, &o, j->r);
+    /* Our own responder is not needed once the authorizations are valid. */
+    if (j->r != ac_responder_shared(j->ctx)) {
+        ac_responder_free(j->r);
+        j->r = NULL;
+    }
     if (rc == AUTOCERT_OK &&
         (rc = ac_order_finalize(&j->sess, &o, key, j->ids, j->nids)) == AUTOCERT_OK)
         rc = ac_order_download(&j->sess, &o, chain);
@@ -281,7 +298,7 @@ static autocert_err issue(obtain_job *j, autocert_cert **out)
 
     j->sess.relocked = still_ours;
     j->sess.relocked_arg = j;
-    if ((rc = pick_profile(j, &profile)) != AUTOCERT_OK ||
+    if ((rc = responder_take(j)) != AUTOCERT_OK || (rc = pick_profile(j, &profile)) != AUTOCERT_OK ||
         (rc = ac_account_ensure(&j->sess)) != AUTOCERT_OK)
         return rc;
     ac_log(ctx, AUTOCERT_LOG_INFO, "generating a %s certificate key", autocert_key_type_name(kt));

@@ -58,14 +58,15 @@ ac_ok "unprivileged obtain on port 80 through the file capability"
 # 2. Without it the same run is refused port 80, saying so.
 cp "$static" "$WORK/bin/autocert-plain"
 chmod 755 "$WORK/bin/autocert-plain"
-as_nobody "obtain without the capability" "$WORK/bin/autocert-plain" obtain --agree-tos \
+as_nobody "obtain without the capability" "$WORK/bin/autocert-plain" -v obtain --agree-tos \
     --directory "$AC_DIRECTORY" --ca-bundle "$WORK/tls-ca.pem" --cache "$WORK/ncache" --force \
     nocap.example
 ac_failed "obtain on port 80 as nobody without the capability"
 ac_stderr_has 'port 80|:80'
 ac_stderr_has 'permission denied|not permitted'
+[ "$(ac_requests)" = 0 ] || ac_fail "the port was found closed only after $(ac_requests) requests"
 ac_no_cert nocap.example
-ac_ok "without the capability: port 80 refused, named"
+ac_ok "without the capability: port 80 refused, named, before any request"
 
 # 3. Started as root with --user: binds, then runs as nobody.
 install -d -m 700 -o nobody -g "$nogroup" "$WORK/ucache"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# obtain_input.sh: invalid names are refused before any request, naming the input.
+# obtain_input.sh: invalid names, and local settings that cannot work (an address not on this host, a port in use, a missing webroot, a cache that is a file), are refused before any request, naming the input.
 AC_TEST_SLOT=7
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
@@ -22,7 +22,8 @@ check_refused() {
     if grep -v '^connections: ' "$WORK/stderr" | grep -qiE 'connect|refused|resolve|timed out|curl'; then
         ac_fail "'$bad' reached the network"
     fi
-    if [ -d "$CACHE/certs" ] && [ -n "$(ls -A "$CACHE/certs")" ]; then
+    # An entry's lock file may be there: the refusal came under the lock.
+    if [ -d "$CACHE/certs" ] && [ -n "$(find "$CACHE/certs" -mindepth 1 ! -name '.*.lock')" ]; then
         ac_fail "something was written to $CACHE/certs"
     fi
     if [ -d "$CACHE/accounts" ] && [ -n "$(ls -A "$CACHE/accounts")" ]; then
@@ -38,5 +39,20 @@ check_refused "$long_label" "$long_label.example.org"
 check_refused "$(printf %s "$long_name" | cut -c1-40)" "$long_name"
 check_refused 'bad_name..com' good.example.org,bad_name..com
 check_refused 'a..b' 'a..b'
+
+# Local settings that cannot work: found before the CA is asked anything.
+check_refused '192.0.2.1' --bind 192.0.2.1 local.example
+ac_stderr_has 'not available on this host'
+mkdir -p "$WORK/www"
+ac_static_server "$WORK/www" "$AC_DEAD_PORT"
+check_refused "$AC_DEAD_PORT" --http-port "$AC_DEAD_PORT" --bind 127.0.0.1 local.example
+ac_stderr_has 'in use'
+ac_stop "$AC_STATIC_PID"
+check_refused "$WORK/nowhere" --webroot "$WORK/nowhere" local.example
+: >"$WORK/a-file"
+CACHE_SAVED=$CACHE
+CACHE=$WORK/a-file
+check_refused "$WORK/a-file" local.example
+CACHE=$CACHE_SAVED
 
 ac_done

@@ -62,6 +62,10 @@ static autocert_err new_account(ac_session *s, int only_existing)
                           only_existing ? "account lookup" : "new account", &resp);
     if (rc == AUTOCERT_OK && resp.location == NULL)
         rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new account: no Location header in the response");
+    /* It becomes the "kid" of every request (JSON, so UTF-8 at least). */
+    else if (rc == AUTOCERT_OK && !ac_acme_url_ok(resp.location))
+        rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new account: the Location header is not a "
+                    "URL: %s", AC_SAFE(resp.location));
     if (rc == AUTOCERT_OK) {
         free(s->account.url);
         s->account.url = resp.location;

@@ -45,6 +45,25 @@ const char *ac_acme_status(json_t *obj)
     return st ? st : "";
 }
 
+int ac_acme_url_ok(const char *url)
+{
+    const unsigned char *p = (const unsigned char *)url;
+
+    if (*p == '\0')
+        return 0;
+    for (; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f)
+            return 0;
+    return 1;
+}
+
+autocert_err ac_acme_need_status(autocert_ctx *ctx, json_t *obj, const char *what)
+{
+    if (json_is_string(json_object_get(obj, "status")))
+        return AUTOCERT_OK;
+    return ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "%s has no status", what);
+}
+
 /* The problem document of a response (new reference), or NULL. */
 static json_t *problem_of(const ac_http_resp *resp)
 {

@@ -174,6 +174,13 @@ autocert_err ac_acme_fetch(ac_session *s, const char *url, const char *what, ac_
                            json_t **out);
 /* The "status" of an ACME object, "" when it has none. */
 const char *ac_acme_status(json_t *obj);
+/* Whether a URL the server gave (a Location) can be used: printable ASCII,
+ * no spaces, as RFC 3986 writes a URL. */
+int ac_acme_url_ok(const char *url);
+/* PROTOCOL ("<what> has no status") when the object has no string status:
+ * a CA that leaves it out has said nothing about the object, which is not
+ * a failed validation. */
+autocert_err ac_acme_need_status(autocert_ctx *ctx, json_t *obj, const char *what);
 
 /* ---- account.c -------------------------------------------------------- */
 /* Loads or creates the account of the session's directory. */
@@ -201,15 +208,19 @@ typedef struct {
     char *url;   /* the order's own URL (Location of newOrder) */
     json_t *obj; /* the order object as last seen */
     int replaces_dropped; /* the CA said alreadyReplaced: ordered without "replaces" */
+    const ac_ident *ids; /* what was ordered: borrowed from ac_order_new's caller */
+    size_t n_ids;
 } ac_order;
 
 #define AC_PROBLEM_ALREADY_REPLACED "urn:ietf:params:acme:error:alreadyReplaced"
 
 void ac_order_clear(ac_order *o);
-/* newOrder for `ids`.  When the CA answers that the certificate named by
- * opts->replaces was already replaced (alreadyReplaced, RFC 9773 section
- * 5), the order is placed once more without "replaces" (a warning is
- * logged, o->replaces_dropped is set); never more than once. */
+/* newOrder for `ids` (borrowed: they must outlive the order).  An order
+ * listing more authorizations than identifiers is refused.  When the CA
+ * answers that the certificate named by opts->replaces was already
+ * replaced (alreadyReplaced, RFC 9773 section 5), the order is placed once
+ * more without "replaces" (a warning is logged, o->replaces_dropped is
+ * set); never more than once. */
 autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac_order_opts *opts,
                           ac_order *o);
 /* Finalizes the order with a CSR of `key` for `ids`, and waits until it is

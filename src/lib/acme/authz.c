@@ -22,6 +22,7 @@ typedef struct {
     ac_responder *r;
     authz *a;
     size_t n;
+    const ac_order *o;
 } authz_run;
 
 /* The identifier of an authorization as "type:value". */
@@ -55,6 +56,35 @@ static autocert_err authz_failed(ac_session *s, const authz *a)
                   AC_SAFE(ac_acme_status(a->authz)));
 }
 
+/* Whether the authorization is for one of the order's identifiers, after
+ * normalisation (a CA may write a name in capitals, with a trailing dot). */
+static int ordered(const ac_order *o, json_t *authz_obj)
+{
+    json_t *id = json_object_get(authz_obj, "identifier");
+    const char *t = json_string_value(json_object_get(id, "type"));
+    const char *v = json_string_value(json_object_get(id, "value"));
+    ac_ident got;
+    size_t i;
+    int hit = 0;
+
+    if (t == NULL || v == NULL || ac_ident_parse(NULL, v, 0, &got) != AUTOCERT_OK)
+        return 0;
+    if ((got.type == AC_ID_IP) == (strcmp(t, "ip") == 0) &&
+        (got.type == AC_ID_DNS) == (strcmp(t, "dns") == 0))
+        for (i = 0; !hit && i < o->n_ids; i++)
+            hit = o->ids[i].type == got.type && strcmp(o->ids[i].value, got.value) == 0;
+    ac_ident_clear(&got);
+    return hit;
+}
+
+static autocert_err need_status(ac_session *s, const authz *a)
+{
+    char what[340];
+
+    snprintf(what, sizeof(what), "the authorization of %s", a->id);
+    return ac_acme_need_status(s->ctx, a->authz, what);
+}
+
 /* Fetches every authorization; the valid ones need nothing more. */
 static autocert_err fetch_all(authz_run *run, json_t *urls)
 {
@@ -73,6 +103,14 @@ static autocert_err fetch_all(authz_run *run, json_t *urls)
         if ((rc = ac_acme_fetch(run->s, a->url, "authorization", &resp, &a->authz)) != AUTOCERT_OK)
             break;
         ident_text(a->authz, a->id, sizeof(a->id));
+        if ((rc = need_status(run->s, a)) != AUTOCERT_OK)
+            break;
+        /* Never answered: proving control of a name nobody ordered. */
+        if (!ordered(run->o, a->authz)) {
+            rc = ac_err(run->s->ctx, AUTOCERT_ERR_PROTOCOL, "the CA sent an authorization for "
+                        "%s, which was not ordered: refused", a->id);
+            break;
+        }
         if (strcmp(ac_acme_status(a->authz), "valid") == 0) {
             ac_log(run->s->ctx, AUTOCERT_LOG_INFO, "%s: already authorized", a->id);
             a->done = 1;
@@ -201,6 +239,8 @@ static autocert_err poll_round(authz_run *run, int *busy, long *retry_after)
             break;
         if (resp.retry_after > *retry_after)
             *retry_after = resp.retry_after;
+        if ((rc = need_status(run->s, a)) != AUTOCERT_OK)
+            break;
         st = ac_acme_status(a->authz);
         if (strcmp(st, "valid") == 0) {
             ac_log(run->s->ctx, AUTOCERT_LOG_INFO, "%s: validated", a->id);
@@ -238,7 +278,7 @@ static autocert_err poll_all(authz_run *run)
 autocert_err ac_order_authorize(ac_session *s, ac_order *o, ac_responder *r)
 {
     json_t *urls = json_object_get(o->obj, "authorizations");
-    authz_run run = {s, r, NULL, json_array_size(urls)};
+    authz_run run = {s, r, NULL, json_array_size(urls), o};
     autocert_err rc;
     size_t i;
 

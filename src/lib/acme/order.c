@@ -59,12 +59,26 @@ static autocert_err order_new_once(ac_session *s, const ac_ident *ids, size_t n,
         rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new order: no Location header");
         goto out;
     }
+    if (!ac_acme_url_ok(resp.location)) {
+        rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new order: the Location header is not a "
+                    "URL: %s", AC_SAFE(resp.location));
+        goto out;
+    }
     o->url = resp.location;
     resp.location = NULL;
+    if ((rc = ac_acme_need_status(s->ctx, o->obj, "the new order")) != AUTOCERT_OK)
+        goto out;
     authzs = json_object_get(o->obj, "authorizations");
     if (!json_is_array(authzs) ||
         (json_array_size(authzs) == 0 && strcmp(ac_acme_status(o->obj), "pending") == 0))
         rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new order: no authorizations");
+    /* One authorization an identifier at most: more would only be fetched
+     * (and answered) for names nobody ordered. */
+    else if (json_array_size(authzs) > n)
+        rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new order: %zu authorizations for %zu "
+                    "identifier%s: refused", json_array_size(authzs), n, n == 1 ? "" : "s");
+    o->ids = ids;
+    o->n_ids = n;
 out:
     if (rc != AUTOCERT_OK)
         ac_order_clear(o);
@@ -170,7 +184,8 @@ autocert_err ac_order_finalize(ac_session *s, ac_order *o, EVP_PKEY *key, const 
     o->obj = NULL;
     if ((rc = ac_acme_post(s, url, payload, "finalize", &resp)) != AUTOCERT_OK ||
         (rc = ac_acme_json(s->ctx, &resp, "finalize", &o->obj)) != AUTOCERT_OK ||
-        (rc = poll_processing(s, o, resp.retry_after)) != AUTOCERT_OK)
+        (rc = poll_processing(s, o, resp.retry_after)) != AUTOCERT_OK ||
+        (rc = ac_acme_need_status(s->ctx, o->obj, "the finalized order")) != AUTOCERT_OK)
         goto out;
     if (strcmp(ac_acme_status(o->obj), "valid") != 0)
         rc = order_failed(s, o->obj, "finalize");

@@ -54,13 +54,16 @@ double ac_session_left(const ac_session *s)
 
 autocert_err ac_session_sleep(ac_session *s, double seconds, const char *what)
 {
-    double t0 = ac_now();
+    double t0 = ac_now(), left = ac_session_left(s);
 
     if (seconds <= 0)
         return AUTOCERT_OK;
-    if (seconds >= ac_session_left(s))
-        return ac_err(s->ctx, AUTOCERT_ERR_TIMEOUT, "timed out (%u s) waiting for %s",
-                      s->ctx->timeout_s, what);
+    /* Said as it is: a CA's Retry-After of a day fails at once, not after
+     * the timeout, and the message must not claim the time ran out. */
+    if (seconds >= left)
+        return ac_err(s->ctx, AUTOCERT_ERR_TIMEOUT, "gave up waiting for %s: the next try would "
+                      "be in %.*f s, past the %u s timeout (%.1f s left)", what,
+                      seconds < 10 ? 1 : 0, seconds, s->ctx->timeout_s, left > 0 ? left : 0.0);
     ac_sleep_s(seconds);
     ac_ctx_spent(s->ctx, AC_TIME_WAITING, t0);
     return AUTOCERT_OK;

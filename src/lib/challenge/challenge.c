@@ -110,6 +110,11 @@ autocert_err ac_responder_present(ac_responder *r, autocert_ctx *ctx, const ac_c
     return solvers[i]->present(r->state[i], ctx, c);
 }
 
+autocert_err ac_responder_open(ac_responder *r, autocert_ctx *ctx)
+{
+    return open_solver(r, ctx, 0);
+}
+
 /* ---- a responder kept open across operations ------------------------------ */
 
 static void shared_free(void *r)
@@ -127,7 +132,7 @@ autocert_err autocert_responder_start(autocert_ctx *ctx)
         return AUTOCERT_OK;
     if ((rc = ac_responder_check(ctx)) != AUTOCERT_OK ||
         (rc = ac_responder_new(ctx, NULL, &r)) != AUTOCERT_OK ||
-        (rc = open_solver(r, ctx, 0)) != AUTOCERT_OK) {
+        (rc = ac_responder_open(r, ctx)) != AUTOCERT_OK) {
         ac_responder_free(r);
         return rc;
     }

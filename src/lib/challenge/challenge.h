@@ -142,6 +142,10 @@ autocert_err ac_responder_present(ac_responder *r, autocert_ctx *ctx, const ac_c
 /* Waits until every open solver's challenges can be seen by the CA. */
 autocert_err ac_responder_ready(ac_responder *r, autocert_ctx *ctx);
 void ac_responder_cleanup(ac_responder *r, const ac_chal *c);
+/* Opens the preferred solver now (binds the HTTP-01 port) rather than on
+ * first use: a port that cannot be had is found before anything is asked
+ * of the CA. */
+autocert_err ac_responder_open(ac_responder *r, autocert_ctx *ctx);
 /* The responder kept open by autocert_responder_start, or NULL. */
 ac_responder *ac_responder_shared(autocert_ctx *ctx);
 
