@@ -138,7 +138,9 @@ ac_obtain_ok after.test
 ac_stderr_has "registering a new account"
 [ "$(ac_account_url)" != "$url" ] || ac_fail "obtain after deactivate used the old account"
 ac_account show
-[ "$AC_RC" -eq 0 ] && [ "$(ac_field status)" = valid ] || ac_fail "the new account is not valid"
+if [ "$AC_RC" -ne 0 ] || [ "$(ac_field status)" != valid ]; then
+    ac_fail "the new account is not valid"
+fi
 ac_ok "account deactivate: the next obtain registered a new account"
 
 ac_exec "account show (no account)" account show --directory "https://127.0.0.1:$AC_DEAD_PORT/dir" \
@@ -161,7 +163,9 @@ issuer_of_top() {
 }
 cn0=$(cn_of "$WORK/root0.pem")
 cn1=$(cn_of "$WORK/root1.pem")
-[ -n "$cn0" ] && [ -n "$cn1" ] && [ "$cn0" != "$cn1" ] || ac_fail "roots: '$cn0' and '$cn1'"
+if [ -z "$cn0" ] || [ -z "$cn1" ] || [ "$cn0" = "$cn1" ]; then
+    ac_fail "roots: '$cn0' and '$cn1'"
+fi
 
 ac_obtain_ok alt.test --preferred-chain "$cn1"
 ac_stderr_has "alternate chain"
