@@ -118,11 +118,22 @@ out:
     return rc;
 }
 
+/* PEM passphrase callback: notes that a passphrase was asked for and gives none. */
+static int refuse_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    *(int *)u = 1;
+    return -1;
+}
+
 autocert_err ac_key_from_pem(autocert_ctx *ctx, const void *pem, size_t len,
                              const char *what, EVP_PKEY **out)
 {
     BIO *bio = NULL;
     EVP_PKEY *key = NULL;
+    int encrypted = 0;
 
     *out = NULL;
     if (len > INT32_MAX)
@@ -130,9 +141,16 @@ autocert_err ac_key_from_pem(autocert_ctx *ctx, const void *pem, size_t len,
     bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    /* An empty passphrase callback: encrypted keys fail instead of prompting. */
-    key = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
+    /* No passphrase at all: an encrypted key is refused before any key
+     * derivation (not tried with an empty passphrase, whose derivation may
+     * ask for billions of rounds), and nothing prompts. */
+    key = PEM_read_bio_PrivateKey(bio, NULL, refuse_passphrase, &encrypted);
     BIO_free(bio);
+    if (key == NULL && encrypted) {
+        ERR_clear_error();
+        return ac_err(ctx, AUTOCERT_ERR_CORRUPT,
+                      "%s: the private key is encrypted (only unencrypted keys are read)", what);
+    }
     if (key == NULL)
         return ac_err_ssl(ctx, AUTOCERT_ERR_CORRUPT, "%s: not a readable PEM private key", what);
     *out = key;
