@@ -78,6 +78,11 @@ static void test_bounded(void **state)
     assert_non_null(dup);
     assert_string_equal(dup, "^[^[^[^[^[...");
     free(dup);
+    /* A buffer too small never ends in half a character. */
+    assert_string_equal(ac_escape("ab\xc3\xa9", 100, out, 4), "ab");
+    assert_string_equal(ac_escape("ab\xc3\xa9", 100, out, 5), "ab\xc3\xa9");
+    assert_string_equal(ac_escape("a\xe2\x82\xac", 100, out, 4), "a");
+    assert_string_equal(ac_escape("a\xf0\x9f\x98\x80", 100, out, 5), "a");
     /* The message macro. */
     assert_string_equal(AC_SAFE("x\ny"), "x^Jy");
 }
