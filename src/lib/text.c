@@ -32,7 +32,7 @@ static size_t safe_utf8(const unsigned char *s)
         cp = (cp << 6) | (s[i] & 0x3f);
     }
     if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x200e && cp <= 0x200f) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp == 0x61c || (cp >= 0x200e && cp <= 0x200f) ||
         (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
         return 0;
     return n;

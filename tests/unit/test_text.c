@@ -49,6 +49,10 @@ static void test_unsafe_utf8_escaped(void **state)
     assert_string_equal(esc("a\xc2\x9b" "2J"), "a\\xc2\\x9b2J");
     /* Right-to-left override: reorders what follows on screen. */
     assert_string_equal(esc("x\xe2\x80\xaey"), "x\\xe2\\x80\\xaey");
+    /* Every bidi control: the Arabic letter mark too (U+061C). */
+    assert_string_equal(esc("x\xd8\x9cy"), "x\\xd8\\x9cy");
+    assert_string_equal(esc("\xe2\x81\xa7"), "\\xe2\\x81\\xa7");
+    assert_string_equal(esc("\xd8\x9b"), "\xd8\x9b"); /* U+061B, a semicolon: kept */
     /* Line separator, overlong encodings, a lone continuation byte, a cut sequence. */
     assert_string_equal(esc("\xe2\x80\xa8"), "\\xe2\\x80\\xa8");
     assert_string_equal(esc("\xc0\xaf"), "\\xc0\\xaf");
