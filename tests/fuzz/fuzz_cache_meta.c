@@ -1,4 +1,4 @@
-/* fuzz_cache_meta.c: libFuzzer target: a certificate entry's meta.json, alone and with its PEM files, read through the cache and the public lookups, updated and read back unchanged. */
+/* fuzz_cache_meta.c: libFuzzer target: a certificate entry's meta.json, alone and with its PEM files, read through the cache and the public lookups, its renewal state planned, updated and read back unchanged. */
 #include "config.h"
 
 #include <stdio.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "renew.h"
 #include "fuzz.h"
 
 #define ENTRY "a.example"
@@ -39,13 +40,43 @@ static int same_meta(const ac_cert_meta *a, const ac_cert_meta *b)
     return 1;
 }
 
+/* The renewal state in it: read, planned, failed and moved to a new
+ * generation, written and read back the same. */
+static void renewal(const ac_cert_meta *m)
+{
+    time_t now = time(NULL);
+    ac_renew_state st, next, back;
+    ac_renew_plan plan;
+    json_t *doc = json_object(), *r;
+
+    ac_renew_state_read(m->doc, &st);
+    fuzz_text_check("the last renewal error", st.last_error, FUZZ_ONE_LINE);
+    ac_renew_plan_make(m, &st, 30, 0, now, &plan);
+    fuzz_text_check("a renewal plan", plan.why, FUZZ_ONE_LINE);
+    ac_renew_plan_make(m, &st, 0, 0, now, &plan);
+    fuzz_text_check("a renewal plan", plan.why, FUZZ_ONE_LINE);
+    if (doc == NULL || (r = ac_renew_state_json(&st)) == NULL ||
+        json_object_set_new(doc, "renewal", r) != 0)
+        abort();
+    ac_renew_state_read(doc, &back);
+    if (memcmp(&st, &back, sizeof(st)) != 0) {
+        fprintf(stderr, "fuzz: the renewal state changed when written back\n");
+        abort();
+    }
+    ac_renew_state_next(&st, now, &next);
+    ac_renew_state_failed(&st, now, 1, "order refused");
+    ac_renew_plan_make(m, &st, 30, 0, now, &plan);
+    json_decref(doc);
+}
+
 /* Updated and read back: the same metadata. */
 static void update(autocert_ctx *ctx, autocert_storage *st)
 {
     ac_cert_meta m = {0}, back = {0};
 
-    if (ac_cache_meta_load(ctx, st, ENTRY, &m) == AUTOCERT_OK &&
-        ac_cache_meta_update(ctx, st, ENTRY, &m) == AUTOCERT_OK) {
+    if (ac_cache_meta_load(ctx, st, ENTRY, &m) == AUTOCERT_OK)
+        renewal(&m);
+    if (m.doc && ac_cache_meta_update(ctx, st, ENTRY, &m) == AUTOCERT_OK) {
         if (ac_cache_meta_load(ctx, st, ENTRY, &back) != AUTOCERT_OK || !same_meta(&m, &back)) {
             fprintf(stderr, "fuzz: meta.json changed when written back: %s\n",
                     autocert_last_error(ctx));
