@@ -11,7 +11,7 @@ set -eu
 srcdir=$(cd "$(dirname "$0")" && pwd)
 seconds=${1:-15}
 [ $# -gt 0 ] && shift
-targets=${*:-"directory account order authz problem headers cache_meta cache_account certinfo issued key x509io escape ari"}
+targets=${*:-"directory account order authz problem headers cache_meta cache_account certinfo issued key x509io escape ari http01"}
 work=$(pwd)/fuzz-work
 
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
