@@ -1,9 +1,9 @@
 #!/bin/sh
-# test.sh: the whole test suite: a -Werror build with `make check`, `make distcheck` (the release tarball builds and passes on its own), then an ASan+UBSan build with `make check`.
+# test.sh: the whole test suite: a -Werror build with `make check`, `make distcheck` (the release tarball builds and passes on its own), an ASan+UBSan build with `make check`, then every libFuzzer target for a bounded time.
 #
 # Installs missing build dependencies first when run as root (scripts/install-deps.sh).
-# Build directories: build-werror/ and build-sanitizers/ in the source tree.
-# Environment: JOBS (default 2).
+# Build directories: build-werror/, build-sanitizers/ and build-fuzz/ in the source tree.
+# Environment: JOBS (default 2), FUZZ_SECONDS (each fuzz target's run, default 12).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -89,5 +89,27 @@ if [ "$status" -eq 0 ]; then
     export ASAN_OPTIONS UBSAN_OPTIONS
     run_pass sanitizers --enable-werror --enable-sanitizers || status=1
 fi
+# fuzz: the libFuzzer targets (clang) from their seeds, FUZZ_SECONDS each,
+# two at a time: any crash, leak, timeout or terminal control fails.
+run_fuzz() {
+    dir=$top/build-fuzz
+    echo "=== fuzz: configure CC=clang --enable-werror --enable-fuzzers"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cd "$dir"
+    CC=clang "$top/configure" -q --enable-werror --enable-fuzzers
+    echo "=== fuzz: make -j$jobs"
+    make -j"$jobs" >make.out 2>&1 || { cat make.out; echo "=== fuzz: build failed"; return 1; }
+    echo "=== fuzz: make fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-12}"
+    if ! make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-12}" >fuzz.out 2>&1; then
+        cat fuzz.out
+        echo "=== fuzz: failed"
+        return 1
+    fi
+    grep -E '^(PASS|FAIL):' fuzz.out
+    total_pass=$((total_pass + $(grep -c '^PASS:' fuzz.out)))
+    cd "$top"
+}
+[ "$status" -ne 0 ] || run_fuzz || status=1
 echo "check: $total_pass passed, $total_fail failed, $total_skip skipped"
 exit "$status"

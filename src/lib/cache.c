@@ -83,6 +83,36 @@ static char *dup_member(json_t *doc, const char *name)
     return strdup(v ? v : "");
 }
 
+/* Nonzero when `v` is an identifier in the normalised form the cache writes. */
+static int name_ok(const char *v)
+{
+    ac_ident id;
+    int ok = ac_ident_parse(NULL, v, 0, &id) == AUTOCERT_OK && strcmp(id.value, v) == 0;
+
+    ac_ident_clear(&id);
+    return ok;
+}
+
+/* The latest time meta.json may hold: the end of the year 9999, which every
+ * certificate date can express; later ones would overflow renewal arithmetic. */
+#define META_TIME_MAX 253402300799LL
+
+/* A time member of meta.json into *out: 0 when absent; 0 (malformed) when
+ * it is not an integer from 0 to META_TIME_MAX. */
+static int meta_time(json_t *doc, const char *name, time_t *out)
+{
+    json_t *v = json_object_get(doc, name);
+
+    *out = 0;
+    if (v == NULL)
+        return 1;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > META_TIME_MAX)
+        return 0;
+    *out = (time_t)json_integer_value(v);
+    return 1;
+}
+
 /* Fills *m from a parsed document; CORRUPT naming `what` when malformed. */
 static autocert_err meta_from_doc(autocert_ctx *ctx, json_t *doc, const char *what,
                                   ac_cert_meta *m)
@@ -98,6 +128,10 @@ static autocert_err meta_from_doc(autocert_ctx *ctx, json_t *doc, const char *wh
         const char *v = json_string_value(json_array_get(names, i));
         if (v == NULL)
             return ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: malformed names", what);
+        if (!name_ok(v))
+            return ac_err(ctx, AUTOCERT_ERR_CORRUPT,
+                          "%s: malformed names ('%s' is not a valid identifier)", what,
+                          AC_SAFE(v));
         if ((m->names[m->n_names++] = strdup(v)) == NULL)
             return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     }
@@ -105,10 +139,12 @@ static autocert_err meta_from_doc(autocert_ctx *ctx, json_t *doc, const char *wh
     m->key_type = dup_member(doc, "key_type");
     if (m->directory == NULL || m->key_type == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    m->not_before = (time_t)json_integer_value(json_object_get(doc, "not_before"));
-    m->not_after = (time_t)json_integer_value(json_object_get(doc, "not_after"));
-    m->issued_at = (time_t)json_integer_value(json_object_get(doc, "issued_at"));
-    m->revoked_at = (time_t)json_integer_value(json_object_get(doc, "revoked_at"));
+    if (!meta_time(doc, "not_before", &m->not_before) ||
+        !meta_time(doc, "not_after", &m->not_after) ||
+        !meta_time(doc, "issued_at", &m->issued_at) ||
+        !meta_time(doc, "revoked_at", &m->revoked_at))
+        return ac_err(ctx, AUTOCERT_ERR_CORRUPT,
+                      "%s: malformed times (seconds since 1970 up to the year 9999)", what);
     if (json_is_string(json_object_get(doc, "revoked_reason")) &&
         (m->revoked_reason = dup_member(doc, "revoked_reason")) == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");

@@ -11,6 +11,7 @@
 #include "internal.h"
 
 #define ACME_URN "urn:ietf:params:acme:error:"
+#define MAX_TYPE 256       /* bytes of a problem type kept for autocert_last_problem_type */
 #define MAX_DETAIL 1000     /* bytes of one problem's detail shown */
 #define MAX_SUBPROBLEMS 10  /* subproblems shown, the rest counted */
 
@@ -331,7 +332,8 @@ autocert_err ac_err_problem(autocert_ctx *ctx, long status, json_t *problem, con
     free(text);
     if ((e = set_msg(ctx, code, ac_buf_steal(&b))) != NULL) {
         e->http_status = status;
-        e->problem_type = type ? strdup(type) : NULL;
+        /* The CA's text: shown escaped and bounded like the rest of it. */
+        e->problem_type = type ? ac_escape_dup(type, MAX_TYPE) : NULL;
     }
     return code;
 }

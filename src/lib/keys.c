@@ -51,6 +51,25 @@ const char *autocert_key_type_name(autocert_key_type type)
     return "unknown";
 }
 
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+/* Fuzz builds (configure --enable-fuzzers) use one fixed P-256 key instead
+ * of generating one: runs are reproducible and no input pays for a key. */
+static EVP_PKEY *fixed_ec256(void)
+{
+    static const char pem[] =
+        "-----BEGIN PRIVATE KEY-----\n"
+        "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgeRpObGDg2YYDKebH\n"
+        "4oFkP9/p1Qs+SxpYsOnTKe9lWguhRANCAASEaQ5WEvoBKJjNsSY+MHcYn/+xXf5Z\n"
+        "VDWriivDtjDnHfNBS2xTkWooxlYBRKxHrDXxBETno3wEJSc3aDv+onwN\n"
+        "-----END PRIVATE KEY-----\n";
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+
+    BIO_free(bio);
+    return key;
+}
+#endif
+
 autocert_err ac_key_generate(autocert_ctx *ctx, autocert_key_type type, EVP_PKEY **out)
 {
     EVP_PKEY *key = NULL;
@@ -59,7 +78,11 @@ autocert_err ac_key_generate(autocert_ctx *ctx, autocert_key_type type, EVP_PKEY
     *out = NULL;
     switch (type) {
     case AUTOCERT_KEY_EC256:
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+        key = fixed_ec256();
+#else
         key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+#endif
         break;
     case AUTOCERT_KEY_EC384:
         key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
@@ -118,11 +141,22 @@ out:
     return rc;
 }
 
+/* PEM passphrase callback: notes that a passphrase was asked for and gives none. */
+static int refuse_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    *(int *)u = 1;
+    return -1;
+}
+
 autocert_err ac_key_from_pem(autocert_ctx *ctx, const void *pem, size_t len,
                              const char *what, EVP_PKEY **out)
 {
     BIO *bio = NULL;
     EVP_PKEY *key = NULL;
+    int encrypted = 0;
 
     *out = NULL;
     if (len > INT32_MAX)
@@ -130,9 +164,16 @@ autocert_err ac_key_from_pem(autocert_ctx *ctx, const void *pem, size_t len,
     bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    /* An empty passphrase callback: encrypted keys fail instead of prompting. */
-    key = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
+    /* No passphrase at all: an encrypted key is refused before any key
+     * derivation (not tried with an empty passphrase, whose derivation may
+     * ask for billions of rounds), and nothing prompts. */
+    key = PEM_read_bio_PrivateKey(bio, NULL, refuse_passphrase, &encrypted);
     BIO_free(bio);
+    if (key == NULL && encrypted) {
+        ERR_clear_error();
+        return ac_err(ctx, AUTOCERT_ERR_CORRUPT,
+                      "%s: the private key is encrypted (only unencrypted keys are read)", what);
+    }
     if (key == NULL)
         return ac_err_ssl(ctx, AUTOCERT_ERR_CORRUPT, "%s: not a readable PEM private key", what);
     *out = key;

@@ -32,7 +32,7 @@ static size_t safe_utf8(const unsigned char *s)
         cp = (cp << 6) | (s[i] & 0x3f);
     }
     if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x200e && cp <= 0x200f) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp == 0x61c || (cp >= 0x200e && cp <= 0x200f) ||
         (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
         return 0;
     return n;
@@ -64,6 +64,21 @@ static size_t escape_one(ac_buf *b, const unsigned char *s)
     return 1;
 }
 
+/* A buffer too small cut `buf` short: drops a UTF-8 sequence cut in two,
+ * which would otherwise end the text with a broken character. */
+static void cut_partial(char *buf)
+{
+    size_t len = strlen(buf), i = len;
+    unsigned char lead;
+
+    while (i > 0 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
+        i--;
+    if (i == 0 || (lead = (unsigned char)buf[i - 1]) < 0xc0)
+        return;
+    if (len - (i - 1) < (lead >= 0xf0 ? 4u : lead >= 0xe0 ? 3u : 2u))
+        buf[i - 1] = '\0';
+}
+
 char *ac_escape(const char *in, size_t max, char *buf, size_t n)
 {
     const unsigned char *s = (const unsigned char *)(in ? in : "(none)");
@@ -78,7 +93,8 @@ char *ac_escape(const char *in, size_t max, char *buf, size_t n)
     cut = strlen((const char *)s);
     if (cut > 0)
         ac_buf_appendf(&b, "...");
-    snprintf(buf, n, "%s", b.data ? (char *)b.data : "");
+    if (snprintf(buf, n, "%s", b.data ? (char *)b.data : "") >= (int)n)
+        cut_partial(buf);
     ac_buf_free(&b);
     return buf;
 }

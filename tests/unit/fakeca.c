@@ -835,9 +835,11 @@ static void route_post(fakeca *ca, const char *path, json_t *hdr, json_t *payloa
         key_change(ca, hdr, payload, a);
     else if (strcmp(path, "/new-order") == 0)
         new_order(ca, payload, a);
-    else if (sscanf(path, "/authz/%zu-%zu", &on, &i) == 2 && on < ca->n_orders && as_get)
+    else if (sscanf(path, "/authz/%zu-%zu", &on, &i) == 2 && on < ca->n_orders &&
+             i < ca->orders[on].n_authz && as_get)
         get_authz(ca, on, i, a);
-    else if (sscanf(path, "/chal/%zu-%zu", &on, &i) == 2 && on < ca->n_orders)
+    else if (sscanf(path, "/chal/%zu-%zu", &on, &i) == 2 && on < ca->n_orders &&
+             i < ca->orders[on].n_authz)
         answer_challenge(ca, on, i, thumb, a);
     else if (sscanf(path, "/finalize/%zu", &on) == 1 && on < ca->n_orders)
         finalize(ca, on, payload, a);

@@ -459,6 +459,19 @@ static void test_meta_malformed(void **state)
         "{\"names\": \"example.com\"}",
         "{\"names\": [\"example.com\", 7]}",
         "not json",
+        /* A name that is not an identifier (it would be printed, compared
+         * and ordered again as one). */
+        "{\"names\": [\"exa mple.com\"]}",
+        "{\"names\": [\"\\u001b[2J.example.com\"]}",
+        "{\"names\": [\"*.example.com\"]}",
+        "{\"names\": [\"Example.com\"]}",
+        /* Times out of range: renewal arithmetic would overflow. */
+        "{\"names\": [\"example.com\"], \"not_after\": 9223372036854775807}",
+        "{\"names\": [\"example.com\"], \"not_before\": -9223372036854775807, "
+        "\"not_after\": 9223372036854775807}",
+        "{\"names\": [\"example.com\"], \"not_after\": -1}",
+        "{\"names\": [\"example.com\"], \"not_after\": 253402300800}",
+        "{\"names\": [\"example.com\"], \"issued_at\": \"yesterday\"}",
     };
     autocert_cert *c = NULL;
     ac_cert_meta m;

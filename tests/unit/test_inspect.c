@@ -194,7 +194,8 @@ static void test_inspect_csr(void **state)
     GENERAL_NAMES *gens = GENERAL_NAMES_new();
     static const unsigned char v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
     static const char *want[] = {"DNS:c.example", "IP:2001:db8::1", "email:a@example.com",
-                                 "URI:https://example.com/", "other", "IP:?"};
+                                 "URI:https://example.com/", "other", "IP:?",
+                                 "DNS:e^[[2J^M.example", "URI:https://\\xff\\xfe/\\xe2\\x80\\xae"};
     json_t *doc, *sans;
     unsigned char *pem = NULL;
     size_t i, len = 0;
@@ -206,6 +207,9 @@ static void test_inspect_csr(void **state)
     fx_san_add(gens, GEN_URI, "https://example.com/", 20);
     fx_san_add_rid(gens, "1.2.3.4");
     fx_san_add(gens, GEN_IPADD, "\x0a\x00\x00\x01\x02", 5);
+    /* The requester's text: shown escaped, and shown even when not UTF-8. */
+    fx_san_add(gens, GEN_DNS, "e\033[2J\r.example", 15);
+    fx_san_add(gens, GEN_URI, "https://\xff\xfe/\xe2\x80\xae", 14);
     fx_write_csr(f, "req.csr", k, "c.example", gens);
     inspect(f, "req.csr", NULL, &doc);
     assert_string_equal(item_str(doc, 0, "type"), "csr");
@@ -213,15 +217,16 @@ static void test_inspect_csr(void **state)
     assert_true(json_is_true(json_object_get(json_array_get(json_object_get(doc, "items"), 0),
                                              "signature_valid")));
     sans = json_object_get(json_array_get(json_object_get(doc, "items"), 0), "sans");
-    assert_int_equal(json_array_size(sans), 6);
-    for (i = 0; i < 6; i++)
+    assert_int_equal(json_array_size(sans), 8);
+    for (i = 0; i < 8; i++)
         assert_string_equal(json_string_value(json_array_get(sans, i)), want[i]);
     json_decref(doc);
     out = inspect(f, "req.csr", NULL, NULL);
     assert_non_null(strstr(out, "  [1] certificate signing request (signature valid)\n"
                                 "    subject:     CN=c.example\n"
                                 "    SANs:        DNS:c.example, IP:2001:db8::1, "
-                                "email:a@example.com, URI:https://example.com/, other, IP:?\n"
+                                "email:a@example.com, URI:https://example.com/, other, IP:?, "
+                                "DNS:e^[[2J^M.example, URI:https://\\xff\\xfe/\\xe2\\x80\\xae\n"
                                 "    key:         ec256 (ECDSA, 256 bits)\n"));
     free(out);
     /* A CSR whose signature does not verify is described, not refused. */
@@ -343,6 +348,16 @@ static void test_inspect_other_and_nothing(void **state)
     json_decref(doc);
     out = inspect(f, "foo.pem", NULL, NULL);
     assert_non_null(strstr(out, "  [1] PEM block \"FOO\" (not described)\n"));
+    free(out);
+    out = NULL;
+    /* A label is the file's text: shown escaped, in text and in JSON. */
+    fx_write_text(f, "esc.pem", "-----BEGIN \033]0;X\007\xff-----\nAAAA\n"
+                                "-----END \033]0;X\007\xff-----\n");
+    inspect(f, "esc.pem", NULL, &doc);
+    assert_string_equal(item_str(doc, 0, "label"), "^[]0;X^G\\xff");
+    json_decref(doc);
+    out = inspect(f, "esc.pem", NULL, NULL);
+    assert_non_null(strstr(out, "  [1] PEM block \"^[]0;X^G\\xff\" (not described)\n"));
     free(out);
     out = NULL;
     fx_write_text(f, "garbage", "\x01\x02\x03 nothing");

@@ -213,6 +213,19 @@ static void test_encrypted_refused(void **state)
     assert_int_equal(prompts, 0);
     BIO_free(p8);
     BIO_free(trad);
+
+    /* Encrypted with the empty passphrase: still refused (never tried with
+     * it, so a key asking for billions of derivation rounds costs nothing),
+     * and the message says why. */
+    assert_non_null(p8 = BIO_new(BIO_s_mem()));
+    assert_int_equal(PEM_write_bio_PKCS8PrivateKey(p8, keys[0], EVP_aes_256_cbc(), "", 0, NULL,
+                                                   NULL),
+                     1);
+    BIO_get_mem_ptr(p8, &m);
+    assert_non_null(strstr(m->data, "BEGIN ENCRYPTED PRIVATE KEY"));
+    check_refused(ctx, m->data, m->length, "/etc/keys/empty.pem");
+    assert_non_null(strstr(autocert_last_error(ctx), "encrypted"));
+    BIO_free(p8);
 }
 
 static void test_garbage_refused(void **state)

@@ -139,6 +139,11 @@ static void test_invalid_refused(void **state)
     assert_int_equal(ac_live_add(f->live, f->ctx, "http-01", "example.com", NULL, "a.b"),
                      AUTOCERT_ERR_INVALID);
     assert_non_null(strstr(autocert_last_error(f->ctx), "(null)"));
+    /* A refused token is shown escaped: the CA's bytes never reach a terminal. */
+    assert_int_equal(ac_live_add(f->live, f->ctx, "http-01", "example.com", "a\033]0;x\007\r",
+                                 "a.b"),
+                     AUTOCERT_ERR_INVALID);
+    assert_non_null(strstr(autocert_last_error(f->ctx), "'a^[]0;x^G^M'"));
     assert_int_equal(ac_live_add(f->live, f->ctx, "http-01", "example.com", "..", "a.b"),
                      AUTOCERT_ERR_INVALID);
     memset(longtok, 'a', 257);

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #include "ca/ca.h"
@@ -163,12 +165,56 @@ static void test_p12_refusals(void **state)
     free(missing);
 }
 
+/* A bundle chooses its key derivation rounds: one asking for millions, on
+ * its MAC or on any encrypted part, is refused before any password is
+ * tried (2^31 rounds would take the better part of an hour). */
+static void test_p12_rounds_bounded(void **state)
+{
+    static const unsigned char rounds[] = {0x02, 0x03, 0x01, 0x00, 0x00}; /* INTEGER 65536 */
+    fixture *f = *state;
+    EVP_PKEY *k = fx_key(AUTOCERT_KEY_EC256);
+    X509 *x = fx_make_cert(k, "p.example", NULL, k, time(NULL) - 60, time(NULL) + 86400, NULL, NULL);
+    PKCS12 *p12 = PKCS12_create("", NULL, k, x, NULL, 0, 0, 65536, 65536, 0);
+    unsigned char *der = NULL, *p;
+    EVP_PKEY *got = NULL;
+    int len, i, patched = 0;
+
+    assert_non_null(p12);
+    assert_true((len = i2d_PKCS12(p12, &der)) > 0);
+    /* As written: opened with the empty password. */
+    assert_int_equal(ac_p12_parse(f->ctx, der, (size_t)len, "ok.p12", NULL, &got, NULL, NULL),
+                     AUTOCERT_OK);
+    assert_non_null(got);
+    EVP_PKEY_free(got);
+    /* Each count in turn (the key's, the certificates' part's, the MAC's)
+     * made 8388607: refused, naming the reason, without deriving a key. */
+    for (i = 0; i + (int)sizeof(rounds) <= len; i++) {
+        if (memcmp(der + i, rounds, sizeof(rounds)) != 0)
+            continue;
+        p = der + i;
+        p[2] = 0x7f, p[3] = 0xff, p[4] = 0xff;
+        got = NULL;
+        assert_int_equal(ac_p12_parse(f->ctx, der, (size_t)len, "slow.p12", NULL, &got, NULL, NULL),
+                         AUTOCERT_ERR_INVALID);
+        assert_null(got);
+        assert_non_null(strstr(last(f), "key derivation rounds"));
+        p[2] = 0x01, p[3] = 0x00, p[4] = 0x00;
+        patched++;
+    }
+    assert_int_equal(patched, 3);
+    OPENSSL_free(der);
+    PKCS12_free(p12);
+    X509_free(x);
+    EVP_PKEY_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_p12_roundtrip, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_p12_chain_and_contents, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_p12_refusals, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_p12_rounds_bounded, fx_setup, fx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -190,6 +190,22 @@ static void test_err_problem(void **state)
     p = json_pack("{s:s}", "type", URN "userActionRequired");
     assert_int_equal(ac_err_problem(ctx, 403, p, "new account"), AUTOCERT_ERR_TOS);
     json_decref(p);
+
+    /* The type is the CA's text too: kept escaped and bounded. */
+    {
+        char longtype[5000];
+
+        memset(longtype, 'x', sizeof(longtype) - 1);
+        longtype[sizeof(longtype) - 1] = '\0';
+        memcpy(longtype, "urn:x:\033[2J", 11);
+        p = json_pack("{s:s}", "type", longtype);
+        assert_non_null(p);
+        assert_int_equal(ac_err_problem(ctx, 400, p, NULL), AUTOCERT_ERR_ACME);
+        assert_null(strchr(autocert_last_problem_type(ctx), 0x1b));
+        assert_true(strncmp(autocert_last_problem_type(ctx), "urn:x:^[[2J", 11) == 0);
+        assert_true(strlen(autocert_last_problem_type(ctx)) < 300);
+        json_decref(p);
+    }
     p = json_pack("{s:s}", "type", URN "accountDoesNotExist");
     assert_int_equal(ac_err_problem(ctx, 400, p, "account"), AUTOCERT_ERR_NOT_FOUND);
     json_decref(p);

@@ -49,6 +49,10 @@ static void test_unsafe_utf8_escaped(void **state)
     assert_string_equal(esc("a\xc2\x9b" "2J"), "a\\xc2\\x9b2J");
     /* Right-to-left override: reorders what follows on screen. */
     assert_string_equal(esc("x\xe2\x80\xaey"), "x\\xe2\\x80\\xaey");
+    /* Every bidi control: the Arabic letter mark too (U+061C). */
+    assert_string_equal(esc("x\xd8\x9cy"), "x\\xd8\\x9cy");
+    assert_string_equal(esc("\xe2\x81\xa7"), "\\xe2\\x81\\xa7");
+    assert_string_equal(esc("\xd8\x9b"), "\xd8\x9b"); /* U+061B, a semicolon: kept */
     /* Line separator, overlong encodings, a lone continuation byte, a cut sequence. */
     assert_string_equal(esc("\xe2\x80\xa8"), "\\xe2\\x80\\xa8");
     assert_string_equal(esc("\xc0\xaf"), "\\xc0\\xaf");
@@ -78,6 +82,11 @@ static void test_bounded(void **state)
     assert_non_null(dup);
     assert_string_equal(dup, "^[^[^[^[^[...");
     free(dup);
+    /* A buffer too small never ends in half a character. */
+    assert_string_equal(ac_escape("ab\xc3\xa9", 100, out, 4), "ab");
+    assert_string_equal(ac_escape("ab\xc3\xa9", 100, out, 5), "ab\xc3\xa9");
+    assert_string_equal(ac_escape("a\xe2\x82\xac", 100, out, 4), "a");
+    assert_string_equal(ac_escape("a\xf0\x9f\x98\x80", 100, out, 5), "a");
     /* The message macro. */
     assert_string_equal(AC_SAFE("x\ny"), "x^Jy");
 }

@@ -15,6 +15,19 @@
 
 /* ---- facts as JSON ------------------------------------------------------- */
 
+/* Text from the file, safe to print: control bytes, bytes that are not
+ * UTF-8 and characters that reorder or break lines shown escaped (so the
+ * JSON string always exists); NULL when memory ran out. */
+static json_t *safe_json(const char *s, size_t n, size_t max)
+{
+    char *copy = strndup(s, n), *e = copy ? ac_escape_dup(copy, max) : NULL;
+    json_t *j = e ? json_string(e) : NULL;
+
+    free(copy);
+    free(e);
+    return j;
+}
+
 static json_t *name_json(const X509_NAME *name)
 {
     BIO *bio = BIO_new(BIO_s_mem());
@@ -23,7 +36,7 @@ static json_t *name_json(const X509_NAME *name)
 
     if (bio && X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
         BIO_get_mem_ptr(bio, &m);
-        j = json_stringn(m->data, m->length);
+        j = safe_json(m->data, m->length, 4096);
     }
     BIO_free(bio);
     return j ? j : json_string("");
@@ -101,8 +114,9 @@ static json_t *sans_json(const GENERAL_NAMES *gens)
             ac_buf_appendf(&b, "?");
         else if (v)
             ac_buf_append(&b, v, strlen(v));
+        /* Escaped, never left out: a name that is not UTF-8 is shown too. */
         if (b.data)
-            json_array_append_new(a, json_string((char *)b.data));
+            json_array_append_new(a, safe_json((char *)b.data, b.len, 1024));
         ac_buf_free(&b);
     }
     ac_sans_clear(&s);
@@ -344,7 +358,8 @@ static autocert_err add_block(autocert_ctx *ctx, collect *c, const char *path, c
         return add_encrypted_key_der(ctx, c, path, der, len);
     if (strcmp(name, "PUBLIC KEY") == 0)
         return add_pubkey_der(ctx, c, path, der, len);
-    return add_simple(ctx, c, json_pack("{s:s, s:s}", "type", "other", "label", name));
+    return add_simple(ctx, c, json_pack("{s:s, s:o}", "type", "other", "label",
+                                        safe_json(name, strlen(name), 80)));
 }
 
 /* ---- a whole file -------------------------------------------------------- */

@@ -12,6 +12,10 @@
 #include "ca/ca.h"
 
 #define MAX_PASSWORD 1024
+/* Key derivation rounds a PKCS#12 bundle may ask for (its MAC and each
+ * encrypted part): common tools write 2048 to 600000.  The count is the
+ * file's to choose, and 2^31 rounds take the better part of an hour. */
+#define MAX_P12_ITER 1000000L
 
 autocert_err ac_password_read(autocert_ctx *ctx, const char *path, char **pw)
 {
@@ -77,6 +81,78 @@ static autocert_err p12_password(autocert_ctx *ctx, PKCS12 *p12, const char *wha
     return AUTOCERT_OK;
 }
 
+/* Nonzero when an ASN1 INTEGER iteration count is from 1 to MAX_P12_ITER. */
+static int iter_ok(const ASN1_INTEGER *iter)
+{
+    long v = iter ? ASN1_INTEGER_get(iter) : 1;
+
+    return v >= 1 && v <= MAX_P12_ITER;
+}
+
+/* Nonzero when the password-based encryption `alg` (PKCS#5 v1 or v2 with
+ * PBKDF2) asks for at most MAX_P12_ITER rounds; other KDFs are refused. */
+static int pbe_ok(const X509_ALGOR *alg)
+{
+    const ASN1_OBJECT *obj = NULL;
+    const void *pval = NULL;
+    int ptype = 0, ok = 0;
+    PBE2PARAM *p2 = NULL;
+    PBKDF2PARAM *kdf = NULL;
+    PBEPARAM *p1 = NULL;
+
+    X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+    if (ptype != V_ASN1_SEQUENCE)
+        return 0;
+    if (OBJ_obj2nid(obj) != NID_pbes2) {
+        p1 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+        ok = p1 && iter_ok(p1->iter);
+    } else if ((p2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter)) &&
+               OBJ_obj2nid(p2->keyfunc->algorithm) == NID_id_pbkdf2) {
+        kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), p2->keyfunc->parameter);
+        ok = kdf && iter_ok(kdf->iter);
+    }
+    PBEPARAM_free(p1);
+    PBE2PARAM_free(p2);
+    PBKDF2PARAM_free(kdf);
+    return ok;
+}
+
+/* Nonzero when opening the bundle costs a bounded number of key derivation
+ * rounds: checked before any password is tried, on the MAC, each encrypted
+ * part and each encrypted key. */
+static int p12_cost_ok(PKCS12 *p12)
+{
+    const ASN1_INTEGER *iter = NULL;
+    STACK_OF(PKCS7) *parts = PKCS12_unpack_authsafes(p12);
+    STACK_OF(PKCS12_SAFEBAG) *bags;
+    int i, j, ok = parts != NULL;
+
+    PKCS12_get0_mac(NULL, NULL, NULL, &iter, p12);
+    if (PKCS12_mac_present(p12) && !iter_ok(iter))
+        ok = 0;
+    for (i = 0; ok && i < sk_PKCS7_num(parts); i++) {
+        PKCS7 *p7 = sk_PKCS7_value(parts, i);
+
+        if (OBJ_obj2nid(p7->type) == NID_pkcs7_encrypted) {
+            ok = p7->d.encrypted && p7->d.encrypted->enc_data &&
+                 pbe_ok(p7->d.encrypted->enc_data->algorithm);
+        } else if ((bags = PKCS12_unpack_p7data(p7)) != NULL) {
+            for (j = 0; ok && j < sk_PKCS12_SAFEBAG_num(bags); j++) {
+                const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, j);
+                const X509_ALGOR *alg = NULL;
+
+                if (PKCS12_SAFEBAG_get_nid(bag) == NID_pkcs8ShroudedKeyBag) {
+                    X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, NULL);
+                    ok = pbe_ok(alg);
+                }
+            }
+            sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+        }
+    }
+    sk_PKCS7_pop_free(parts, PKCS7_free);
+    return ok;
+}
+
 autocert_err ac_p12_parse(autocert_ctx *ctx, const unsigned char *der, size_t len,
                           const char *what, const char *password, EVP_PKEY **key,
                           X509 **cert, STACK_OF(X509) **chain)
@@ -99,6 +175,13 @@ autocert_err ac_p12_parse(autocert_ctx *ctx, const unsigned char *der, size_t le
         ERR_clear_error();
         rc = ac_err(ctx, AUTOCERT_ERR_INVALID,
                     "%s: not a PEM or DER certificate, key or PKCS#12 file", what);
+        goto out;
+    }
+    if (!p12_cost_ok(p12)) {
+        rc = ac_err(ctx, AUTOCERT_ERR_INVALID,
+                    "%s: the PKCS#12 bundle asks for more than %ld key derivation rounds, or "
+                    "for a derivation other than PBKDF2",
+                    what, MAX_P12_ITER);
         goto out;
     }
     if ((rc = p12_password(ctx, p12, what, password, &pw)) != AUTOCERT_OK)

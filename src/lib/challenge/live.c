@@ -103,8 +103,8 @@ static autocert_err check(autocert_ctx *ctx, const char *type, const char *ident
 {
     if (!ac_token_valid(token))
         return ac_err(ctx, AUTOCERT_ERR_INVALID,
-                      "challenge token '%.64s' is not a base64url string of 1 to %d characters",
-                      token ? token : "(null)", MAX_TOKEN_LEN);
+                      "challenge token '%s' is not a base64url string of 1 to %d characters",
+                      token ? ac_escape(token, 64, (char[80]){0}, 80) : "(null)", MAX_TOKEN_LEN);
     if (!keyauth_valid(key_auth))
         return ac_err(ctx, AUTOCERT_ERR_INVALID,
                       "key authorization for token %s is empty, too long (over %d) or malformed",
