@@ -18,6 +18,14 @@
 #include <microhttpd.h>
 
 #include "challenge/challenge.h"
+#include "challenge/mhdload.h"
+
+/* libmicrohttpd, loaded before the first daemon starts (ac_http01_start
+ * refuses to start one without it): every call below comes after. */
+static const ac_mhd_api *mhd_api(void)
+{
+    return ac_mhd(NULL, 0);
+}
 
 /*
  * Embedded mode serves exactly GET and HEAD of
@@ -114,17 +122,17 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
     struct MHD_Response *r;
     enum MHD_Result ret;
 
-    r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    r = mhd_api()->create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
     if (r == NULL)
         return MHD_NO;
-    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
-        (allow && MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES)) {
-        MHD_destroy_response(r);
+    if (mhd_api()->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES ||
+        mhd_api()->add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
+        (allow && mhd_api()->add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES)) {
+        mhd_api()->destroy_response(r);
         return MHD_NO;
     }
-    ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+    ret = mhd_api()->queue_response(c, status, r);
+    mhd_api()->destroy_response(r);
     return ret;
 }
 
@@ -181,8 +189,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         ac_conns_remove(&h->conns, (long)(intptr_t)*socket_context - 1);
         return;
     }
-    fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    fd = mhd_api()->get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    addr = mhd_api()->get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (fd == NULL)
         return;
     if (addr != NULL && addr->client_addr != NULL &&
@@ -316,12 +324,19 @@ static autocert_err run_daemon(ac_http01 *h, autocert_ctx *ctx, int fd, const ch
      * with it on failure, `fd` keeps the socket alive until we know. */
     int mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 
+    char why[256];
+
+    if (ac_mhd(why, sizeof(why)) == NULL) {
+        if (mhd_fd >= 0)
+            close(mhd_fd);
+        return ac_err(ctx, AUTOCERT_ERR_UNSUPPORTED, "cannot start the HTTP-01 server: %s", why);
+    }
     if (mhd_fd < 0)
         return ac_err(ctx, AUTOCERT_ERR_BIND, "cannot listen on %s: %s", where, AC_STRERROR(errno));
     /* One thread runs every callback: the connection table needs no lock.
      * libmicrohttpd's limit is never reached (see conns.c); no per-address
      * limit: a CA validates many names at once from one address. */
-    h->daemon = MHD_start_daemon(
+    h->daemon = mhd_api()->start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, on_accept, h, on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, discard_log, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
@@ -581,7 +596,7 @@ void ac_http01_stop(ac_http01 *h)
         return;
     /* Joins the daemon's thread: nothing reads the table after this. */
     if (h->daemon != NULL)
-        MHD_stop_daemon(h->daemon);
+        mhd_api()->stop_daemon(h->daemon);
     h->daemon = NULL;
     while (h->n > 0)
         ac_http01_remove(h, h->tokens[h->n - 1]);
