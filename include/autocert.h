@@ -49,7 +49,8 @@ typedef enum {
     AUTOCERT_ERR_MISMATCH = 19,     /* key does not match certificate, or similar */
     AUTOCERT_ERR_VERIFY = 20,       /* certificate verification failed */
     AUTOCERT_ERR_PASSWORD = 21,     /* wrong or missing password */
-    AUTOCERT_ERR_NO_NAMES = 22      /* a certificate needs a DNS name or IP address, none given */
+    AUTOCERT_ERR_NO_NAMES = 22,     /* a certificate needs a DNS name or IP address, none given */
+    AUTOCERT_ERR_HOOK = 23          /* a hook command failed, or overstayed its time limit */
 } autocert_err;
 
 /* A fixed English text for an error code; never NULL. */
