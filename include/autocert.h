@@ -210,6 +210,29 @@ autocert_err autocert_set_http01(autocert_ctx *ctx, const char *bind_addr, unsig
 /* HTTP-01 through an existing web server: tokens are written under
  * DIR/.well-known/acme-challenge/ and removed afterwards.  NULL clears. */
 autocert_err autocert_set_webroot(autocert_ctx *ctx, const char *dir);
+/* The challenge type that proves control of the names: "http-01" (the
+ * default; NULL sets it) or "dns-01" (TXT records published through the
+ * DNS hook below; needed for wildcard names "*.example.com").  Only that
+ * type is answered: a CA that does not offer it for an authorization is an
+ * AUTOCERT_ERR_UNSUPPORTED failure.  INVALID for any other text. */
+autocert_err autocert_set_challenge(autocert_ctx *ctx, const char *type);
+/* The DNS-01 hook: a shell command, run as /bin/sh -c CMD with the values
+ * as positional parameters, never pasted into the command text:
+ *   $1 "add" or "remove", $2 the record name ("_acme-challenge.example.com",
+ *   also for "*.example.com"), $3 the TXT value (base64url, 43 characters);
+ * the same in the environment as AUTOCERT_DNS_ACTION, AUTOCERT_DNS_NAME and
+ * AUTOCERT_DNS_VALUE, with AUTOCERT_IDENTIFIER the name being validated.
+ * "add" must return once the record is published where the CA will look;
+ * "remove" runs for every record "add" was run for, also after failures.
+ * Standard input is /dev/null; its output goes to standard error.  Exit
+ * status 0 is success; any other, or running past the hook time limit, is
+ * an AUTOCERT_ERR_HOOK failure naming the command, the action and the
+ * record.  The string is copied; NULL clears; "" is INVALID. */
+autocert_err autocert_set_dns_hook(autocert_ctx *ctx, const char *cmd);
+/* Time limit of one hook run, seconds (0: the default, 120).  An "add"
+ * also ends at the operation's deadline (autocert_set_timeout); a "remove"
+ * gets at least 10 s even after it. */
+void autocert_set_hook_timeout(autocert_ctx *ctx, unsigned seconds);
 void autocert_set_key_type(autocert_ctx *ctx, autocert_key_type type);
 void autocert_set_account_key_type(autocert_ctx *ctx, autocert_key_type type);
 /* Total time allowed for one operation (obtain, revoke...), seconds. */

@@ -270,6 +270,9 @@ struct autocert_ctx {
     char *http_bind;
     unsigned http_port;
     char *webroot;
+    const char *challenge; /* "http-01" or "dns-01": static */
+    char *dns_hook;
+    unsigned hook_timeout_s;
     autocert_key_type key_type;
     autocert_key_type account_key_type;
     unsigned timeout_s;

@@ -40,7 +40,9 @@ static autocert_err parse_names(autocert_ctx *ctx, const char *const *names, siz
     for (i = 0; i < n; i++) {
         ac_ident id;
 
-        if ((rc = ac_ident_parse(ctx, names[i], 0, &id)) != AUTOCERT_OK) {
+        /* Only DNS-01 can validate a wildcard (RFC 8555 section 7.1.3). */
+        if ((rc = ac_ident_parse(ctx, names[i], strcmp(ctx->challenge, "dns-01") == 0, &id)) !=
+            AUTOCERT_OK) {
             for (j = 0; j < k; j++)
                 ac_ident_clear(&ids[j]);
             free(ids);

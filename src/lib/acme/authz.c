@@ -98,6 +98,25 @@ static json_t *challenge_of(json_t *authz_obj, const char *type)
     return NULL;
 }
 
+/* No challenge of the responder's type in an authorization: an error that
+ * names the types the CA offers. */
+static autocert_err no_challenge(authz_run *run, const authz *a)
+{
+    json_t *chals = json_object_get(a->authz, "challenges"), *c;
+    char offered[200] = "";
+    size_t i, len;
+
+    json_array_foreach(chals, i, c) {
+        const char *t = json_string_value(json_object_get(c, "type"));
+        len = strlen(offered);
+        if (t && len + 2 < sizeof(offered))
+            snprintf(offered + len, sizeof(offered) - len, "%s%s", len ? ", " : "", t);
+    }
+    return ac_err(run->s->ctx, AUTOCERT_ERR_UNSUPPORTED,
+                  "%s: the server offers no %s challenge, the type chosen (it offers: %s)", a->id,
+                  ac_responder_type(run->r, 0), *offered ? AC_SAFE(offered) : "none");
+}
+
 /* Picks the responder's most preferred challenge type the CA offers for a
  * pending authorization, and computes its key authorization. */
 static autocert_err choose(authz_run *run, authz *a, const char *thumb)
@@ -109,9 +128,7 @@ static autocert_err choose(authz_run *run, authz *a, const char *thumb)
     for (i = 0; c == NULL && (type = ac_responder_type(run->r, i)) != NULL; i++)
         c = challenge_of(a->authz, type);
     if (c == NULL)
-        return ac_err(run->s->ctx, AUTOCERT_ERR_UNSUPPORTED,
-                      "%s: the server offers no challenge this client can answer (%s)", a->id,
-                      ac_responder_type(run->r, 0));
+        return no_challenge(run, a);
     /* Copies: the authorization object is replaced by every poll. */
     a->ident = json_string_value(json_object_get(id, "value")) ?
                strdup(json_string_value(json_object_get(id, "value"))) : NULL;
@@ -125,7 +142,7 @@ static autocert_err choose(authz_run *run, authz *a, const char *thumb)
     if ((a->key_auth = malloc(kalen)) == NULL)
         return ac_err(run->s->ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     snprintf(a->key_auth, kalen, "%s.%s", a->token, thumb);
-    a->chal = (ac_chal){type, a->ident, a->token, a->key_auth};
+    a->chal = (ac_chal){type, a->ident, a->token, a->key_auth, run->s->deadline};
     return AUTOCERT_OK;
 }
 
