@@ -32,6 +32,9 @@ typedef enum {
     CLI_O_HTTP_PORT,
     CLI_O_BIND,
     CLI_O_WEBROOT,
+    CLI_O_CHALLENGE,
+    CLI_O_DNS_HOOK,
+    CLI_O_HOOK_TIMEOUT,
     CLI_O_KEY_TYPE,
     CLI_O_ACCOUNT_KEY_TYPE,
     CLI_O_EAB_KID,
@@ -113,6 +116,7 @@ struct cli_args {
     int force;
     unsigned http_port;
     const char *bind, *eab_kid, *eab_key;
+    const char *challenge, *dns_hook;
     /* the cache */
     const char *cache, *cached;
     int list_verify;

@@ -137,6 +137,30 @@ static int set_webroot(cli_args *a, cli_opt_id id, const char *val)
     return library_says(a, id, val, autocert_set_webroot(a->ctx, val));
 }
 
+static int set_challenge(cli_args *a, cli_opt_id id, const char *val)
+{
+    if (strcmp(val, "http-01") != 0 && strcmp(val, "dns-01") != 0)
+        return cli_invalid(a, id, val, "http-01 or dns-01");
+    a->challenge = val;
+    return library_says(a, id, val, autocert_set_challenge(a->ctx, val));
+}
+
+static int set_dns_hook(cli_args *a, cli_opt_id id, const char *val)
+{
+    a->dns_hook = val;
+    return library_says(a, id, val, autocert_set_dns_hook(a->ctx, val));
+}
+
+static int set_hook_timeout(cli_args *a, cli_opt_id id, const char *val)
+{
+    unsigned long v;
+
+    if (number(a, id, val, 1, 86400, &v) != 0)
+        return -1;
+    autocert_set_hook_timeout(a->ctx, (unsigned)v);
+    return 0;
+}
+
 /* A key type an ACME CA issues for (every type but ed25519). */
 static int acme_key_type(cli_args *a, cli_opt_id id, const char *val, autocert_key_type *kt)
 {
@@ -274,6 +298,12 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
                     "address of the HTTP-01 responder (default all)", 0},
     [CLI_O_WEBROOT] = {"--webroot", 0, "DIR", "AUTOCERT_WEBROOT", set_webroot, 0,
                        "write challenge files under DIR instead", 0},
+    [CLI_O_CHALLENGE] = {"--challenge", 0, "TYPE", "AUTOCERT_CHALLENGE", set_challenge, 0,
+                         "http-01 (default) or dns-01 (needs --dns-hook; for wildcards)", 0},
+    [CLI_O_DNS_HOOK] = {"--dns-hook", 0, "CMD", "AUTOCERT_DNS_HOOK", set_dns_hook, 0,
+                        "dns-01: sh command run as CMD add|remove NAME VALUE", 0},
+    [CLI_O_HOOK_TIMEOUT] = {"--hook-timeout", 0, "SECONDS", "AUTOCERT_HOOK_TIMEOUT",
+                            set_hook_timeout, 0, "time limit of one hook run (default 120)", 0},
     [CLI_O_KEY_TYPE] = {"--key-type", 0, "TYPE", "AUTOCERT_KEY_TYPE", set_key_type, 0,
                         "ec256 (default), ec384, rsa2048, rsa3072, rsa4096", 0},
     [CLI_O_ACCOUNT_KEY_TYPE] = {"--account-key-type", 0, "TYPE", NULL, set_account_key_type, 0,
