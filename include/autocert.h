@@ -299,7 +299,9 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
                              unsigned flags, autocert_cert **out);
 
 /* Loads the cached certificate whose entry is named after `name`: its
- * metadata, chain and key.  *out: caller frees with autocert_cert_free(). */
+ * metadata, chain and key.  A wildcard's entry is named "+.example.com"
+ * (autocert_cert_name, autocert_cert_list); "*.example.com" and that name
+ * both find it.  *out: caller frees with autocert_cert_free(). */
 autocert_err autocert_cert_load(autocert_ctx *ctx, const char *name, autocert_cert **out);
 /* The same from the entry's metadata alone, without reading the chain or
  * the key (cheap enough for a scan of many entries); the PEM accessors of

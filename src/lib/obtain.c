@@ -256,7 +256,15 @@ static autocert_err lookup(autocert_ctx *ctx, const char *name, unsigned flags, 
 
     *out = NULL;
     ac_err_clear(ctx);
-    if ((rc = ac_ident_parse(ctx, name, 1, &id)) != AUTOCERT_OK)
+    /* A wildcard's entry name, as `list` shows it, stands for the wildcard. */
+    if (name != NULL && strncmp(name, "+.", 2) == 0) {
+        if ((entry = strdup(name)) == NULL)
+            return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        entry[0] = '*';
+    }
+    rc = ac_ident_parse(ctx, entry ? entry : name, 1, &id);
+    free(entry);
+    if (rc != AUTOCERT_OK)
         return rc;
     entry = ac_ident_entry_name(&id);
     ac_ident_clear(&id);

@@ -78,7 +78,11 @@ dns01 -v '*.wild.example.test'
 ac_autocert inspect --cache "$CACHE" --cached '*.wild.example.test'
 [ "$AC_RC" -eq 0 ] && grep -qF '*.wild.example.test' "$WORK/stdout" ||
     ac_fail "inspect --cached '*.wild.example.test' did not find it"
-ac_ok "a wildcard alone: entry +.wild.example.test, cached on the second run"
+ac_autocert list --cache "$CACHE"
+grep -q '^+\.wild\.example\.test	' "$WORK/stdout" || ac_fail "list does not show +.wild.example.test"
+ac_autocert inspect --cache "$CACHE" --cached '+.wild.example.test'
+[ "$AC_RC" -eq 0 ] || ac_fail "inspect --cached +.wild.example.test did not find it"
+ac_ok "a wildcard alone: entry +.wild.example.test, cached on the second run, found by either name"
 
 # --- a failing hook: nothing stored, the record removed all the same ---------------
 : >"$HOOK_LOG"

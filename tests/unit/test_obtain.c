@@ -615,6 +615,12 @@ static void test_wildcard_needs_dns01(void **state)
     assert_int_equal(autocert_cert_load(f->ctx, "*.W.example.", &c), AUTOCERT_OK);
     assert_string_equal(autocert_cert_name(c), "+.w.example");
     autocert_cert_free(c);
+    /* By the entry's own name, as autocert_cert_list gives it. */
+    assert_int_equal(autocert_cert_info(f->ctx, "+.w.example", &c), AUTOCERT_OK);
+    assert_string_equal(autocert_cert_identifier(c, 0), "*.w.example");
+    autocert_cert_free(c);
+    assert_int_equal(autocert_cert_info(f->ctx, "+.", &c), AUTOCERT_ERR_INVALID);
+    assert_int_equal(autocert_cert_info(f->ctx, "+x.w.example", &c), AUTOCERT_ERR_INVALID);
     unlink(log);
 }
 
