@@ -8,12 +8,21 @@
 # and an IP address (1 year, serverAuth), in a fresh directory, with each tool.  The
 # openssl recipe is the usual one: genpkey + req -x509 for the CA, genpkey + req +
 # x509 -req with an extension file for the node (5 processes against autocert's 2).
-# Prints the mean wall time per round; not a test.
+# Then one leaf from an existing CA, the job a node rollout repeats: `autocert ca issue`
+# against the single openssl command that does the same (`openssl req -x509 -CA`, a new
+# key and the certificate in one process), timed per process (bench/runstat.c).
+# Prints the mean wall time per round and the median per leaf; not a test.
 set -eu
 ROUNDS=${1:-20}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 AUTOCERT_BIN=${AUTOCERT_BIN:-$PWD/autocert}
 [ -x "$AUTOCERT_BIN" ] || { echo "no autocert binary at $AUTOCERT_BIN (set AUTOCERT_BIN)" >&2; exit 1; }
+# The program itself, not libtool's wrapper around an uninstalled build.
+if head -c 200 "$AUTOCERT_BIN" | grep -q '^#!' && [ -x "$(dirname "$AUTOCERT_BIN")/.libs/autocert" ]; then
+    LD_LIBRARY_PATH=$(dirname "$AUTOCERT_BIN")/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    export LD_LIBRARY_PATH
+    AUTOCERT_BIN=$(dirname "$AUTOCERT_BIN")/.libs/autocert
+fi
 command -v openssl >/dev/null || { echo "openssl is not installed" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/autocert-bench-ca.XXXXXX")
@@ -66,3 +75,33 @@ ms_o=$(measure openssl_round)
 echo "CA + one node certificate (EC P-256), mean of $ROUNDS rounds:"
 echo "  autocert ca:    $ms_a ms  (2 processes)"
 echo "  openssl recipe: $ms_o ms  (5 processes)"
+
+# One leaf from the CA of the warm-up round, ROUNDS times, each tool per process.
+${CC:-cc} -O2 -o runstat "$top_srcdir/bench/runstat.c"
+leaf_autocert() {
+    ./runstat t.out "$AUTOCERT_BIN" -q ca issue --ca-cert aw/ca.crt --ca-key aw/ca.key \
+        --dns node.example,node --ip 10.0.0.1 --out "la$1"
+}
+leaf_openssl() {
+    mkdir -m 700 "lo$1"
+    ./runstat t.out openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc \
+        -keyout "lo$1/node.key" -out "lo$1/node.crt" -CA aw/ca.crt -CAkey aw/ca.key \
+        -subj /CN=node.example -days 365 -sha256 \
+        -addext "basicConstraints=critical,CA:FALSE" -addext "keyUsage=critical,digitalSignature" \
+        -addext "extendedKeyUsage=serverAuth" \
+        -addext "subjectAltName=DNS:node.example,DNS:node,IP:10.0.0.1" 2>/dev/null
+}
+# leaf_median FN: the median wall time (ms) of ROUNDS leaves made by FN.
+leaf_median() {
+    : >samples
+    for i in $(seq 1 "$ROUNDS"); do
+        "$1" "$1$i"
+        cat t.out >>samples
+    done
+    sort -n samples | awk '{ w[NR] = $1 } END { printf "%.1f", w[int((NR + 1) / 2)] }'
+}
+leaf_openssl w1
+openssl verify -CAfile aw/ca.crt low1/node.crt >/dev/null
+echo "One node certificate from an existing CA, median of $ROUNDS processes:"
+echo "  autocert ca issue:    $(leaf_median leaf_autocert) ms"
+echo "  openssl req -x509 -CA: $(leaf_median leaf_openssl) ms"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# list.sh: time of `autocert list` over a cache of many certificates (metadata only), and of `list --verify` (every entry loaded whole).
+# list.sh: time of `autocert list` over a cache of many certificates (metadata only), of `list --verify` (every entry loaded whole), and of `renew` with nothing due (a scan, no request).
 #
 #   bench/list.sh [ENTRIES]   (default 10000; AUTOCERT_BIN defaults to ./autocert; RUNS default 5)
 #
@@ -61,3 +61,5 @@ echo "$(uname -m), $(nproc) cores, $(date -u +%Y-%m-%d); $ENTRIES cached certifi
 echo "  autocert list           $(median "$AUTOCERT_BIN" list --cache "$cache")"
 [ "$(wc -l <"$WORK/stdout")" -eq "$ENTRIES" ] || echo "  (list printed $(wc -l <"$WORK/stdout") lines, expected $ENTRIES)"
 echo "  autocert list --verify  $(median "$AUTOCERT_BIN" list --verify --cache "$cache")"
+echo "  autocert renew (none due) $(median "$AUTOCERT_BIN" renew --cache "$cache")"
+grep -q "not due" "$WORK/stdout" || echo "  (renew printed no 'not due' line: $(head -c 200 "$WORK/stderr"))"

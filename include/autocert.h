@@ -233,12 +233,23 @@ autocert_err autocert_set_dns_hook(autocert_ctx *ctx, const char *cmd);
  * also ends at the operation's deadline (autocert_set_timeout); a "remove"
  * gets at least 10 s even after it. */
 void autocert_set_hook_timeout(autocert_ctx *ctx, unsigned seconds);
+/* The certificate profile to order under (draft-ietf-acme-profiles), e.g.
+ * Let's Encrypt's "shortlived"; NULL (the default) leaves the choice to the
+ * CA.  Checked against the profiles the CA's directory offers before an
+ * order is placed: AUTOCERT_ERR_INVALID naming the offered ones when it is
+ * not among them, AUTOCERT_ERR_UNSUPPORTED when the CA offers none.
+ * Without a profile, an order for an IP address goes under "shortlived"
+ * where the CA offers that.  INVALID here for a name that is empty, longer
+ * than 64 characters, or holds spaces or control characters. */
+autocert_err autocert_set_profile(autocert_ctx *ctx, const char *name);
 void autocert_set_key_type(autocert_ctx *ctx, autocert_key_type type);
 void autocert_set_account_key_type(autocert_ctx *ctx, autocert_key_type type);
 /* Total time allowed for one operation (obtain, revoke...), seconds. */
 void autocert_set_timeout(autocert_ctx *ctx, unsigned seconds);
 /* Days before expiry at which a certificate is due for renewal (default 30;
- * for short-lived certificates a third of the lifetime, whichever is less). */
+ * for short-lived certificates a third of the lifetime, whichever is less).
+ * autocert_renew() follows it only when set: its own default is the CA's
+ * renewal window, else the share of the lifetime left. */
 void autocert_set_renew_days(autocert_ctx *ctx, unsigned days);
 /* Uses `st` as the cache; the context takes ownership of it (and frees the
  * one it had). */
@@ -337,6 +348,71 @@ const char *autocert_cert_directory(const autocert_cert *cert);
  * "rsa2048", ...); a string because a cache may hold keys of types this
  * version has no enum value for. */
 const char *autocert_cert_key_type(const autocert_cert *cert);
+/* The issuer's common name, and the CA profile it was issued under, as its
+ * metadata records them (NULL when it does not: older entries, the CA's
+ * default profile).  Escaped: safe to print. */
+const char *autocert_cert_issuer(const autocert_cert *cert);
+const char *autocert_cert_profile(const autocert_cert *cert);
+/* When autocert_renew() will renew it (or, after failures, try again), and
+ * by which rule, from what the cache holds: no request is made. */
+time_t autocert_cert_renew_at(const autocert_cert *cert);
+const char *autocert_cert_renew_reason(const autocert_cert *cert);
+/* Failed renewals since the last success, and the last one's message
+ * ("" when none). */
+unsigned autocert_cert_failures(const autocert_cert *cert);
+const char *autocert_cert_last_error(const autocert_cert *cert);
+
+/* ---- Renewal ---- */
+
+/* Keeps the challenge responder (the HTTP-01 daemon) open for the
+ * operations that follow, until autocert_responder_stop(): operations in
+ * several threads then share its port.  It binds at once, so a port in use
+ * is found before any order. */
+autocert_err autocert_responder_start(autocert_ctx *ctx);
+void autocert_responder_stop(autocert_ctx *ctx);
+
+#define AUTOCERT_RENEW_FORCE 0x1u   /* order even when not due (no backoff, no weekly limit) */
+#define AUTOCERT_RENEW_DRY_RUN 0x2u /* order and check the certificate, store nothing */
+#define AUTOCERT_RENEW_PLAN 0x4u    /* decide only: AUTOCERT_RENEW_DUE instead of ordering */
+
+typedef enum {
+    AUTOCERT_RENEW_NOT_DUE = 0, /* not due: no request was made */
+    AUTOCERT_RENEW_RENEWED = 1, /* a new certificate is in the cache */
+    AUTOCERT_RENEW_CHECKED = 2, /* dry run: issued and checked, not stored */
+    AUTOCERT_RENEW_WAITING = 3, /* due, but waiting (backoff after failures, or the
+                                 * weekly limit of orders): no request was made */
+    AUTOCERT_RENEW_DUE = 4      /* AUTOCERT_RENEW_PLAN: due, not ordered */
+} autocert_renew_outcome;
+
+/* What autocert_renew() did and why.  Initialise with
+ * autocert_renew_info_init(): fields are only ever appended. */
+typedef struct {
+    size_t size;                    /* sizeof(autocert_renew_info), set by _init() */
+    autocert_renew_outcome outcome;
+    time_t not_after;  /* of the certificate in the cache after the call */
+    time_t renew_at;   /* when it is (or was) due */
+    time_t wait_until; /* AUTOCERT_RENEW_WAITING, or after a failure: no order before */
+    unsigned failures; /* consecutive failed renewals, this one included */
+    char why[160];     /* the rule behind renew_at, or why it waits */
+} autocert_renew_info;
+void autocert_renew_info_init(autocert_renew_info *info);
+
+/* Renews the cached certificate of entry `name` when it is due: revoked, at
+ * the time chosen in the CA's renewal window (ARI, RFC 9773) where the CA
+ * has one, else with a third of its lifetime left (half for lifetimes under
+ * ten days), or the context's renewal days before expiry when set with
+ * autocert_set_renew_days().  The names, CA and key type are those of the
+ * entry.  Not due: no request is made and nothing is written.  A failure
+ * is recorded in the entry (backoff: 1 min, 10 min, 100 min, then daily),
+ * and the cached certificate stays.  *info (may be NULL) says what was
+ * done.  Returns AUTOCERT_OK unless the renewal failed. */
+autocert_err autocert_renew(autocert_ctx *ctx, const char *name, unsigned flags,
+                            autocert_renew_info *info);
+
+/* Writes a Prometheus textfile-collector file at `path` (atomically): per
+ * cached certificate its expiry, planned renewal, last success and failure
+ * and consecutive failures. */
+autocert_err autocert_renew_metrics(autocert_ctx *ctx, const char *path);
 
 /* ---- Private CA toolkit ---- */
 /* A private CA for traffic between one's own nodes: root and intermediate

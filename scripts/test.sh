@@ -16,6 +16,14 @@ fi
 
 ./autogen.sh >/dev/null 2>&1 || ./autogen.sh
 
+# The Pebble with ARI and profiles (Debian's has neither), where it sits
+# beside the tree: the tests of those find it here, also from the unpacked
+# tarball of distcheck.  Without it they skip, saying why.
+if [ -z "${AC_PEBBLE_NEW_DIR:-}" ] && [ -x "$top/../shared/pebble/pebble" ]; then
+    AC_PEBBLE_NEW_DIR=$(cd "$top/../shared/pebble" && pwd)
+    export AC_PEBBLE_NEW_DIR
+fi
+
 total_pass=0
 total_fail=0
 total_skip=0

@@ -34,13 +34,25 @@ typedef enum {
     CLI_O_WEBROOT,
     CLI_O_CHALLENGE,
     CLI_O_DNS_HOOK,
-    CLI_O_HOOK_TIMEOUT,
     CLI_O_KEY_TYPE,
     CLI_O_ACCOUNT_KEY_TYPE,
     CLI_O_EAB_KID,
     CLI_O_EAB_HMAC_KEY,
     CLI_O_TIMEOUT,
     CLI_O_FORCE_ORDER,
+    CLI_O_USER,
+    /* renew */
+    CLI_O_RENEW_CERT,
+    CLI_O_FORCE_RENEW,
+    CLI_O_DRY_RUN,
+    CLI_O_RENEW_DAYS,
+    CLI_O_DEPLOY_HOOK,
+    CLI_O_FAILURE_HOOK,
+    CLI_O_HOOK_TIMEOUT,
+    CLI_O_JOBS,
+    CLI_O_RENEW_JSON,
+    CLI_O_METRICS_FILE,
+    CLI_O_PROFILE,
     /* the cache */
     CLI_O_CACHE,
     CLI_O_CACHED,
@@ -115,7 +127,13 @@ struct cli_args {
     /* ACME */
     int force;
     unsigned http_port;
-    const char *bind, *eab_kid, *eab_key;
+    const char *bind, *eab_kid, *eab_key, *user;
+    /* renew */
+    char **renew_certs;
+    size_t n_renew_certs;
+    int dry_run;
+    unsigned jobs, hook_timeout;
+    const char *deploy_hook, *failure_hook, *metrics_file;
     const char *challenge, *dns_hook;
     /* the cache */
     const char *cache, *cached;
@@ -144,7 +162,7 @@ struct cli_cmd {
     const char *about;    /* the paragraph of 'autocert <command> --help' */
 };
 
-extern const cli_cmd cli_cmd_obtain, cli_cmd_list, cli_cmd_ca, cli_cmd_inspect, cli_cmd_verify,
+extern const cli_cmd cli_cmd_obtain, cli_cmd_renew, cli_cmd_list, cli_cmd_ca, cli_cmd_inspect, cli_cmd_verify,
     cli_cmd_export;
 
 /* Settings: zeroed; cli_args_clear frees what the setters allocated and the context. */
@@ -182,8 +200,30 @@ void cli_report(const char *what, const char *msg, const char *hint);
 /* cli_report of a failed library call: the context's last error (or the code's
  * text) with cli_hint(). */
 void cli_fail(const cli_args *a, autocert_err rc, const char *what);
+/* Writes `s` to standard output as a JSON string (quotes, backslashes and
+ * control bytes escaped; the library escaped what came from outside). */
+void cli_json_str(const char *s);
 /* The library logger writing to stderr. */
 void cli_log(void *arg, autocert_log_level level, const char *msg);
+
+/* The settings made of two options: the HTTP-01 responder (--bind,
+ * --http-port), the EAB credentials, --challenge dns-01 with its
+ * --dns-hook.  0, or -1 after an error line. */
+int cli_apply_pairs(cli_args *a);
+
+/* --user: when given (as root), binds the challenge responder and becomes
+ * that user, its home the default cache.  0, or -1 after an error line. */
+int cli_drop_to_user(cli_args *a);
+
+/* With -v: where the time went, the connections and the requests (the
+ * benchmark and the tests read these last three lines of stderr). */
+void cli_print_counts(const cli_args *a);
+
+/* Runs the hook `cmd` with /bin/sh -c, `env` ("NAME=value" strings, NULL
+ * ended) added to its environment and its standard output sent to standard
+ * error, for at most `timeout_s` seconds (then its process group is killed).
+ * 0 when it exited 0; else -1 after an error line naming `what`. */
+int cli_hook_run(const char *what, const char *cmd, char *const *env, unsigned timeout_s);
 
 /* Appends the comma-separated items of `arg` to the malloc'd array *v (strings
  * malloc'd).  0; -1 after an error line (out of memory); -2 when an item is

@@ -151,14 +151,9 @@ static int set_dns_hook(cli_args *a, cli_opt_id id, const char *val)
     return library_says(a, id, val, autocert_set_dns_hook(a->ctx, val));
 }
 
-static int set_hook_timeout(cli_args *a, cli_opt_id id, const char *val)
+static int set_profile(cli_args *a, cli_opt_id id, const char *val)
 {
-    unsigned long v;
-
-    if (number(a, id, val, 1, 86400, &v) != 0)
-        return -1;
-    autocert_set_hook_timeout(a->ctx, (unsigned)v);
-    return 0;
+    return library_says(a, id, val, autocert_set_profile(a->ctx, val));
 }
 
 /* A key type an ACME CA issues for (every type but ed25519). */
@@ -205,6 +200,55 @@ static int set_timeout(cli_args *a, cli_opt_id id, const char *val)
         return -1;
     autocert_set_timeout(a->ctx, (unsigned)v);
     return 0;
+}
+
+/* ---- renew ---- */
+
+static int set_renew_cert(cli_args *a, cli_opt_id id, const char *val)
+{
+    int rc = cli_split_list(val, &a->renew_certs, &a->n_renew_certs);
+
+    if (rc == -2)
+        return cli_invalid(a, id, val, "empty name");
+    return rc;
+}
+
+static int set_renew_days(cli_args *a, cli_opt_id id, const char *val)
+{
+    unsigned long v;
+
+    if (number(a, id, val, 1, 3650, &v) != 0)
+        return -1;
+    autocert_set_renew_days(a->ctx, (unsigned)v);
+    return 0;
+}
+
+static int set_jobs(cli_args *a, cli_opt_id id, const char *val)
+{
+    unsigned long v;
+
+    if (number(a, id, val, 1, 64, &v) != 0)
+        return -1;
+    a->jobs = (unsigned)v;
+    return 0;
+}
+
+static int set_hook_timeout(cli_args *a, cli_opt_id id, const char *val)
+{
+    unsigned long v;
+
+    if (number(a, id, val, 1, 86400, &v) != 0)
+        return -1;
+    a->hook_timeout = (unsigned)v;
+    autocert_set_hook_timeout(a->ctx, (unsigned)v); /* the DNS-01 hook's */
+    return 0;
+}
+
+static int set_hook(cli_args *a, cli_opt_id id, const char *val)
+{
+    if (*val == '\0')
+        return cli_invalid(a, id, val, "empty command");
+    return cli_set_str(a, id, val);
 }
 
 /* ---- private CA, inspect, verify, export ---- */
@@ -302,8 +346,6 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
                          "http-01 (default) or dns-01 (needs --dns-hook; for wildcards)", 0},
     [CLI_O_DNS_HOOK] = {"--dns-hook", 0, "CMD", "AUTOCERT_DNS_HOOK", set_dns_hook, 0,
                         "dns-01: sh command run as CMD add|remove NAME VALUE", 0},
-    [CLI_O_HOOK_TIMEOUT] = {"--hook-timeout", 0, "SECONDS", "AUTOCERT_HOOK_TIMEOUT",
-                            set_hook_timeout, 0, "time limit of one hook run (default 120)", 0},
     [CLI_O_KEY_TYPE] = {"--key-type", 0, "TYPE", "AUTOCERT_KEY_TYPE", set_key_type, 0,
                         "ec256 (default), ec384, rsa2048, rsa3072, rsa4096", 0},
     [CLI_O_ACCOUNT_KEY_TYPE] = {"--account-key-type", 0, "TYPE", NULL, set_account_key_type, 0,
@@ -319,6 +361,34 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
                        "give up after this long (default 300)", 0},
     [CLI_O_FORCE_ORDER] = {"--force", 0, NULL, NULL, cli_set_flag, FIELD(force),
                            "order a new certificate even if a valid one is cached", 0},
+    [CLI_O_PROFILE] = {"--profile", 0, "NAME", "AUTOCERT_PROFILE", set_profile, 0,
+                       "certificate profile the CA offers (e.g. shortlived)", 0},
+
+    [CLI_O_RENEW_CERT] = {"--cert", 0, "NAME,...", NULL, set_renew_cert, 0,
+                          "these entries only (default: every cached certificate)", 0},
+    [CLI_O_FORCE_RENEW] = {"--force", 0, NULL, NULL, cli_set_flag, FIELD(force),
+                           "renew even when not due (no backoff, no weekly limit)", 0},
+    [CLI_O_DRY_RUN] = {"--dry-run", 0, NULL, NULL, cli_set_flag, FIELD(dry_run),
+                       "order and check the certificates, store nothing, run no hook", 0},
+    [CLI_O_RENEW_DAYS] = {"--days", 0, "N", NULL, set_renew_days, 0,
+                          "due N days before expiry (default: the CA's window, or a third "
+                          "of the lifetime left)", 0},
+    [CLI_O_DEPLOY_HOOK] = {"--deploy-hook", 0, "CMD", "AUTOCERT_DEPLOY_HOOK", set_hook,
+                           FIELD(deploy_hook), "run CMD (sh -c) after each renewal", 0},
+    [CLI_O_FAILURE_HOOK] = {"--failure-hook", 0, "CMD", "AUTOCERT_FAILURE_HOOK", set_hook,
+                            FIELD(failure_hook), "run CMD (sh -c) after each failed renewal", 0},
+    [CLI_O_HOOK_TIMEOUT] = {"--hook-timeout", 0, "SECONDS", NULL, set_hook_timeout, 0,
+                            "time allowed to a hook (default: DNS 120, others 300)", 0},
+    [CLI_O_JOBS] = {"--jobs", 'j', "N", NULL, set_jobs, 0,
+                    "renew up to N certificates at once (default 1)", 0},
+    [CLI_O_RENEW_JSON] = {"--json", 0, NULL, NULL, cli_set_flag, FIELD(json),
+                          "one JSON object per certificate, one a line", 0},
+    [CLI_O_METRICS_FILE] = {"--metrics-file", 0, "FILE", "AUTOCERT_METRICS_FILE", cli_set_str,
+                            FIELD(metrics_file),
+                            "write Prometheus metrics of every certificate to FILE", 0},
+
+    [CLI_O_USER] = {"--user", 0, "NAME", "AUTOCERT_USER", cli_set_str, FIELD(user),
+                    "started as root: bind the challenge port, then run as NAME", 0},
 
     [CLI_O_CACHE] = {"--cache", 0, "DIR", "AUTOCERT_CACHE", cli_set_str, FIELD(cache),
                      "cache directory (default ~/.autocert-cache)", 0},

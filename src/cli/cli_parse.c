@@ -28,6 +28,7 @@ void cli_args_clear(cli_args *a)
 {
     autocert_strv_free(a->dns, a->n_dns);
     autocert_strv_free(a->ips, a->n_ips);
+    autocert_strv_free(a->renew_certs, a->n_renew_certs);
     autocert_ctx_free(a->ctx);
     cli_args_init(a);
 }

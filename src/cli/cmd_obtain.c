@@ -10,9 +10,8 @@
 static const cli_opt_id obtain_opts[] = {
     CLI_O_EMAIL, CLI_O_AGREE_TOS, CLI_O_DIRECTORY, CLI_O_STAGING, CLI_O_CA_BUNDLE, CLI_O_ALLOW_HTTP,
     CLI_O_HTTP_PORT, CLI_O_BIND, CLI_O_WEBROOT, CLI_O_CHALLENGE, CLI_O_DNS_HOOK,
-    CLI_O_HOOK_TIMEOUT, CLI_O_KEY_TYPE, CLI_O_ACCOUNT_KEY_TYPE,
-    CLI_O_EAB_KID, CLI_O_EAB_HMAC_KEY, CLI_O_CACHE, CLI_O_TIMEOUT, CLI_O_FORCE_ORDER,
-    CLI_O_NONE,
+    CLI_O_HOOK_TIMEOUT, CLI_O_KEY_TYPE, CLI_O_ACCOUNT_KEY_TYPE, CLI_O_EAB_KID, CLI_O_EAB_HMAC_KEY,
+    CLI_O_CACHE, CLI_O_TIMEOUT, CLI_O_FORCE_ORDER, CLI_O_USER, CLI_O_PROFILE, CLI_O_NONE,
 };
 
 /* The names of the operands, split at commas; -1 after an error line. */
@@ -35,12 +34,10 @@ static int split_names(int argc, char **argv, char ***names, size_t *n)
     return 0;
 }
 
-/* The challenge type fits the hook and the names: checked before any request.
- * -1 after an error line. */
-static int check_challenge(const cli_args *a, char **names, size_t n)
+/* --challenge dns-01 and --dns-hook come together: -1 after an error line. */
+static int check_dns_hook(const cli_args *a)
 {
     int dns01 = a->challenge != NULL && strcmp(a->challenge, "dns-01") == 0;
-    size_t i;
 
     if (dns01 && a->dns_hook == NULL) {
         cli_error("%s dns-01 needs %s CMD, the command that publishes the TXT records",
@@ -52,7 +49,18 @@ static int check_challenge(const cli_args *a, char **names, size_t n)
                   cli_opts[CLI_O_CHALLENGE].flag);
         return -1;
     }
-    for (i = 0; !dns01 && i < n; i++)
+    return 0;
+}
+
+/* A wildcard name needs DNS-01: checked before any request.  -1 after an
+ * error line. */
+static int check_names(const cli_args *a, char **names, size_t n)
+{
+    size_t i;
+
+    if (a->challenge != NULL && strcmp(a->challenge, "dns-01") == 0)
+        return 0;
+    for (i = 0; i < n; i++)
         if (strncmp(names[i], "*.", 2) == 0) {
             cli_error("invalid name '%s': a wildcard name needs %s dns-01 (and %s)", names[i],
                       cli_opts[CLI_O_CHALLENGE].flag, cli_opts[CLI_O_DNS_HOOK].flag);
@@ -61,11 +69,12 @@ static int check_challenge(const cli_args *a, char **names, size_t n)
     return 0;
 }
 
-/* The settings made of two options: the HTTP-01 responder, the EAB credentials. */
-static int apply_pairs(cli_args *a)
+int cli_apply_pairs(cli_args *a)
 {
     autocert_err rc;
 
+    if (check_dns_hook(a) != 0)
+        return -1;
     if ((rc = autocert_set_http01(a->ctx, a->bind, a->http_port)) != AUTOCERT_OK) {
         cli_fail(a, rc, NULL);
         return -1;
@@ -103,16 +112,19 @@ static int print_result(const autocert_cert *cert)
     return autocert_cert_is_new(cert) ? EXIT_OK : EXIT_UNCHANGED;
 }
 
-/* With -v: where the time went (the benchmark reads this line). */
-static void print_timings(const autocert_ctx *ctx)
+void cli_print_counts(const cli_args *a)
 {
     autocert_timings t;
 
+    if (!a->verbose)
+        return;
     t.size = sizeof(t);
-    autocert_timings_get(ctx, &t);
+    autocert_timings_get(a->ctx, &t);
     fprintf(stderr, "time: requests %.1f ms (TLS setup %.1f ms), waiting %.1f ms, keys %.1f ms, "
             "cache %.1f ms\n", t.requests * 1e3, t.connect * 1e3, t.waiting * 1e3,
             t.keys * 1e3, t.store * 1e3);
+    fprintf(stderr, "connections: %lu\n", autocert_connection_count(a->ctx));
+    fprintf(stderr, "requests: %lu\n", autocert_request_count(a->ctx));
 }
 
 static int obtain_run(cli_args *a, int argc, char **argv)
@@ -123,9 +135,8 @@ static int obtain_run(cli_args *a, int argc, char **argv)
     int status = EXIT_FAIL;
     autocert_err rc;
 
-    if (split_names(argc, argv, &names, &n) != 0 || check_challenge(a, names, n) != 0 ||
-        apply_pairs(a) != 0 ||
-        cli_cache_open(a) != 0)
+    if (split_names(argc, argv, &names, &n) != 0 || check_names(a, names, n) != 0 ||
+        cli_apply_pairs(a) != 0 || cli_drop_to_user(a) != 0 || cli_cache_open(a) != 0)
         goto out;
     rc = autocert_obtain(a->ctx, (const char *const *)names, n,
                          a->force ? AUTOCERT_OBTAIN_FORCE : 0, &cert);
@@ -135,11 +146,7 @@ static int obtain_run(cli_args *a, int argc, char **argv)
     }
     status = print_result(cert);
 out:
-    if (a->verbose) {
-        print_timings(a->ctx);
-        fprintf(stderr, "connections: %lu\n", autocert_connection_count(a->ctx));
-        fprintf(stderr, "requests: %lu\n", autocert_request_count(a->ctx));
-    }
+    cli_print_counts(a);
     autocert_cert_free(cert);
     autocert_strv_free(names, n);
     return status;

@@ -9,6 +9,7 @@
 
 static const cli_cmd *const commands[] = {
     &cli_cmd_obtain,
+    &cli_cmd_renew,
     &cli_cmd_list,
     /* Private CA toolkit */
     &cli_cmd_ca,

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "cache.h"
+#include "renew.h"
 
 /* ---- set keys ------------------------------------------------------------- */
 
@@ -222,6 +223,33 @@ static void take_meta(autocert_cert *c, ac_cert_meta *m)
     m->directory = m->key_type = NULL;
 }
 
+/* A string member of the metadata, escaped; NULL when absent. */
+static char *meta_str(const ac_cert_meta *m, const char *name)
+{
+    const char *v = json_string_value(json_object_get(m->doc, name));
+
+    return v ? ac_escape_dup(v, 200) : NULL;
+}
+
+/* The issuer, profile and renewal plan of the handle, from the metadata
+ * (the figures of the handle are there already). */
+static autocert_err renewal_of(autocert_ctx *ctx, autocert_cert *c, const ac_cert_meta *m)
+{
+    ac_renew_state s;
+    ac_renew_plan p;
+
+    ac_renew_state_read(m->doc, &s);
+    ac_renew_plan_make(m, &s, ctx->renew_days_set ? ctx->renew_days : 0, 0, time(NULL), &p);
+    c->renew_at = p.verdict == AC_PLAN_WAIT ? p.wait_until : p.renew_at;
+    snprintf(c->renew_why, sizeof(c->renew_why), "%s", p.why);
+    c->failures = s.failures;
+    memcpy(c->last_error, s.last_error, sizeof(c->last_error));
+    if ((json_object_get(m->doc, "issuer") && (c->issuer = meta_str(m, "issuer")) == NULL) ||
+        (json_object_get(m->doc, "profile") && (c->profile = meta_str(m, "profile")) == NULL))
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    return AUTOCERT_OK;
+}
+
 /* The PEM items of an entry a server is handed. */
 static const char *const pem_items[] = {AC_ITEM_FULLCHAIN, AC_ITEM_KEY, AC_ITEM_CERT, AC_ITEM_CHAIN};
 #define N_PEM 4
@@ -348,6 +376,8 @@ autocert_err ac_cache_cert_load(autocert_ctx *ctx, autocert_storage *st, const c
     if ((rc = meta_read(ctx, st, set, entry, &m)) != AUTOCERT_OK)
         goto out;
     take_meta(c, &m);
+    if ((rc = renewal_of(ctx, c, &m)) != AUTOCERT_OK)
+        goto out;
     if (!(flags & AC_LOAD_META_ONLY) && (rc = load_pems(ctx, st, set, c)) != AUTOCERT_OK)
         goto out;
     set_paths(st, set, c);
@@ -378,16 +408,21 @@ static autocert_err cert_items(autocert_ctx *ctx, EVP_PKEY *key, const char *cha
     return ac_key_to_pem(ctx, key, &bufs[0], keylen);
 }
 
-/* Fresh metadata for a new generation: renewal state of the replaced
- * certificate does not carry over. */
+/* Fresh metadata for a new generation: of the replaced certificate's
+ * state only the members of `carry` (may be NULL) carry over. */
 static autocert_err new_meta(autocert_ctx *ctx, const ac_ident *ids, size_t n,
                              const char *directory_url, EVP_PKEY *key, const ac_certinfo *ci,
-                             char **text)
+                             const json_t *carry, char **text)
 {
     ac_cert_meta m;
     size_t i;
 
     memset(&m, 0, sizeof(m));
+    m.doc = carry != NULL ? json_deep_copy(carry) : json_object();
+    if (m.doc == NULL || json_object_set_new(m.doc, "issuer", json_string(ci->issuer)) != 0) {
+        json_decref(m.doc);
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    }
     m.names = calloc(n ? n : 1, sizeof(char *));
     for (i = 0; m.names && i < n; i++)
         if ((m.names[m.n_names++] = strdup(ids[i].value)) == NULL)
@@ -406,6 +441,13 @@ autocert_err ac_cache_cert_store(autocert_ctx *ctx, autocert_storage *st, const 
                                  const ac_ident *ids, size_t n, const char *directory_url,
                                  EVP_PKEY *key, const char *chain)
 {
+    return ac_cache_cert_store_with(ctx, st, entry, ids, n, directory_url, key, chain, NULL);
+}
+
+autocert_err ac_cache_cert_store_with(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                                      const ac_ident *ids, size_t n, const char *directory_url,
+                                      EVP_PKEY *key, const char *chain, const json_t *carry)
+{
     char *set = ac_cache_cert_set(entry), *bufs[4] = {NULL, NULL, NULL, NULL}, *meta = NULL;
     size_t keylen = 0, i;
     ac_certinfo ci;
@@ -416,7 +458,7 @@ autocert_err ac_cache_cert_store(autocert_ctx *ctx, autocert_storage *st, const 
     if (set == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     if ((rc = cert_items(ctx, key, chain, &ci, bufs, &keylen)) == AUTOCERT_OK &&
-        (rc = new_meta(ctx, ids, n, directory_url, key, &ci, &meta)) == AUTOCERT_OK) {
+        (rc = new_meta(ctx, ids, n, directory_url, key, &ci, carry, &meta)) == AUTOCERT_OK) {
         items[0] = (autocert_item){AC_ITEM_KEY, bufs[0], keylen, 1};
         items[1] = (autocert_item){AC_ITEM_CERT, bufs[1], strlen(bufs[1]), 0};
         items[2] = (autocert_item){AC_ITEM_CHAIN, bufs[2], strlen(bufs[2]), 0};

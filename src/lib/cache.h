@@ -55,6 +55,13 @@ struct autocert_cert {
     char *directory;
     char *key_type;
     char *path_full, *path_key, *path_cert, *path_chain;
+    /* From meta.json: who issued it, and its renewal plan and history. */
+    char *issuer;  /* escaped; NULL when the metadata does not say */
+    char *profile; /* escaped; NULL: the CA's default */
+    time_t renew_at;
+    char renew_why[160];
+    unsigned failures;
+    char last_error[320];
 };
 
 #define AC_LOAD_META_ONLY 0x1u /* read meta.json alone, not the chain and key */
@@ -68,6 +75,11 @@ autocert_err ac_cache_cert_load(autocert_ctx *ctx, autocert_storage *st, const c
 autocert_err ac_cache_cert_store(autocert_ctx *ctx, autocert_storage *st, const char *entry,
                                  const ac_ident *ids, size_t n, const char *directory_url,
                                  EVP_PKEY *key, const char *chain);
+/* The same, the members of `carry` (a JSON object, may be NULL) put into the
+ * new meta.json: the renewal history that outlives a generation. */
+autocert_err ac_cache_cert_store_with(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                                      const ac_ident *ids, size_t n, const char *directory_url,
+                                      EVP_PKEY *key, const char *chain, const json_t *carry);
 
 /* The cached account of a set: *key, and *url (NULL when only the key
  * survived).  NOT_FOUND without a message when no key is cached. */

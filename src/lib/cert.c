@@ -20,6 +20,8 @@ void autocert_cert_free(autocert_cert *c)
     free(c->path_key);
     free(c->path_cert);
     free(c->path_chain);
+    free(c->issuer);
+    free(c->profile);
     free(c);
 }
 
@@ -40,6 +42,12 @@ const char *autocert_cert_fullchain_pem(const autocert_cert *c) { return c->full
 const char *autocert_cert_key_pem(const autocert_cert *c) { return c->key_pem; }
 const char *autocert_cert_directory(const autocert_cert *c) { return c->directory; }
 const char *autocert_cert_key_type(const autocert_cert *c) { return c->key_type; }
+const char *autocert_cert_issuer(const autocert_cert *c) { return c->issuer; }
+const char *autocert_cert_profile(const autocert_cert *c) { return c->profile; }
+time_t autocert_cert_renew_at(const autocert_cert *c) { return c->renew_at; }
+const char *autocert_cert_renew_reason(const autocert_cert *c) { return c->renew_why; }
+unsigned autocert_cert_failures(const autocert_cert *c) { return c->failures; }
+const char *autocert_cert_last_error(const autocert_cert *c) { return c->last_error; }
 
 int ac_cert_covers(const autocert_cert *c, const char *directory_url, const ac_ident *ids,
                    size_t n)

@@ -93,7 +93,23 @@ void ac_certinfo_clear(ac_certinfo *ci)
     for (i = 0; i < ci->n_names; i++)
         free(ci->names[i]);
     free(ci->names);
+    free(ci->issuer);
     memset(ci, 0, sizeof(*ci));
+}
+
+/* The issuer's common name, or its one-line name when it has none; escaped:
+ * it ends up in listings. */
+static autocert_err certinfo_issuer(autocert_ctx *ctx, X509 *x, ac_certinfo *out)
+{
+    const X509_NAME *name = X509_get_issuer_name(x);
+    char cn[256], *line = NULL;
+    int n = X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn));
+
+    if (n < 0 || (size_t)n != strlen(cn))
+        line = X509_NAME_oneline(name, NULL, 0);
+    out->issuer = ac_escape_dup(n >= 0 && line == NULL ? cn : line ? line : "", 200);
+    OPENSSL_free(line);
+    return out->issuer ? AUTOCERT_OK : ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
 }
 
 time_t ac_asn1_time(const ASN1_TIME *t)
@@ -162,7 +178,8 @@ autocert_err ac_certinfo_parse(autocert_ctx *ctx, const char *pem, size_t len,
         rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: unreadable validity period", what);
         goto out;
     }
-    rc = certinfo_names(ctx, x, out);
+    if ((rc = certinfo_names(ctx, x, out)) == AUTOCERT_OK)
+        rc = certinfo_issuer(ctx, x, out);
 out:
     X509_free(x);
     if (rc != AUTOCERT_OK)

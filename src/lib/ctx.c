@@ -57,6 +57,10 @@ void autocert_ctx_free(autocert_ctx *ctx)
     free(ctx->http_bind);
     free(ctx->webroot);
     free(ctx->dns_hook);
+    if (ctx->responder)
+        ctx->responder_free(ctx->responder);
+    autocert_strv_free(ctx->no_ari, ctx->n_no_ari);
+    free(ctx->profile);
     autocert_storage_free(ctx->storage);
     pthread_mutex_destroy(&ctx->lock);
     ac_err_forget(ctx);
@@ -184,6 +188,21 @@ void autocert_set_hook_timeout(autocert_ctx *ctx, unsigned seconds)
     ctx->hook_timeout_s = seconds ? seconds : AC_HOOK_TIMEOUT_S;
 }
 
+autocert_err autocert_set_profile(autocert_ctx *ctx, const char *name)
+{
+    const char *p;
+
+    if (name) {
+        for (p = name; *p > ' ' && *p < 0x7f; p++)
+            ;
+        if (*name == '\0' || *p != '\0' || p - name > 64)
+            return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                          "profile name '%s' is not valid (1 to 64 printable characters, no "
+                          "spaces)", AC_SAFE(name));
+    }
+    return set_str(ctx, &ctx->profile, name);
+}
+
 void autocert_set_key_type(autocert_ctx *ctx, autocert_key_type type)
 {
     ctx->key_type = type;
@@ -202,6 +221,7 @@ void autocert_set_timeout(autocert_ctx *ctx, unsigned seconds)
 void autocert_set_renew_days(autocert_ctx *ctx, unsigned days)
 {
     ctx->renew_days = days;
+    ctx->renew_days_set = 1;
 }
 
 void autocert_set_storage_take(autocert_ctx *ctx, autocert_storage *st)

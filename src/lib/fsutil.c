@@ -195,6 +195,28 @@ int ac_file_create_at(int dfd, const char *name, const void *data, size_t len, m
     return 0;
 }
 
+int ac_file_create_open(int dfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+    int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    int e;
+
+    if (fd < 0)
+        return -1;
+    if (fchmod(fd, mode) != 0 || ac_write_all(fd, data, len) != 0) {
+        e = errno;
+        close(fd);
+        unlinkat(dfd, name, 0);
+        errno = e;
+        return -1;
+    }
+#ifdef SYNC_FILE_RANGE_WRITE
+    /* Start the write-back now: the caller's fsync of each file then waits
+     * for writes already under way, all files' at once. */
+    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+    return fd;
+}
+
 int ac_file_create_temp(const char *dir, const char *tag, const void *data, size_t len,
                         mode_t mode, unsigned flags, char **path)
 {

@@ -143,6 +143,7 @@ typedef struct {
     time_t not_before, not_after;
     char **names; /* SANs of the leaf, "dns:" names bare, IPs in text form */
     size_t n_names;
+    char *issuer; /* the issuer's common name (else its whole name), escaped */
 } ac_certinfo;
 autocert_err ac_certinfo_parse(autocert_ctx *ctx, const char *pem, size_t len,
                                const char *what, ac_certinfo *out);
@@ -217,6 +218,9 @@ int ac_mkdir_parents(const char *path);
  * `data`, with `mode` whatever the umask.  Nothing is left on failure. */
 int ac_file_create_at(int dfd, const char *name, const void *data, size_t len, mode_t mode,
                       unsigned flags);
+/* The same, not synced but its write-back started, and left open: the fd
+ * (the caller fsyncs and closes it), or -1 with errno (nothing left). */
+int ac_file_create_open(int dfd, const char *name, const void *data, size_t len, mode_t mode);
 /* The same under a fresh name "DIR/<tag>XXXXXX"; *path (malloc'd) names it. */
 int ac_file_create_temp(const char *dir, const char *tag, const void *data, size_t len,
                         mode_t mode, unsigned flags, char **path);
@@ -277,6 +281,15 @@ struct autocert_ctx {
     autocert_key_type account_key_type;
     unsigned timeout_s;
     unsigned renew_days;
+    int renew_days_set;   /* autocert_set_renew_days was called */
+    /* A responder kept open across operations (autocert_responder_start),
+     * and how to free it: the context does not know its type. */
+    void *responder;
+    void (*responder_free)(void *responder);
+    /* Directory URLs found without ARI by this process (under `lock`). */
+    char **no_ari;
+    size_t n_no_ari;
+    char *profile;        /* newOrder "profile" (NULL: the CA's default) */
     int allow_http;       /* plain-HTTP URLs allowed (a local test CA) */
     autocert_log_fn log_fn;
     void *log_arg;

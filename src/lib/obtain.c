@@ -6,7 +6,8 @@
 #include <time.h>
 
 #include "acme/acme.h"
-#include "cache.h"
+#include "acme/ari.h"
+#include "obtain.h"
 
 /* One obtain call. */
 typedef struct {
@@ -19,7 +20,14 @@ typedef struct {
     char *set;             /* "certs/<entry>" */
     time_t seen;           /* the entry's generation when we looked */
     int superseded;        /* another process stored the entry meanwhile */
+    const ac_obtain_opts *o;
 } obtain_job;
+
+void ac_obtain_opts_init(ac_obtain_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->key_type = -1;
+}
 
 /* Parses and de-duplicates the requested names. */
 static autocert_err parse_names(autocert_ctx *ctx, const char *const *names, size_t n,
@@ -73,14 +81,16 @@ static void job_clear(obtain_job *j)
     free(j->set);
 }
 
-static autocert_err job_init(obtain_job *j, autocert_ctx *ctx, const char *const *names, size_t n)
+static autocert_err job_init(obtain_job *j, autocert_ctx *ctx, const char *const *names, size_t n,
+                             const ac_obtain_opts *o)
 {
     autocert_err rc;
 
     memset(j, 0, sizeof(*j));
     j->ctx = ctx;
+    j->o = o;
     /* Everything local is checked before the first request to the CA. */
-    if ((rc = ac_session_init(&j->sess, ctx, NULL)) != AUTOCERT_OK ||
+    if ((rc = ac_session_init(&j->sess, ctx, o->directory)) != AUTOCERT_OK ||
         (rc = parse_names(ctx, names, n, &j->ids, &j->nids)) != AUTOCERT_OK ||
         (rc = ac_responder_check(ctx)) != AUTOCERT_OK ||
         (rc = ac_storage(ctx, &j->st)) != AUTOCERT_OK)
@@ -105,11 +115,20 @@ static time_t generation(obtain_job *j)
     return t;
 }
 
+/* The cached certificate `c`, covering the names, needs no new order. */
+static int not_due(obtain_job *j, const autocert_cert *c)
+{
+    if (j->o->fresh)
+        return j->o->fresh(j->o->fresh_arg, j->ctx, c);
+    return time(NULL) < ac_cert_renew_at(c, j->ctx->renew_days);
+}
+
 /* Looks at the cached entry under its lock.  *fresh (handed to *out when
  * the caller wants it) when it covers the names and is not due; otherwise
  * the entry is to be replaced.  A broken entry (a file missing, garbage, or
  * not fitting the others) is said and replaced; one that cannot be read at
- * all (permissions, I/O) stops here. */
+ * all (permissions, I/O) stops here unless forced; one that autocert did not
+ * write stops here always. */
 static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, autocert_cert **out)
 {
     autocert_ctx *ctx = j->ctx;
@@ -127,7 +146,10 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
         return AUTOCERT_OK;
     }
     if (rc != AUTOCERT_OK) {
-        if (rc != AUTOCERT_ERR_CORRUPT && !(flags & AUTOCERT_OBTAIN_FORCE))
+        /* What autocert did not write (EXISTS: a link, another type,
+         * another user's) is never replaced; an unreadable entry of the
+         * user's own only with --force. */
+        if (rc != AUTOCERT_ERR_CORRUPT && !(rc == AUTOCERT_ERR_IO && (flags & AUTOCERT_OBTAIN_FORCE)))
             return rc;
         ac_log(ctx, AUTOCERT_LOG_WARN, "%s: ordering a new certificate", autocert_last_error(ctx));
         ac_err_clear(ctx);
@@ -136,7 +158,7 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
     if (!ac_cert_covers(c, j->sess.directory_url, j->ids, j->nids))
         ac_log(ctx, AUTOCERT_LOG_INFO,
                "the cached certificate %s covers other names or another CA: replacing it", j->entry);
-    else if (!(flags & AUTOCERT_OBTAIN_FORCE) && time(NULL) < ac_cert_renew_at(c, ctx->renew_days)) {
+    else if (!(flags & AUTOCERT_OBTAIN_FORCE) && not_due(j, c)) {
         ac_utc_format(c->not_after, AC_UTC_MINUTE, when, sizeof(when));
         ac_log(ctx, AUTOCERT_LOG_INFO,
                "a valid certificate for %s is cached (expires %s, not due for renewal): no "
@@ -164,24 +186,84 @@ static autocert_err still_ours(ac_session *s, void *arg)
                   "another process stored a certificate for %s while this one waited", j->entry);
 }
 
-/* One order, step by step, answering challenges through a responder of
- * its own (stopped as soon as the authorizations are valid). */
-static autocert_err order(obtain_job *j, EVP_PKEY *key, char **chain)
+/* newOrder.  A CA that does not know the cached account any more (it lost
+ * its accounts, as a test CA does when it restarts) gets the same key
+ * registered anew, once, and the order again. */
+static autocert_err new_order(obtain_job *j, const ac_order_opts *opts, ac_order *o)
 {
-    ac_responder *r = NULL;
-    ac_order o;
+    autocert_ctx *ctx = j->ctx;
+    autocert_err rc = ac_order_new(&j->sess, j->ids, j->nids, opts, o);
+
+    if (rc != AUTOCERT_ERR_NOT_FOUND ||
+        strcmp(autocert_last_problem_type(ctx), "urn:ietf:params:acme:error:accountDoesNotExist") != 0)
+        return rc;
+    ac_log(ctx, AUTOCERT_LOG_WARN, "the CA does not know the cached account %s: registering its "
+           "key anew", AC_SAFE(j->sess.account.url));
+    ac_err_clear(ctx);
+    if ((rc = ac_account_reregister(&j->sess)) != AUTOCERT_OK)
+        return rc;
+    return ac_order_new(&j->sess, j->ids, j->nids, opts, o);
+}
+
+/* The profile to order under: the one configured, checked against those
+ * the CA offers before anything is ordered; without one, for an IP
+ * address, the CA's "shortlived" where it offers that (Let's Encrypt
+ * issues IP address certificates under it alone); else the CA's default. */
+static autocert_err pick_profile(obtain_job *j, const char **profile)
+{
+    json_t *offered = NULL;
+    size_t i;
     autocert_err rc;
 
+    *profile = j->ctx->profile ? j->ctx->profile : j->o->profile;
+    if (*profile)
+        return ac_profile_check(&j->sess, *profile);
+    for (i = 0; i < j->nids && j->ids[i].type != AC_ID_IP; i++)
+        ;
+    if (i == j->nids)
+        return AUTOCERT_OK;
+    if ((rc = ac_directory_profiles(&j->sess, &offered)) != AUTOCERT_OK)
+        return rc;
+    if (json_object_get(offered, "shortlived") != NULL) {
+        *profile = "shortlived";
+        ac_log(j->ctx, AUTOCERT_LOG_INFO, "an IP address: ordering under the CA's profile "
+               "'shortlived'");
+    }
+    return AUTOCERT_OK;
+}
+
+/* One order, step by step, answering challenges through a responder of
+ * its own (stopped as soon as the authorizations are valid). */
+static autocert_err order(obtain_job *j, const char *profile, EVP_PKEY *key, char **chain)
+{
+    const ac_order_opts opts = {profile, j->o->replaces};
+    ac_responder *shared = ac_responder_shared(j->ctx), *r = shared;
+    ac_order o;
+    autocert_err rc = AUTOCERT_OK;
+
     memset(&o, 0, sizeof(o));
-    if ((rc = ac_responder_new(j->ctx, NULL, &r)) == AUTOCERT_OK &&
-        (rc = ac_order_new(&j->sess, j->ids, j->nids, NULL, &o)) == AUTOCERT_OK)
+    if (r == NULL)
+        rc = ac_responder_new(j->ctx, NULL, &r);
+    if (rc == AUTOCERT_OK && (rc = new_order(j, &opts, &o)) == AUTOCERT_OK)
         rc = ac_order_authorize(&j->sess, &o, r);
-    ac_responder_free(r);
+    if (r != shared)
+        ac_responder_free(r);
     if (rc == AUTOCERT_OK &&
         (rc = ac_order_finalize(&j->sess, &o, key, j->ids, j->nids)) == AUTOCERT_OK)
         rc = ac_order_download(&j->sess, &o, chain);
     ac_order_clear(&o);
     return rc;
+}
+
+/* What the new meta.json carries over (the caller's), and the profile the
+ * certificate was ordered under: renew orders under it again. */
+static autocert_err carry_of(obtain_job *j, const char *profile, json_t **carry)
+{
+    *carry = j->o->carry ? json_deep_copy(j->o->carry) : json_object();
+    if (*carry == NULL ||
+        (profile && json_object_set_new(*carry, "profile", json_string(profile)) != 0))
+        return ac_err(j->ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    return AUTOCERT_OK;
 }
 
 /* Orders a certificate with a new key and stores it as the entry's next
@@ -191,25 +273,35 @@ static autocert_err issue(obtain_job *j, autocert_cert **out)
     autocert_ctx *ctx = j->ctx;
     EVP_PKEY *key = NULL;
     char *chain = NULL;
+    autocert_key_type kt = j->o->key_type >= 0 ? (autocert_key_type)j->o->key_type : ctx->key_type;
+    const char *profile = NULL;
+    json_t *carry = NULL;
     autocert_err rc;
 
     j->sess.relocked = still_ours;
     j->sess.relocked_arg = j;
-    if ((rc = ac_account_ensure(&j->sess)) != AUTOCERT_OK)
+    if ((rc = pick_profile(j, &profile)) != AUTOCERT_OK ||
+        (rc = ac_account_ensure(&j->sess)) != AUTOCERT_OK)
         return rc;
-    ac_log(ctx, AUTOCERT_LOG_INFO, "generating a %s certificate key",
-           autocert_key_type_name(ctx->key_type));
-    if (ctx->key_type == AUTOCERT_KEY_ED25519)
+    ac_log(ctx, AUTOCERT_LOG_INFO, "generating a %s certificate key", autocert_key_type_name(kt));
+    if (kt == AUTOCERT_KEY_ED25519)
         return ac_err(ctx, AUTOCERT_ERR_UNSUPPORTED, "ACME CAs do not issue certificates for ed25519 keys");
-    if ((rc = ac_key_generate(ctx, ctx->key_type, &key)) == AUTOCERT_OK &&
-        (rc = order(j, key, &chain)) == AUTOCERT_OK &&
-        (rc = ac_issued_check(ctx, chain, j->ids, j->nids, key)) == AUTOCERT_OK &&
-        (rc = ac_cache_cert_store(ctx, j->st, j->entry, j->ids, j->nids, j->sess.directory_url,
-                                  key, chain)) == AUTOCERT_OK) {
+    if (j->o->ordered)
+        *j->o->ordered = 1;
+    if ((rc = ac_key_generate(ctx, kt, &key)) == AUTOCERT_OK &&
+        (rc = order(j, profile, key, &chain)) == AUTOCERT_OK &&
+        (rc = ac_issued_check(ctx, chain, j->ids, j->nids, key)) == AUTOCERT_OK && j->o->dry_run) {
+        ac_log(ctx, AUTOCERT_LOG_INFO, "dry run: the certificate for %s was issued and checked, "
+               "not stored", j->entry);
+    } else if (rc == AUTOCERT_OK && (rc = carry_of(j, profile, &carry)) == AUTOCERT_OK &&
+               (rc = ac_cache_cert_store_with(ctx, j->st, j->entry, j->ids, j->nids,
+                                              j->sess.directory_url, key, chain, carry)) ==
+                   AUTOCERT_OK) {
         ac_log(ctx, AUTOCERT_LOG_INFO, "certificate for %s stored", j->entry);
         if (out && (rc = ac_cache_cert_load(ctx, j->st, j->entry, 0, out)) == AUTOCERT_OK)
             (*out)->is_new = 1;
     }
+    json_decref(carry);
     EVP_PKEY_free(key);
     free(chain);
     return rc;
@@ -217,6 +309,15 @@ static autocert_err issue(obtain_job *j, autocert_cert **out)
 
 autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t n,
                              unsigned flags, autocert_cert **out)
+{
+    ac_obtain_opts o;
+
+    ac_obtain_opts_init(&o);
+    return ac_obtain_run(ctx, names, n, flags, &o, out);
+}
+
+autocert_err ac_obtain_run(autocert_ctx *ctx, const char *const *names, size_t n, unsigned flags,
+                           const ac_obtain_opts *o, autocert_cert **out)
 {
     obtain_job j;
     int fresh = 0;
@@ -227,7 +328,7 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
     ac_err_clear(ctx);
     /* The entry's lock: a second process ordering these names waits here,
      * then finds the certificate the first one stored. */
-    if ((rc = job_init(&j, ctx, names, n)) == AUTOCERT_OK &&
+    if ((rc = job_init(&j, ctx, names, n, o)) == AUTOCERT_OK &&
         (rc = ac_session_lock(&j.sess, j.st, j.set)) == AUTOCERT_OK &&
         (rc = check_cached(&j, flags, &fresh, out)) == AUTOCERT_OK && !fresh) {
         rc = issue(&j, out);

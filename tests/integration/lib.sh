@@ -8,7 +8,9 @@
 #
 # Environment read: AUTOCERT_BIN, top_srcdir, top_builddir (set by `make check`),
 # AC_NETNS=no (never enter a network namespace), AC_PORT_BASE (first port used
-# when not in a namespace, default 20000), AC_KEEP=1 (keep the work directory).
+# when not in a namespace, default 20000), AC_KEEP=1 (keep the work directory),
+# AC_PEBBLE_NEW_DIR (where a Pebble with ARI and profiles is, see
+# ac_find_pebble_new), AC_PEBBLE=new (every test runs on that Pebble).
 #
 # When run as root where `unshare -n` works, the script re-executes itself in a
 # private network namespace: nothing it starts is reachable from the host, and
@@ -37,7 +39,7 @@ AC_MOUNTNS=${AC_MOUNTNS:-0}
 # Settings of the tester's own environment must not leak into the tests.
 unset AUTOCERT_EMAIL AUTOCERT_DIRECTORY AUTOCERT_CA_BUNDLE AUTOCERT_HTTP_PORT AUTOCERT_BIND \
     AUTOCERT_WEBROOT AUTOCERT_KEY_TYPE AUTOCERT_EAB_KID AUTOCERT_EAB_HMAC_KEY AUTOCERT_CACHE \
-    AUTOCERT_AGREE_TOS AUTOCERT_CHALLENGE AUTOCERT_DNS_HOOK AUTOCERT_HOOK_TIMEOUT
+    AUTOCERT_AGREE_TOS AUTOCERT_PROFILE AUTOCERT_CHALLENGE AUTOCERT_DNS_HOOK
 
 # --- locations ---------------------------------------------------------------
 AC_SCRIPT_NAME=$(basename "$0" .sh)
@@ -50,6 +52,38 @@ export top_srcdir top_builddir AUTOCERT_BIN
 ac_require_pebble() {
     if ! command -v pebble >/dev/null 2>&1 || ! command -v pebble-challtestsrv >/dev/null 2>&1; then
         echo "SKIP: pebble and pebble-challtestsrv are not installed (Debian package 'pebble')"
+        exit 77
+    fi
+}
+
+# The Pebble with ACME Renewal Information (RFC 9773) and profiles (v2.7 and
+# later; Debian 12 has 2.4): AC_PEBBLE_NEW_DIR (default ../shared/pebble next
+# to the source tree) holding pebble and pebble-challtestsrv, else a `pebble`
+# on PATH that says it is such a version.  Sets AC_PEBBLE_NEW and
+# AC_CHALLTESTSRV_NEW to the two programs; returns 1, with AC_PEBBLE_NEW_WHY
+# saying why, when there is none.
+ac_find_pebble_new() {
+    ac_d=${AC_PEBBLE_NEW_DIR:-$top_srcdir/../shared/pebble}
+    if [ -x "$ac_d/pebble" ] && [ -x "$ac_d/pebble-challtestsrv" ]; then
+        AC_PEBBLE_NEW=$ac_d/pebble
+        AC_CHALLTESTSRV_NEW=$ac_d/pebble-challtestsrv
+        return 0
+    fi
+    ac_v=$(pebble -version 2>/dev/null | sed -n 's/^Pebble version: v2\.\([0-9]*\).*/\1/p')
+    if [ -n "$ac_v" ] && [ "$ac_v" -ge 7 ] && command -v pebble-challtestsrv >/dev/null 2>&1; then
+        AC_PEBBLE_NEW=$(command -v pebble)
+        AC_CHALLTESTSRV_NEW=$(command -v pebble-challtestsrv)
+        return 0
+    fi
+    AC_PEBBLE_NEW_WHY="no Pebble with ARI and profiles (v2.7 or later): neither $ac_d/pebble \
+(set AC_PEBBLE_NEW_DIR) nor a pebble of that version on PATH"
+    return 1
+}
+
+# The ARI and profile cases need that Pebble: skip (exit 77) without it, saying why.
+ac_require_pebble_ari() {
+    if ! ac_find_pebble_new; then
+        echo "SKIP: $AC_PEBBLE_NEW_WHY"
         exit 77
     fi
 }
@@ -190,13 +224,22 @@ ac_make_tls() {
 }
 
 # --- Pebble --------------------------------------------------------------------------
-# start_pebble [eab] [nonce=PERCENT] [httpport=PORT] [authzreuse=PERCENT (default 0)]
+# start_pebble [new] [profiles=NAME:SECONDS,...] [eab] [nonce=PERCENT] [httpport=PORT]
+#              [authzreuse=PERCENT (default 0)] [vasleep=N]
+#   new        the Pebble with ARI and profiles (ac_require_pebble_ari first);
+#              also the default when AC_PEBBLE=new
+#   profiles=  (new) the profiles it offers with their validity, e.g.
+#              profiles=default:7776000,shortlived:576000; an order without a
+#              profile gets a random one of them, so the default is one,
+#              default:7776000 (90 days)
 #   eab        require External Account Binding; AC_EAB_KID / AC_EAB_KEY are valid credentials
 #   nonce=N    reject N % of valid nonces (default 0)
 #   httpport=N the port Pebble's validator connects to for HTTP-01 (default AC_HTTP_PORT)
+#   vasleep=N  Pebble sleeps before each validation, a random 0 to N-1 seconds
+#              (default: it validates at once)
 # Starts pebble-challtestsrv as Pebble's DNS (every name is 127.0.0.1; it answers
 # no challenge itself) and Pebble, waits until both answer, and writes Pebble's
-# root to $WORK/pebble-root.pem.
+# root to $WORK/pebble-root.pem.  AC_PEBBLE_IS_NEW is then 1 or 0.
 AC_EAB_KID=kid-1
 AC_EAB_KEY=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
 
@@ -206,16 +249,33 @@ start_pebble() {
     ac_nonce=0
     ac_vaport=$AC_HTTP_PORT
     ac_reuse=0
+    AC_PEBBLE_IS_NEW=0
+    [ "${AC_PEBBLE:-}" != new ] || AC_PEBBLE_IS_NEW=1
+    ac_profiles=default:7776000
+    ac_vasleep=PEBBLE_VA_NOSLEEP=1
     for ac_opt in "$@"; do
         case $ac_opt in
+        new) AC_PEBBLE_IS_NEW=1 ;;
+        profiles=*) ac_profiles=${ac_opt#profiles=} ;;
         eab) ac_eab=true ;;
         authzreuse=*) ac_reuse=${ac_opt#authzreuse=} ;;
         nonce=*) ac_nonce=${ac_opt#nonce=} ;;
         httpport=*) ac_vaport=${ac_opt#httpport=} ;;
+        vasleep=*) ac_vasleep=PEBBLE_VA_SLEEPTIME=${ac_opt#vasleep=} ;;
         *) ac_fail "start_pebble: unknown option $ac_opt" ;;
         esac
     done
-    ac_require_pebble
+    if [ "$AC_PEBBLE_IS_NEW" = 1 ]; then
+        ac_require_pebble_ari
+        ac_pebble=$AC_PEBBLE_NEW
+        ac_challtestsrv=$AC_CHALLTESTSRV_NEW
+        ac_extrajson=$(ac_profiles_json "$ac_profiles")
+    else
+        ac_require_pebble
+        ac_pebble=pebble
+        ac_challtestsrv=pebble-challtestsrv
+        ac_extrajson=""
+    fi
     ac_make_tls
     if $ac_eab; then
         ac_eabjson=",
@@ -237,19 +297,25 @@ start_pebble() {
     "privateKey": "$WORK/tls.key",
     "httpPort": $ac_vaport,
     "tlsPort": $AC_DEAD_PORT,
-    "ocspResponderURL": ""$ac_eabjson
+    "ocspResponderURL": ""$ac_eabjson$ac_extrajson
   }
 }
 EOF
-    ac_spawn challtestsrv.log pebble-challtestsrv \
-        -dns01 "127.0.0.1:$AC_DNS_PORT" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+    # The DNS listener is -dns01 up to 2.4, -dnsserver (UDP and TCP: the newer
+    # Pebble asks over TCP) next to a DNS-over-HTTPS one (-doh, unused) later.
+    if "$ac_challtestsrv" -help 2>&1 | grep -q -- -dnsserver; then
+        set -- -dnsserver "127.0.0.1:$AC_DNS_PORT" -doh ""
+    else
+        set -- -dns01 "127.0.0.1:$AC_DNS_PORT"
+    fi
+    ac_spawn challtestsrv.log "$ac_challtestsrv" "$@" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
         -http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$AC_CHALL_PORT"
     AC_CHALL_PID=$AC_LAST_PID
     # The environment is given explicitly: an inherited PEBBLE_VA_ALWAYS_VALID
     # would make every validation pass.
-    ac_spawn pebble.log env -u PEBBLE_VA_ALWAYS_VALID \
-        PEBBLE_AUTHZREUSE="$ac_reuse" PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="$ac_nonce" \
-        pebble -config "$WORK/pebble.json" -dnsserver "127.0.0.1:$AC_DNS_PORT"
+    ac_spawn pebble.log env -u PEBBLE_VA_ALWAYS_VALID -u PEBBLE_VA_NOSLEEP -u PEBBLE_VA_SLEEPTIME \
+        PEBBLE_AUTHZREUSE="$ac_reuse" "$ac_vasleep" PEBBLE_WFE_NONCEREJECT="$ac_nonce" \
+        "$ac_pebble" -config "$WORK/pebble.json" -dnsserver "127.0.0.1:$AC_DNS_PORT"
     AC_PEBBLE_PID=$AC_LAST_PID
     ac_wait_for 100 curl -s -o /dev/null "http://127.0.0.1:$AC_CHALL_PORT/" ||
         ac_fail "pebble-challtestsrv did not start (see challtestsrv.log)"
@@ -260,6 +326,19 @@ EOF
     curl -sf --cacert "$WORK/tls-ca.pem" -o "$WORK/pebble-root.pem" \
         "https://127.0.0.1:$AC_MGMT_PORT/roots/0" || ac_fail "could not fetch Pebble's root"
     grep -q "BEGIN CERTIFICATE" "$WORK/pebble-root.pem" || ac_fail "Pebble's root is not PEM"
+}
+
+# ac_profiles_json NAME:SECONDS,...: the "profiles" member of the new Pebble's
+# configuration (with its leading comma).
+ac_profiles_json() {
+    printf ',\n    "profiles": {'
+    ac_sep=""
+    for ac_p in $(echo "$1" | tr ',' ' '); do
+        printf '%s\n      "%s": {"description": "%s: %s s", "validityPeriod": %s}' \
+            "$ac_sep" "${ac_p%%:*}" "${ac_p%%:*}" "${ac_p#*:}" "${ac_p#*:}"
+        ac_sep=,
+    done
+    printf '\n    }'
 }
 
 stop_pebble() {
@@ -287,6 +366,22 @@ ac_static_server() {
     AC_STATIC_PID=$AC_LAST_PID
     ac_wait_for 100 curl -s -o /dev/null "http://127.0.0.1:$2/" ||
         ac_fail "the static HTTP server did not start on port $2"
+}
+
+# ac_iso SECONDS: the time as RFC 3339 UTC.
+ac_iso() {
+    date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ
+}
+
+# ac_set_ari CERT JSON: the Pebble with ARI answers JSON for the renewal
+# information of the certificate in the file CERT from now on.
+ac_set_ari() {
+    ac_pem=$(awk '{printf "%s\\n", $0}' "$1")
+    ac_json=$(printf '%s' "$2" | sed 's/"/\\"/g')
+    printf '{"Certificate": "%s", "ARIResponse": "%s"}' "$ac_pem" "$ac_json" >"$WORK/set-ari.json"
+    curl -sf --cacert "$WORK/tls-ca.pem" -X POST --data-binary @"$WORK/set-ari.json" \
+        "https://127.0.0.1:$AC_MGMT_PORT/set-renewal-info/" >/dev/null ||
+        ac_fail "Pebble's set-renewal-info refused the request"
 }
 
 # --- running autocert ----------------------------------------------------------------

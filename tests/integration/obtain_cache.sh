@@ -1,6 +1,6 @@
 #!/bin/sh
 # obtain_cache.sh: RS256 accounts, account URL recovery, reused authorizations, corrupt cache files
-# never overwritten, list from metadata and list --verify.
+# never overwritten, list from metadata and list --verify, an account the restarted CA forgot.
 AC_TEST_SLOT=8
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
@@ -63,7 +63,7 @@ printf 'not a certificate\n' >"$certdir/fullchain.pem"
 # and reports it, naming the entry and the file.
 ac_autocert list --cache "$CACHE"
 [ "$AC_RC" -eq 0 ] || ac_fail "list exited $AC_RC"
-grep -qE "^$name	expires [0-9]{4}-[0-9]{2}-[0-9]{2} \([0-9]+ days\)	$name\$" "$WORK/stdout" ||
+grep -qE "^$name	expires [0-9]{4}-[0-9]{2}-[0-9]{2} \([0-9]+ days\)	$name	renew [0-9]{4}-[0-9]{2}-[0-9]{2} \(a third of its lifetime left\)\$" "$WORK/stdout" ||
     ac_fail "list does not show the entry: $(cat "$WORK/stdout")"
 [ ! -s "$WORK/stderr" ] || ac_fail "list without --verify complained"
 ac_autocert list --cache "$CACHE" --verify
@@ -102,5 +102,26 @@ ac_stderr_has 'locked'
 flock -u 9
 exec 9>&-
 ac_ok "a locked cache is reported"
+
+# 6. Pebble restarts and forgets every account: the cached key is registered
+# anew (the same key, a new URL saved), once, and the order goes on.
+rm -rf "$CACHE/accounts"
+ac_obtain_ok "$name" --force
+acct=$(find "$CACHE/accounts" -mindepth 1 -maxdepth 1 -type d)
+url=$(jq -r .url "$acct/account.json")
+cp "$acct/account.key" "$WORK/account.key.before"
+stop_pebble
+start_pebble authzreuse=100
+ac_obtain_ok "$name" --force
+ac_check_cert "$name"
+ac_stderr_has 'does not know the cached account'
+cmp -s "$acct/account.key" "$WORK/account.key.before" || ac_fail "the account key was replaced"
+[ "$(jq -r .url "$acct/account.json")" != "$url" ] || ac_fail "account.json still has the forgotten URL $url"
+[ "$(grep -c 'POST /sign-me-up' "$WORK/pebble.log" || true)" -eq 1 ] ||
+    ac_fail "expected one newAccount at the restarted Pebble"
+ac_obtain_ok "$name" --force
+[ "$(grep -c 'POST /sign-me-up' "$WORK/pebble.log" || true)" -eq 1 ] ||
+    ac_fail "the next run registered again"
+ac_ok "an account the restarted CA forgot: its key registered anew, once"
 
 ac_done

@@ -1,5 +1,5 @@
 #!/bin/sh
-# symbols.sh: the shared library exports only autocert_* symbols, each declared in the public header.
+# symbols.sh: the shared library exports only autocert_* symbols, each declared in the public header and named in libautocert(3).
 set -eu
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -20,6 +20,10 @@ for s in $syms; do
         echo "FAIL: $s is exported but not declared in include/autocert.h"
         bad=1
     fi
+    if ! grep -qw "$s" "$top_srcdir/man/libautocert.3"; then
+        echo "FAIL: $s is exported but libautocert(3) does not name it"
+        bad=1
+    fi
 done
 [ "$bad" -eq 0 ] || exit 1
-echo "PASS: $(echo "$syms" | wc -l) symbols, all autocert_* and declared"
+echo "PASS: $(echo "$syms" | wc -l) symbols, all autocert_*, declared and documented"

@@ -53,6 +53,8 @@ struct fakeca {
     size_t n_accounts;
     fake_order orders[MAX_ORDERS];
     size_t n_orders;
+    char replaced[MAX_ORDERS][256]; /* certificate IDs named by "replaces" */
+    size_t n_replaced;
     size_t issued;
     int all_presented_first;
     EVP_PKEY *key;
@@ -180,6 +182,7 @@ fakeca *fakeca_new(void)
     }
     ca->k.nonce_in_directory = 1;
     ca->k.busy_retry_after = -1;
+    ca->k.ari_retry_after = -1;
     ca->k.validity_days = 90;
     ca->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     ca->root = ca->key ? sign_cert(ca, ca->key, "fake ACME root", NULL, 3650, NULL) : NULL;
@@ -229,6 +232,10 @@ static void directory(fakeca *ca, answer *a)
         json_object_set_new(meta, "termsOfService", json_string(FAKECA_URL "/terms"));
     if (ca->k.eab_required)
         json_object_set_new(meta, "externalAccountRequired", json_true());
+    if (ca->k.profiles)
+        json_object_set_new(meta, "profiles",
+                            json_pack("{s:s, s:s}", "classic", "the 90-day certificate",
+                                      "shortlived", "a 160-hour certificate"));
     a->status = 200;
     if (ca->k.plain_http)
         a->body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "newNonce", FAKECA_HTTP_URL "/nonce",
@@ -240,6 +247,55 @@ static void directory(fakeca *ca, answer *a)
                             "newAccount", FAKECA_URL "/new-account", "newOrder",
                             FAKECA_URL "/new-order", "revokeCert", FAKECA_URL "/revoke", "meta",
                             meta);
+    if (ca->k.ari)
+        json_object_set_new(a->body, "renewalInfo", json_string(ca->k.plain_http
+                                                                     ? FAKECA_HTTP_URL "/ari"
+                                                                     : FAKECA_ARI_URL));
+}
+
+/* GET FAKECA_ARI_URL/<id>: the window the knobs say. */
+static void renewal_info(fakeca *ca, answer *a)
+{
+    char start[32], end[32];
+    time_t now = time(NULL) + 86400, later = now + 86400;
+    struct tm tm;
+
+    a->status = ca->k.ari_status ? ca->k.ari_status : 200;
+    a->retry_after = ca->k.ari_retry_after;
+    if (ca->k.ari_body) {
+        a->raw = strdup(ca->k.ari_body);
+        return;
+    }
+    strftime(start, sizeof(start), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    strftime(end, sizeof(end), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&later, &tm));
+    a->body = json_pack("{s:{s:s, s:s}}", "suggestedWindow", "start", start, "end", end);
+}
+
+/* The newOrder options: a profile the CA offers (where it has profiles); a certificate not yet
+ * replaced (marked replaced by this order at once). */
+static int order_options_ok(fakeca *ca, json_t *payload, answer *a)
+{
+    const char *profile = json_string_value(json_object_get(payload, "profile"));
+    const char *replaces = json_string_value(json_object_get(payload, "replaces"));
+    size_t i;
+
+    /* A CA without profiles ignores the member, as any unknown one. */
+    if (profile && ca->k.profiles && strcmp(profile, "classic") != 0 &&
+        strcmp(profile, "shortlived") != 0) {
+        fail(a, 400, "invalidProfile", "no such profile");
+        return 0;
+    }
+    if (replaces == NULL)
+        return 1;
+    for (i = 0; i < ca->n_replaced; i++) {
+        if (strcmp(ca->replaced[i], replaces) == 0) {
+            fail(a, 409, "alreadyReplaced", "the certificate has a replacement order already");
+            return 0;
+        }
+    }
+    if (ca->n_replaced < MAX_ORDERS)
+        snprintf(ca->replaced[ca->n_replaced++], sizeof(ca->replaced[0]), "%s", replaces);
+    return 1;
 }
 
 /* newAccount: registration, or the lookup of a known key. */
@@ -337,6 +393,8 @@ static void new_order(fakeca *ca, json_t *payload, answer *a)
         fail(a, 400, "malformed", "bad identifiers");
         return;
     }
+    if (!order_options_ok(ca, payload, a))
+        return;
     o = &ca->orders[ca->n_orders];
     o->identifiers = json_incref(ids);
     json_array_foreach(ids, i, id) {
@@ -540,7 +598,8 @@ static const char *account_of(fakeca *ca, json_t *hdr)
 
     if (kid == NULL || sscanf(kid, FAKECA_URL "/acct/%zu", &n) != 1 || n == 0 || n > ca->n_accounts)
         return NULL;
-    return ca->thumbs[n - 1];
+    /* A forgotten account (fakeca_forget_accounts). */
+    return ca->thumbs[n - 1][0] ? ca->thumbs[n - 1] : NULL;
 }
 
 /* Routes a signed POST once its nonce and URL checked out. */
@@ -657,6 +716,8 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
     snprintf(r->path, sizeof(r->path), "%s", path);
     if (strcmp(req->method, "GET") == 0 && (strcmp(path, "/dir") == 0 || strcmp(path, "/dir-b") == 0)) {
         directory(ca, &a);
+    } else if (strcmp(req->method, "GET") == 0 && strncmp(path, "/ari/", 5) == 0) {
+        renewal_info(ca, &a);
     } else if (strcmp(req->method, "HEAD") == 0 && strcmp(path, "/nonce") == 0) {
         a.status = 200;
     } else if (strcmp(req->method, "POST") == 0) {
@@ -718,6 +779,16 @@ const fakeca_req *fakeca_req_at(const fakeca *ca, size_t i)
     r = i < ca->n_req ? &ca->req[i] : NULL;
     unlock(ca);
     return r;
+}
+
+void fakeca_forget_accounts(fakeca *ca)
+{
+    size_t i;
+
+    lock(ca);
+    for (i = 0; i < ca->n_accounts; i++)
+        ca->thumbs[i][0] = '\0';
+    unlock(ca);
 }
 
 size_t fakeca_accounts(const fakeca *ca)

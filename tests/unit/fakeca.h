@@ -44,7 +44,19 @@ typedef struct {
     int backdate_days;        /* issued certificates start this many days ago
                                * (as if issued then: near their end) */
     int plain_http;           /* the directory hands out http:// URLs */
+    int profiles;             /* the directory offers the profiles "classic" and
+                               * "shortlived"; newOrder refuses others
+                               * (invalidProfile).  Without them it ignores
+                               * "profile".  "replaces" naming a certificate ID
+                               * for the second time: alreadyReplaced (409) */
+    int ari;                  /* the directory has renewalInfo (FAKECA_ARI_URL) */
+    const char *ari_body;     /* what GET FAKECA_ARI_URL/<id> answers (NULL: a
+                               * window from one to two days from now) */
+    long ari_status;          /* ... with this status (0: 200) */
+    long ari_retry_after;     /* ... and this Retry-After (seconds, -1: none) */
 } fakeca_knobs;
+
+#define FAKECA_ARI_URL FAKECA_URL "/ari"
 
 #define FAKECA_HTTP_URL "http://ca.test"
 
@@ -76,6 +88,9 @@ long fakeca_find(const fakeca *ca, const char *method, const char *prefix, size_
 /* Accounts registered; certificates issued. */
 size_t fakeca_accounts(const fakeca *ca);
 size_t fakeca_issued(const fakeca *ca);
+/* Forgets every account, as a test CA does when it restarts: their URLs
+ * get accountDoesNotExist, their keys register as new accounts. */
+void fakeca_forget_accounts(fakeca *ca);
 /* Nonzero when, at the first challenge response of the last order, every
  * one of its pending challenges was already published in the webroot (or,
  * for DNS-01, in the hook's log). */

@@ -412,13 +412,16 @@ static void test_oversized_and_special(void **state)
     free(data);
     data = NULL;
 
-    /* A directory in the place of an item is not a file. */
+    /* A directory in the place of an item is not a file: autocert made no
+     * such thing, and neither reads nor removes it. */
     snprintf(p, sizeof(p), "%s/certs/big/sub", f->root);
     assert_int_equal(mkdir(p, 0700), 0);
     assert_int_equal(ac_storage_load(NULL, st, "certs/big", "sub", &data, &len),
-                     AUTOCERT_ERR_CORRUPT);
+                     AUTOCERT_ERR_EXISTS);
     assert_null(data);
-    /* remove copes with it. */
+    assert_int_equal(ac_storage_remove(NULL, st, "certs/big"), AUTOCERT_ERR_EXISTS);
+    assert_int_equal(access(p, F_OK), 0);
+    assert_int_equal(rmdir(p), 0);
     assert_int_equal(ac_storage_remove(NULL, st, "certs/big"), AUTOCERT_OK);
     check_absent(st, "certs/big", "privkey.pem");
 }
@@ -430,6 +433,7 @@ static void test_symlink_not_followed(void **state)
     unsigned char *data = NULL;
     size_t len = 0;
     char target[256], p[256];
+    struct stat sb;
     autocert_err rc;
 
     snprintf(target, sizeof(target), "%s/secret.txt", f->dir);
@@ -438,8 +442,7 @@ static void test_symlink_not_followed(void **state)
     snprintf(p, sizeof(p), "%s/certs/link/cert.pem", f->root);
     assert_int_equal(symlink(target, p), 0);
     rc = ac_storage_load(NULL, st, "certs/link", "cert.pem", &data, &len);
-    assert_int_not_equal(rc, AUTOCERT_OK);
-    assert_int_equal(rc, AUTOCERT_ERR_IO);
+    assert_int_equal(rc, AUTOCERT_ERR_EXISTS);
     assert_null(data);
 
     /* Nor is a set directory that is a link. */
@@ -447,14 +450,20 @@ static void test_symlink_not_followed(void **state)
     snprintf(p, sizeof(p), "%s/certs/alias", f->root);
     assert_int_equal(symlink(target, p), 0);
     rc = ac_storage_load(NULL, st, "certs/alias", "privkey.pem", &data, &len);
-    assert_int_not_equal(rc, AUTOCERT_OK);
+    assert_int_equal(rc, AUTOCERT_ERR_EXISTS);
     assert_null(data);
-
-    /* Replacing the set removes the link, and not its target. */
-    assert_int_equal(ac_storage_store(NULL, st, "certs/link", three, 2), AUTOCERT_OK);
+    /* Neither is replaced nor removed. */
+    assert_int_equal(ac_storage_store(NULL, st, "certs/alias", three, 2), AUTOCERT_ERR_EXISTS);
+    assert_int_equal(ac_storage_remove(NULL, st, "certs/alias"), AUTOCERT_ERR_EXISTS);
+    assert_int_equal(lstat(p, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    assert_int_equal(ac_storage_store(NULL, st, "certs/link", three, 2), AUTOCERT_ERR_EXISTS);
+    snprintf(p, sizeof(p), "%s/certs/link/cert.pem", f->root);
+    assert_int_equal(lstat(p, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
     snprintf(p, sizeof(p), "%s/secret.txt", f->dir);
     assert_int_equal(access(p, F_OK), 0);
-    check_item(st, "certs/link", "cert.pem", "CERT-1\n");
+    check_item(st, "certs/link", "privkey.pem", "KEY-1\n");
 }
 
 static double now_s(void)
@@ -706,7 +715,7 @@ static void test_root_tightened(void **state)
         autocert_storage *st = NULL;
         assert_int_equal(chmod(f->root, 0755), 0);
         assert_int_equal(chown(f->root, 65534, 65534), 0);
-        assert_int_equal(autocert_storage_dir_new(f->root, &st), AUTOCERT_ERR_IO);
+        assert_int_equal(autocert_storage_dir_new(f->root, &st), AUTOCERT_ERR_EXISTS);
         assert_null(st);
         assert_int_equal(mode_of(f->root), 0755);
     }
@@ -719,7 +728,7 @@ static void test_root_not_directory(void **state)
     char p[256];
 
     write_file(f->root, "not a directory");
-    assert_int_equal(autocert_storage_dir_new(f->root, &st), AUTOCERT_ERR_IO);
+    assert_int_equal(autocert_storage_dir_new(f->root, &st), AUTOCERT_ERR_EXISTS);
     assert_null(st);
     /* Nor below a regular file. */
     snprintf(p, sizeof(p), "%s/sub", f->root);
@@ -797,6 +806,87 @@ static void test_lock_sweeps_debris(void **state)
     assert_int_equal(count_entries(certs, ".abcdefghijklmnopqrstuvwxyzabcdefghijk"), 1); /* its lock */
 }
 
+/* What autocert did not make is left alone by store, remove and the
+ * sweep; a set of the user's own that it may not enter is replaced whole. */
+static void test_foreign_left_alone(void **state)
+{
+    fixture *f = *state;
+    autocert_storage *st = open_root(f);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    char p[400], q[500], certs[140];
+
+    snprintf(certs, sizeof(certs), "%s/certs", f->root);
+    /* A file where a set's directory goes. */
+    assert_int_equal(ac_storage_store(NULL, st, "certs/seed", three, 1), AUTOCERT_OK);
+    snprintf(p, sizeof(p), "%s/file.example", certs);
+    write_file(p, "mine");
+    assert_int_equal(ac_storage_load(NULL, st, "certs/file.example", "cert.pem", &data, &len),
+                     AUTOCERT_ERR_EXISTS);
+    assert_int_equal(ac_storage_store(NULL, st, "certs/file.example", three, 3), AUTOCERT_ERR_EXISTS);
+    assert_int_equal(ac_storage_remove(NULL, st, "certs/file.example"), AUTOCERT_ERR_EXISTS);
+    assert_int_equal(access(p, F_OK), 0);
+    assert_int_equal(count_entries(certs, ".file.example."), 0);
+
+    /* A directory holding a directory: kept with its contents. */
+    assert_int_equal(ac_storage_store(NULL, st, "certs/sub.example", three, 3), AUTOCERT_OK);
+    snprintf(p, sizeof(p), "%s/sub.example/chain.pem", certs);
+    assert_int_equal(mkdir(p, 0700), 0);
+    snprintf(q, sizeof(q), "%s/keep", p);
+    write_file(q, "keep");
+    assert_int_equal(ac_storage_store(NULL, st, "certs/sub.example", three, 2), AUTOCERT_ERR_EXISTS);
+    assert_int_equal(access(q, F_OK), 0);
+    check_item(st, "certs/sub.example", "meta.json", "{\"v\":1}");
+    assert_int_equal(count_entries(certs, ".sub.example."), 0);
+
+    /* A set of the user's own, mode 000: unreadable, and replaced whole,
+     * leaving no work directory behind.  Its items of mode 000 too. */
+    assert_int_equal(ac_storage_store(NULL, st, "certs/shut.example", three, 3), AUTOCERT_OK);
+    snprintf(p, sizeof(p), "%s/shut.example/privkey.pem", certs);
+    assert_int_equal(chmod(p, 0), 0);
+    snprintf(p, sizeof(p), "%s/shut.example", certs);
+    assert_int_equal(chmod(p, 0), 0);
+    if (geteuid() != 0) {
+        assert_int_equal(ac_storage_load(NULL, st, "certs/shut.example", "cert.pem", &data, &len),
+                         AUTOCERT_ERR_IO);
+        assert_null(data);
+    }
+    assert_int_equal(ac_storage_store(NULL, st, "certs/shut.example", three, 2), AUTOCERT_OK);
+    check_item(st, "certs/shut.example", "cert.pem", "CERT-1\n");
+    check_absent(st, "certs/shut.example", "meta.json");
+    assert_int_equal(count_entries(certs, ".shut.example."), 0);
+    assert_int_equal(chmod(p, 0), 0);
+    assert_int_equal(ac_storage_remove(NULL, st, "certs/shut.example"), AUTOCERT_OK);
+    assert_int_equal(count_entries(certs, ".shut.example."), 0);
+
+    /* Another user's set, item and debris (root can make them). */
+    if (geteuid() == 0) {
+        assert_int_equal(ac_storage_store(NULL, st, "certs/theirs.example", three, 3), AUTOCERT_OK);
+        snprintf(p, sizeof(p), "%s/theirs.example/cert.pem", certs);
+        assert_int_equal(chown(p, 65534, 65534), 0);
+        assert_int_equal(ac_storage_load(NULL, st, "certs/theirs.example", "cert.pem", &data, &len),
+                         AUTOCERT_ERR_EXISTS);
+        assert_int_equal(ac_storage_store(NULL, st, "certs/theirs.example", three, 3),
+                         AUTOCERT_ERR_EXISTS);
+        snprintf(p, sizeof(p), "%s/theirs.example", certs);
+        assert_int_equal(chown(p, 65534, 65534), 0);
+        assert_int_equal(ac_storage_load(NULL, st, "certs/theirs.example", "privkey.pem", &data,
+                                         &len), AUTOCERT_ERR_EXISTS);
+        assert_int_equal(ac_storage_remove(NULL, st, "certs/theirs.example"), AUTOCERT_ERR_EXISTS);
+        snprintf(p, sizeof(p), "%s/.theirs.example.tmp-AbC123", certs);
+        debris(p);
+        assert_int_equal(chown(p, 65534, 65534), 0);
+        assert_int_equal(ac_storage_lock(NULL, st, "certs/theirs.example", 0), AUTOCERT_OK);
+        ac_storage_unlock(st, "certs/theirs.example");
+        assert_int_equal(access(p, F_OK), 0);
+        assert_int_equal(chown(certs, 65534, 65534), 0);
+        assert_int_equal(ac_storage_load(NULL, st, "certs/seed", "privkey.pem", &data, &len),
+                         AUTOCERT_ERR_EXISTS);
+        assert_int_equal(ac_storage_lock(NULL, st, "certs/seed", 0), AUTOCERT_ERR_EXISTS);
+    }
+    assert_null(data);
+}
+
 static void test_store_item(void **state)
 {
     fixture *f = *state;
@@ -853,13 +943,13 @@ static void test_details(void **state)
     assert_int_equal(unlink(p), 0);
     assert_int_equal(mkfifo(p, 0600), 0);
     assert_int_equal(ac_storage_load(ctx, st, "certs/d.example", "cert.pem", &data, &len),
-                     AUTOCERT_ERR_CORRUPT);
+                     AUTOCERT_ERR_EXISTS);
     assert_non_null(strstr(autocert_last_error(ctx), p));
     assert_non_null(strstr(autocert_last_error(ctx), "not a regular file"));
     /* An area that is a file: the path and errno's text. */
     snprintf(p, sizeof(p), "%s/accounts", f->root);
     write_file(p, "x");
-    assert_int_equal(ac_storage_store(ctx, st, "accounts/a", three, 1), AUTOCERT_ERR_IO);
+    assert_int_equal(ac_storage_store(ctx, st, "accounts/a", three, 1), AUTOCERT_ERR_EXISTS);
     assert_non_null(strstr(autocert_last_error(ctx), p));
     assert_non_null(strstr(autocert_last_error(ctx), "Not a directory"));
     /* An invalid key is refused by name before the backend sees it. */
@@ -889,6 +979,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_root_tightened, setup, teardown),
         cmocka_unit_test_setup_teardown(test_root_not_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_sweeps_debris, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_item, setup, teardown),
         cmocka_unit_test_setup_teardown(test_details, setup, teardown),
     };

@@ -346,7 +346,8 @@ static void test_get_headers(void **state)
     assert_int_equal(resp.connects, 1);
     assert_string_equal(srv->s.method, "GET");
     assert_string_equal(srv->s.url, "/acme");
-    assert_non_null(strstr(srv->s.user_agent, "autocert/"));
+    assert_true(strncmp(srv->s.user_agent, "autocert/" PACKAGE_VERSION " libcurl/",
+                        strlen("autocert/" PACKAGE_VERSION " libcurl/")) == 0);
     ac_http_resp_free(&resp);
 
     /* Another request on the same state: the connection is kept. */

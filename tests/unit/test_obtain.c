@@ -198,6 +198,65 @@ static void test_force_orders_anyway(void **state)
     autocert_cert_free(c2);
 }
 
+/* The cached account's item `item`, as text (malloc'd). */
+static char *account_item(protofx *f, const char *item)
+{
+    autocert_storage *st = NULL;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    char *set = NULL;
+
+    assert_int_equal(ac_storage(f->ctx, &st), AUTOCERT_OK);
+    assert_int_equal(ac_cache_account_set(f->ctx, FAKECA_DIRECTORY, &set), AUTOCERT_OK);
+    assert_int_equal(ac_storage_load(f->ctx, st, set, item, &data, &len), AUTOCERT_OK);
+    free(set);
+    return (char *)data;
+}
+
+/* The CA forgot the cached account (as a test CA does when it restarts):
+ * its key is registered anew, once, the new URL saved, and the order goes
+ * on under it. */
+static void test_account_unknown_to_the_ca(void **state)
+{
+    protofx *f = *state;
+    autocert_cert *c1 = obtain(f, A, 2, 0), *c2 = NULL;
+    char *key1 = account_item(f, AC_ITEM_ACCOUNT_KEY), *json1 = account_item(f, AC_ITEM_ACCOUNT_META);
+    char *key2, *json2;
+    size_t accounts = fakeca_accounts(f->ca), orders = fakeca_count(f->ca, "POST", "/new-order");
+    long i;
+
+    fakeca_forget_accounts(f->ca);
+    c2 = obtain(f, A, 2, AUTOCERT_OBTAIN_FORCE);
+    assert_int_equal(autocert_cert_is_new(c2), 1);
+    assert_int_equal(fakeca_accounts(f->ca), accounts + 1);
+    /* The refused order, and the one after the registration. */
+    assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), orders + 2);
+    /* newAccount with the cached key: a registration, not a lookup. */
+    i = fakeca_find(f->ca, "POST", "/new-account", 0);
+    assert_true(i >= 0);
+    i = fakeca_find(f->ca, "POST", "/new-account", (size_t)i + 1);
+    assert_true(i > 0);
+    assert_false(json_is_true(json_object_get(fakeca_req_at(f->ca, (size_t)i)->payload,
+                                              "onlyReturnExisting")));
+    assert_non_null(json_object_get(fakeca_req_at(f->ca, (size_t)i)->protected_hdr, "jwk"));
+    assert_int_equal(fakeca_find(f->ca, "POST", "/new-account", (size_t)i + 1), -1);
+    key2 = account_item(f, AC_ITEM_ACCOUNT_KEY);
+    json2 = account_item(f, AC_ITEM_ACCOUNT_META);
+    assert_string_equal(key1, key2);
+    assert_non_null(strstr(json1, FAKECA_URL "/acct/1"));
+    assert_non_null(strstr(json2, FAKECA_URL "/acct/2"));
+    /* A third run uses the new account right away. */
+    autocert_cert_free(obtain(f, A, 2, AUTOCERT_OBTAIN_FORCE));
+    assert_int_equal(fakeca_count(f->ca, "POST", "/new-account"), 2);
+    assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), orders + 3);
+    ac_free_secret(key1, strlen(key1));
+    ac_free_secret(key2, strlen(key2));
+    free(json1);
+    free(json2);
+    autocert_cert_free(c1);
+    autocert_cert_free(c2);
+}
+
 static void test_renewed_near_its_end(void **state)
 {
     protofx *f = *state;
@@ -636,6 +695,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_other_directory_replaces_the_entry, protofx_setup,
                                         protofx_teardown),
         cmocka_unit_test_setup_teardown(test_force_orders_anyway, protofx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_unknown_to_the_ca, protofx_setup,
+                                        protofx_teardown),
         cmocka_unit_test_setup_teardown(test_renewed_near_its_end, protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_short_lived_renewal, protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_longest_name, protofx_setup, protofx_teardown),

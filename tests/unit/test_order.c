@@ -66,9 +66,11 @@ static void check_identifiers(json_t *payload)
 static void test_new_order_payload(void **state)
 {
     protofx *f = *state;
+    /* Two certificates: the CA refuses to replace one twice. */
     static const char *const replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+    static const char *const replaces2 = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyI";
     const ac_order_opts profile_only = {"shortlived", NULL}, replaces_only = {NULL, replaces},
-                        both = {"tlsserver", replaces}, none = {NULL, NULL};
+                        both = {"tlsserver", replaces2}, none = {NULL, NULL};
     json_t *p;
     ac_session s;
     ac_order o;
@@ -105,7 +107,7 @@ static void test_new_order_payload(void **state)
     p = last_payload(f, "/new-order");
     check_identifiers(p);
     assert_string_equal(json_string_value(json_object_get(p, "profile")), "tlsserver");
-    assert_string_equal(json_string_value(json_object_get(p, "replaces")), replaces);
+    assert_string_equal(json_string_value(json_object_get(p, "replaces")), replaces2);
     assert_int_equal(json_object_size(p), 3);
     ac_session_cleanup(&s);
 }

@@ -105,11 +105,10 @@ static autocert_err look_up(ac_session *s, autocert_storage *st, const char *set
                                  s->directory_url);
 }
 
-/* A new account, once the CA's conditions are known to be met. */
-static autocert_err register_new(ac_session *s, autocert_storage *st, const char *set)
+/* The CA's conditions for a registration are met. */
+static autocert_err may_register(ac_session *s)
 {
     autocert_ctx *ctx = s->ctx;
-    autocert_err rc;
 
     if (s->dir.terms_of_service && !ctx->agree_tos)
         return ac_err(ctx, AUTOCERT_ERR_TOS, "the CA's terms of service (%s) must be agreed to",
@@ -119,12 +118,34 @@ static autocert_err register_new(ac_session *s, autocert_storage *st, const char
                       "the ACME server %s requires External Account Binding: a key id and an HMAC "
                       "key from your CA account",
                       AC_SAFE(s->directory_url));
-    ac_log(ctx, AUTOCERT_LOG_INFO, "registering a new account with %s", AC_SAFE(s->directory_url));
-    if ((rc = ac_key_generate(ctx, ctx->account_key_type, &s->account.key)) != AUTOCERT_OK ||
-        (rc = new_account(s, 0)) != AUTOCERT_OK)
+    return AUTOCERT_OK;
+}
+
+/* Registers the session's key (newAccount, not only an existing one) and
+ * saves the account. */
+static autocert_err register_key(ac_session *s, autocert_storage *st, const char *set)
+{
+    autocert_err rc;
+
+    if ((rc = new_account(s, 0)) != AUTOCERT_OK)
         return rc;
-    ac_log(ctx, AUTOCERT_LOG_INFO, "account %s", AC_SAFE(s->account.url));
-    return ac_cache_account_save(ctx, st, set, s->account.key, s->account.url, s->directory_url);
+    ac_log(s->ctx, AUTOCERT_LOG_INFO, "account %s", AC_SAFE(s->account.url));
+    return ac_cache_account_save(s->ctx, st, set, s->account.key, s->account.url,
+                                 s->directory_url);
+}
+
+/* A new account, once the CA's conditions are known to be met. */
+static autocert_err register_new(ac_session *s, autocert_storage *st, const char *set)
+{
+    autocert_ctx *ctx = s->ctx;
+    autocert_err rc;
+
+    if ((rc = may_register(s)) != AUTOCERT_OK)
+        return rc;
+    ac_log(ctx, AUTOCERT_LOG_INFO, "registering a new account with %s", AC_SAFE(s->directory_url));
+    if ((rc = ac_key_generate(ctx, ctx->account_key_type, &s->account.key)) != AUTOCERT_OK)
+        return rc;
+    return register_key(s, st, set);
 }
 
 /* With the account's lock held (writers of a set hold its lock): the account
@@ -170,6 +191,55 @@ autocert_err ac_account_ensure(ac_session *s)
         s->account.key = NULL;
         free(s->account.url);
         s->account.url = NULL;
+    }
+    free(set);
+    return rc;
+}
+
+/* Under the account's lock: the URL another process saved for the same key
+ * meanwhile, else the key registered anew. */
+static autocert_err reregister_locked(ac_session *s, autocert_storage *st, const char *set)
+{
+    EVP_PKEY *key = NULL;
+    char *url = NULL;
+    autocert_err rc;
+
+    if (ac_cache_account_load(s->ctx, st, set, &key, &url) == AUTOCERT_OK && url != NULL &&
+        EVP_PKEY_eq(key, s->account.key) == 1 && strcmp(url, s->account.url) != 0) {
+        ac_log(s->ctx, AUTOCERT_LOG_INFO, "using account %s, registered meanwhile", AC_SAFE(url));
+        free(s->account.url);
+        s->account.url = url;
+        url = NULL;
+        rc = AUTOCERT_OK;
+    } else {
+        ac_err_clear(s->ctx);
+        ac_log(s->ctx, AUTOCERT_LOG_INFO, "registering the cached account key anew with %s",
+               AC_SAFE(s->directory_url));
+        /* newAccount is signed with the key itself (jwk), not a kid. */
+        free(s->account.url);
+        s->account.url = NULL;
+        if ((rc = may_register(s)) == AUTOCERT_OK)
+            rc = register_key(s, st, set);
+    }
+    EVP_PKEY_free(key);
+    free(url);
+    return rc;
+}
+
+autocert_err ac_account_reregister(ac_session *s)
+{
+    autocert_storage *st = NULL;
+    char *set = NULL;
+    autocert_err rc;
+
+    if (s->account.key == NULL || s->account.url == NULL)
+        return ac_err(s->ctx, AUTOCERT_ERR_INVALID, "no account to register anew");
+    if ((rc = ac_storage(s->ctx, &st)) != AUTOCERT_OK ||
+        (rc = ac_cache_account_set(s->ctx, s->directory_url, &set)) != AUTOCERT_OK)
+        return rc;
+    if ((rc = ac_session_lock(s, st, set)) == AUTOCERT_OK) {
+        rc = reregister_locked(s, st, set);
+        ac_session_unlock(s, set);
     }
     free(set);
     return rc;

@@ -73,7 +73,7 @@ static autocert_err problem_error(autocert_ctx *ctx, const ac_http_resp *resp, j
     return rc;
 }
 
-static autocert_err response_error(autocert_ctx *ctx, const ac_http_resp *resp, const char *what)
+autocert_err ac_acme_response_error(autocert_ctx *ctx, const ac_http_resp *resp, const char *what)
 {
     json_t *p = problem_of(resp);
     autocert_err rc = problem_error(ctx, resp, p, what);
@@ -116,7 +116,12 @@ static autocert_err dir_parse(ac_session *s, json_t *d)
         if ((rc = dir_url(s, meta, "termsOfService", 0, &dir->terms_of_service)))
             return rc;
         dir->eab_required = json_is_true(json_object_get(meta, "externalAccountRequired"));
+        if (json_is_object(json_object_get(meta, "profiles")) &&
+            json_object_size(json_object_get(meta, "profiles")) > 0)
+            dir->profiles = json_incref(json_object_get(meta, "profiles"));
     }
+    if ((rc = dir_url(s, d, "renewalInfo", 0, &dir->renewal_info)))
+        return rc;
     return AUTOCERT_OK;
 }
 
@@ -143,7 +148,7 @@ autocert_err ac_acme_directory(ac_session *s)
     if ((rc = ac_session_request(s, "GET", s->directory_url, NULL, &resp)) != AUTOCERT_OK)
         goto out;
     if (resp.status != 200) {
-        rc = response_error(s->ctx, &resp, "ACME directory");
+        rc = ac_acme_response_error(s->ctx, &resp, "ACME directory");
         goto out;
     }
     if ((rc = ac_acme_json(s->ctx, &resp, "ACME directory", &d)) != AUTOCERT_OK ||
@@ -171,7 +176,7 @@ static autocert_err take_nonce(ac_session *s, char **out)
     ac_http_resp_init(&resp);
     rc = ac_session_request(s, "HEAD", s->dir.new_nonce, NULL, &resp);
     if (rc == AUTOCERT_OK && (resp.status != 200 && resp.status != 204))
-        rc = response_error(s->ctx, &resp, "new nonce");
+        rc = ac_acme_response_error(s->ctx, &resp, "new nonce");
     if (rc == AUTOCERT_OK && resp.nonce == NULL)
         rc = ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "new nonce: no Replay-Nonce header");
     if (rc == AUTOCERT_OK) {

@@ -67,6 +67,8 @@ typedef struct {
     char *new_nonce, *new_account, *new_order, *revoke_cert, *key_change;
     char *terms_of_service;
     int eab_required;
+    char *renewal_info;  /* RFC 9773 renewalInfo, NULL when the CA has no ARI */
+    json_t *profiles;    /* meta.profiles: name -> description, NULL when none */
 } ac_directory;
 
 typedef struct {
@@ -145,6 +147,9 @@ autocert_err ac_acme_directory(ac_session *s);
  * `what` names the request in messages. */
 autocert_err ac_acme_post(ac_session *s, const char *url, json_t *payload, const char *what,
                           ac_http_resp *resp);
+/* The error of a non-2xx response: from its problem document when it has
+ * one, else the bare HTTP status.  `what` names the request. */
+autocert_err ac_acme_response_error(autocert_ctx *ctx, const ac_http_resp *resp, const char *what);
 /* The JSON object of a response body (new reference); PROTOCOL on failure. */
 autocert_err ac_acme_json(autocert_ctx *ctx, ac_http_resp *resp, const char *what, json_t **out);
 /* POST-as-GET of `url` into *out (a JSON object, new reference). */
@@ -156,6 +161,11 @@ const char *ac_acme_status(json_t *obj);
 /* ---- account.c -------------------------------------------------------- */
 /* Loads or creates the account of the session's directory. */
 autocert_err ac_account_ensure(ac_session *s);
+/* The CA no longer knows the session's account (accountDoesNotExist for
+ * its URL, e.g. a test CA that restarted): registers the same key anew
+ * (newAccount, not only an existing one) and saves the new URL, or takes
+ * the URL another process saved for the key meanwhile. */
+autocert_err ac_account_reregister(ac_session *s);
 
 
 /* ---- order.c: one order, one step a function ---------------------------- */
@@ -169,10 +179,16 @@ typedef struct {
 typedef struct {
     char *url;   /* the order's own URL (Location of newOrder) */
     json_t *obj; /* the order object as last seen */
+    int replaces_dropped; /* the CA said alreadyReplaced: ordered without "replaces" */
 } ac_order;
 
+#define AC_PROBLEM_ALREADY_REPLACED "urn:ietf:params:acme:error:alreadyReplaced"
+
 void ac_order_clear(ac_order *o);
-/* newOrder for `ids`. */
+/* newOrder for `ids`.  When the CA answers that the certificate named by
+ * opts->replaces was already replaced (alreadyReplaced, RFC 9773 section
+ * 5), the order is placed once more without "replaces" (a warning is
+ * logged, o->replaces_dropped is set); never more than once. */
 autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac_order_opts *opts,
                           ac_order *o);
 /* Finalizes the order with a CSR of `key` for `ids`, and waits until it is

@@ -20,6 +20,7 @@ typedef struct {
     time_t (*getdate)(const char *p, const time_t *unused);
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
     void (*slist_free_all)(struct curl_slist *list);
+    curl_version_info_data *(*version_info)(CURLversion age);
 } ac_curl_api;
 
 /* libcurl, loaded and initialised once (threads may race here), or NULL

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -117,6 +118,17 @@ static void handle_free(handle *h)
     free(h);
 }
 
+/* RFC 8555 section 6.1: the client's name and version, and its HTTP
+ * library's ("autocert/0.1.0 libcurl/7.88.1"); libcurl copies the text. */
+static void set_user_agent(const ac_curl_api *cu, CURL *c)
+{
+    const curl_version_info_data *v = cu->version_info(CURLVERSION_NOW);
+    char ua[128];
+
+    snprintf(ua, sizeof(ua), "%s libcurl/%s", USER_AGENT, v && v->version ? v->version : "?");
+    cu->easy_setopt(c, CURLOPT_USERAGENT, ua);
+}
+
 /* The session's handle, created with its fixed options on first use. */
 static autocert_err handle_get(autocert_ctx *ctx, void **state, handle **out)
 {
@@ -136,7 +148,7 @@ static autocert_err handle_get(autocert_ctx *ctx, void **state, handle **out)
         handle_free(h);
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "cannot create an HTTP handle");
     }
-    cu->easy_setopt(h->curl, CURLOPT_USERAGENT, USER_AGENT);
+    set_user_agent(cu, h->curl);
     cu->easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "https,http");
     cu->easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
     cu->easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);

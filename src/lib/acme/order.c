@@ -38,8 +38,9 @@ static json_t *order_payload(const ac_ident *ids, size_t n, const ac_order_opts 
     return p;
 }
 
-autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac_order_opts *opts,
-                          ac_order *o)
+/* One newOrder request. */
+static autocert_err order_new_once(ac_session *s, const ac_ident *ids, size_t n,
+                                   const ac_order_opts *opts, ac_order *o)
 {
     ac_http_resp resp;
     json_t *payload = order_payload(ids, n, opts), *authzs;
@@ -69,6 +70,29 @@ out:
         ac_order_clear(o);
     json_decref(payload);
     ac_http_resp_free(&resp);
+    return rc;
+}
+
+autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac_order_opts *opts,
+                          ac_order *o)
+{
+    ac_order_opts plain;
+    autocert_err rc = order_new_once(s, ids, n, opts, o);
+
+    /* RFC 9773 section 5: the certificate has a replacement already (an
+     * earlier run's order, or another client's).  Once more without
+     * "replaces", never more: the problem cannot come back without it. */
+    if (rc == AUTOCERT_ERR_ACME && opts != NULL && opts->replaces != NULL &&
+        strcmp(autocert_last_problem_type(s->ctx), AC_PROBLEM_ALREADY_REPLACED) == 0) {
+        ac_log(s->ctx, AUTOCERT_LOG_WARN, "%s: ordering without \"replaces\"",
+               autocert_last_error(s->ctx));
+        plain = *opts;
+        plain.replaces = NULL;
+        if ((rc = order_new_once(s, ids, n, &plain, o)) == AUTOCERT_OK) {
+            o->replaces_dropped = 1;
+            ac_err_clear(s->ctx); /* taken care of: no failure to report */
+        }
+    }
     return rc;
 }
 

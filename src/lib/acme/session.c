@@ -28,6 +28,8 @@ static void directory_clear(ac_directory *d)
     free(d->revoke_cert);
     free(d->key_change);
     free(d->terms_of_service);
+    free(d->renewal_info);
+    json_decref(d->profiles);
     memset(d, 0, sizeof(*d));
 }
 

@@ -1,6 +1,7 @@
 /* challenge.c: the table of challenge solvers and the responder that opens them for its orders. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ struct ac_responder {
     ac_live *live;
     int own_live;
     size_t chosen; /* the solver of the context's challenge type */
+    pthread_mutex_t lock;   /* orders in several threads may share it */
     void *state[N_SOLVERS]; /* a solver's state once opened */
     int opened[N_SOLVERS];
 };
@@ -46,9 +48,11 @@ autocert_err ac_responder_new(autocert_ctx *ctx, ac_live *live, ac_responder **o
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     r->chosen = chosen_solver(ctx);
     r->live = live;
+    pthread_mutex_init(&r->lock, NULL);
     if (live == NULL) {
         r->own_live = 1;
         if ((r->live = ac_live_new()) == NULL) {
+            pthread_mutex_destroy(&r->lock);
             free(r);
             return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         }
@@ -75,12 +79,25 @@ void ac_responder_free(ac_responder *r)
             solvers[i]->close(r->state[i]);
     if (r->own_live)
         ac_live_free(r->live);
+    pthread_mutex_destroy(&r->lock);
     free(r);
 }
 
 const char *ac_responder_type(const ac_responder *r, size_t i)
 {
     return i == 0 ? solvers[r->chosen]->type : NULL;
+}
+
+/* Opens solver i unless it is open. */
+static autocert_err open_solver(ac_responder *r, autocert_ctx *ctx, size_t i)
+{
+    autocert_err rc = AUTOCERT_OK;
+
+    pthread_mutex_lock(&r->lock);
+    if (!r->opened[i] && (rc = solvers[i]->open(ctx, r->live, &r->state[i])) == AUTOCERT_OK)
+        r->opened[i] = 1;
+    pthread_mutex_unlock(&r->lock);
+    return rc;
 }
 
 autocert_err ac_responder_present(ac_responder *r, autocert_ctx *ctx, const ac_chal *c)
@@ -93,12 +110,47 @@ autocert_err ac_responder_present(ac_responder *r, autocert_ctx *ctx, const ac_c
                       c->type ? c->type : "(none)");
     /* A solver opens on first use: no daemon for an order whose
      * authorizations are all valid already. */
-    if (!r->opened[i]) {
-        if ((rc = solvers[i]->open(ctx, r->live, &r->state[i])) != AUTOCERT_OK)
-            return rc;
-        r->opened[i] = 1;
-    }
+    if ((rc = open_solver(r, ctx, (size_t)i)) != AUTOCERT_OK)
+        return rc;
     return solvers[i]->present(r->state[i], ctx, c);
+}
+
+/* ---- a responder kept open across operations ------------------------------ */
+
+static void shared_free(void *r)
+{
+    ac_responder_free(r);
+}
+
+autocert_err autocert_responder_start(autocert_ctx *ctx)
+{
+    ac_responder *r = NULL;
+    autocert_err rc;
+
+    ac_err_clear(ctx);
+    if (ctx->responder != NULL)
+        return AUTOCERT_OK;
+    if ((rc = ac_responder_check(ctx)) != AUTOCERT_OK ||
+        (rc = ac_responder_new(ctx, NULL, &r)) != AUTOCERT_OK ||
+        (rc = open_solver(r, ctx, r->chosen)) != AUTOCERT_OK) {
+        ac_responder_free(r);
+        return rc;
+    }
+    ctx->responder = r;
+    ctx->responder_free = shared_free;
+    return AUTOCERT_OK;
+}
+
+void autocert_responder_stop(autocert_ctx *ctx)
+{
+    if (ctx->responder != NULL)
+        ctx->responder_free(ctx->responder);
+    ctx->responder = NULL;
+}
+
+ac_responder *ac_responder_shared(autocert_ctx *ctx)
+{
+    return ctx->responder;
 }
 
 autocert_err ac_responder_ready(ac_responder *r, autocert_ctx *ctx)

@@ -2,6 +2,8 @@
 #ifndef AC_CHALLENGE_H
 #define AC_CHALLENGE_H
 
+#include <sys/socket.h>
+
 #include "internal.h"
 
 /* ---- live.c: the challenges being answered right now -------------------- */
@@ -28,6 +30,46 @@ int ac_live_by_ident(ac_live *l, const char *type, const char *ident, char *buf,
 /* Nonzero when `token` contains only base64url characters (1 to 256). */
 int ac_token_valid(const char *token);
 
+/* ---- conns.c: the responder's connections, counted per client ----------- */
+#define AC_CONNS_MAX 256     /* connections at once (libmicrohttpd's own limit is above) */
+#define AC_CONNS_CROWDED 192 /* open connections from which a newcomer displaces one */
+#define AC_CONNS_OLD 10.0    /* seconds: this old, a connection closes when another client comes */
+
+/* A client: an IPv4 address (as ::ffff:a.b.c.d), or an IPv6 /64. */
+typedef struct {
+    unsigned char b[16];
+} ac_client;
+
+typedef struct {
+    int used, closing; /* closing: shut down, not yet closed by the daemon */
+    int fd;
+    long client;       /* index in ac_conns.clients (while open) */
+    double since;      /* accepted at (ac_now) */
+} ac_conn;
+
+/* The table of connections; all zero is empty.  Used from one thread. */
+typedef struct {
+    ac_conn c[AC_CONNS_MAX];
+    struct {
+        ac_client who;
+        unsigned n; /* open connections; 0: the entry is free */
+    } clients[AC_CONNS_MAX];
+    size_t used, open;
+} ac_conns;
+
+/* The client of a peer address of `len` bytes into *out: 0, or -1 for an
+ * address that is neither IPv4 nor IPv6. */
+int ac_conns_client(const struct sockaddr *sa, socklen_t len, ac_client *out);
+/* Decides on a newcomer from `who` at time `now`: 1 to accept it, 0 to
+ * refuse it.  The descriptors of the connections that must give way are
+ * written to victims (room for AC_CONNS_MAX + 1), their number to *nv;
+ * they are marked closing, and the caller shuts them down. */
+int ac_conns_admit(ac_conns *t, const ac_client *who, double now, int *victims, size_t *nv);
+/* Records an accepted connection: its slot, or -1 when the table is full. */
+long ac_conns_add(ac_conns *t, const ac_client *who, int fd, double now);
+/* Forgets the connection in `slot` (closed); -1 is a no-op. */
+void ac_conns_remove(ac_conns *t, long slot);
+
 /* ---- http01.c: HTTP-01 (RFC 8555 section 8.3) ---------------------------- */
 /* A responder: an embedded daemon serving a live table, or files written
  * under a web server's document root. */
@@ -43,6 +85,11 @@ autocert_err ac_http01_add(ac_http01 *h, autocert_ctx *ctx, const char *ident, c
 void ac_http01_remove(ac_http01 *h, const char *token);
 /* Stops the daemon and withdraws everything it published; NULL is a no-op. */
 void ac_http01_stop(ac_http01 *h);
+/* The token of a request target as sent (before any decoding) when it is
+ * exactly /.well-known/acme-challenge/<token>: a pointer into `target`
+ * (borrowed), or NULL for any other target, such as one with a query,
+ * a fragment, parameters, an escape or a dot segment. */
+const char *ac_http01_token_of(const char *target);
 /* The port the daemon listens on (useful when 0 asked an ephemeral port). */
 unsigned ac_http01_port(const ac_http01 *h);
 
@@ -99,6 +146,8 @@ autocert_err ac_responder_present(ac_responder *r, autocert_ctx *ctx, const ac_c
 /* Waits until every open solver's challenges can be seen by the CA. */
 autocert_err ac_responder_ready(ac_responder *r, autocert_ctx *ctx);
 void ac_responder_cleanup(ac_responder *r, const ac_chal *c);
+/* The responder kept open by autocert_responder_start, or NULL. */
+ac_responder *ac_responder_shared(autocert_ctx *ctx);
 
 /* ---- dns01.c: DNS-01 (RFC 8555 section 8.4) through the user's hook -------- */
 /* The TXT record's value: base64url(SHA-256(key_auth)); *out malloc'd. */

@@ -1,6 +1,7 @@
 /* dns01.c: the DNS-01 solver: TXT records published and withdrawn by the user's hook command. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +29,13 @@ typedef struct {
     char *token;  /* the challenge's, to find the record at cleanup */
 } record;
 
+/* A responder may be shared by orders in several threads: `lock` guards
+ * the records; hooks run outside it, each on a record of its own. */
 typedef struct {
     autocert_ctx *ctx; /* outlives the solver: logs its cleanups */
     char *hook;
     unsigned timeout_s;
+    pthread_mutex_t lock;
     record rec[AC_LIVE_MAX]; /* added and not yet removed */
     size_t n;
 } dns01;
@@ -133,15 +137,31 @@ static double limit_of(const dns01 *d, double deadline, double at_least)
     return limit;
 }
 
-/* Runs "remove" for the i-th record and forgets it. */
-static void withdraw(dns01 *d, size_t i, double deadline)
+/* Takes the record of `token` (NULL: the last one) out of the list into
+ * *out: 0, or -1 when there is none. */
+static int take(dns01 *d, const char *token, record *out)
 {
-    run_hook(d, d->ctx, &d->rec[i], "remove", limit_of(d, deadline, REMOVE_MIN_S), 1);
-    record_clear(&d->rec[i]);
-    if (i != --d->n) {
-        d->rec[i] = d->rec[d->n];
+    size_t i;
+    long found = -1;
+
+    pthread_mutex_lock(&d->lock);
+    for (i = 0; i < d->n && found < 0; i++)
+        if (token == NULL ? i == d->n - 1 : strcmp(d->rec[i].token, token) == 0)
+            found = (long)i;
+    if (found >= 0) {
+        *out = d->rec[found];
+        d->rec[found] = d->rec[--d->n];
         memset(&d->rec[d->n], 0, sizeof(d->rec[d->n]));
     }
+    pthread_mutex_unlock(&d->lock);
+    return found >= 0 ? 0 : -1;
+}
+
+/* Runs "remove" for a record taken out of the list, and frees it. */
+static void withdraw(dns01 *d, record *r, double deadline)
+{
+    run_hook(d, d->ctx, r, "remove", limit_of(d, deadline, REMOVE_MIN_S), 1);
+    record_clear(r);
 }
 
 /* The record of a challenge: its DNS name checked, its value computed. */
@@ -187,6 +207,7 @@ static autocert_err solver_open(autocert_ctx *ctx, ac_live *live, void **state)
         free(d);
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     }
+    pthread_mutex_init(&d->lock, NULL);
     d->ctx = ctx;
     d->timeout_s = ctx->hook_timeout_s ? ctx->hook_timeout_s : AC_HOOK_TIMEOUT_S;
     *state = d;
@@ -201,9 +222,6 @@ static autocert_err solver_present(void *state, autocert_ctx *ctx, const ac_chal
     autocert_err rc;
 
     memset(&r, 0, sizeof(r));
-    if (d->n >= AC_LIVE_MAX)
-        return ac_err(ctx, AUTOCERT_ERR_INVALID, "more than %d dns-01 challenges at once",
-                      AC_LIVE_MAX);
     if ((rc = record_make(ctx, c, &r)) != AUTOCERT_OK) {
         record_clear(&r);
         return rc;
@@ -213,9 +231,19 @@ static autocert_err solver_present(void *state, autocert_ctx *ctx, const ac_chal
         return ac_err(ctx, AUTOCERT_ERR_TIMEOUT, "no time left to run the DNS hook for %s",
                       AC_SAFE(c->ident));
     }
-    /* Kept before the hook runs: a failed add may have left the record. */
-    d->rec[d->n++] = r;
-    if ((rc = run_hook(d, ctx, &d->rec[d->n - 1], "add", limit, 0)) == AUTOCERT_OK)
+    /* Kept before the hook runs: a failed add may have left the record.
+     * The strings stay where they are until this order's cleanup. */
+    pthread_mutex_lock(&d->lock);
+    if (d->n < AC_LIVE_MAX)
+        d->rec[d->n++] = r;
+    else
+        rc = AUTOCERT_ERR_INVALID;
+    pthread_mutex_unlock(&d->lock);
+    if (rc != AUTOCERT_OK) {
+        record_clear(&r);
+        return ac_err(ctx, rc, "more than %d dns-01 challenges at once", AC_LIVE_MAX);
+    }
+    if ((rc = run_hook(d, ctx, &r, "add", limit, 0)) == AUTOCERT_OK)
         ac_log(ctx, AUTOCERT_LOG_INFO, "dns-01: TXT record %s published for %s", r.name, r.ident);
     return rc;
 }
@@ -231,23 +259,22 @@ static autocert_err solver_ready(void *state, autocert_ctx *ctx)
 static void solver_cleanup(void *state, const ac_chal *c)
 {
     dns01 *d = state;
-    size_t i;
+    record r;
 
-    for (i = 0; c->token && i < d->n; i++)
-        if (strcmp(d->rec[i].token, c->token) == 0) {
-            withdraw(d, i, c->deadline);
-            return;
-        }
+    if (c->token != NULL && take(d, c->token, &r) == 0)
+        withdraw(d, &r, c->deadline);
 }
 
 static void solver_close(void *state)
 {
     dns01 *d = state;
+    record r;
 
     if (d == NULL)
         return;
-    while (d->n > 0)
-        withdraw(d, d->n - 1, 0);
+    while (take(d, NULL, &r) == 0)
+        withdraw(d, &r, 0);
+    pthread_mutex_destroy(&d->lock);
     free(d->hook);
     free(d);
 }

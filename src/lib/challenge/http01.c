@@ -22,7 +22,8 @@
 /*
  * Embedded mode serves exactly GET and HEAD of
  * /.well-known/acme-challenge/<token> for the live table's HTTP-01 tokens
- * (200, text/plain, the key authorization as body).  Every other path answers 404; any other
+ * (200, text/plain, the key authorization as body).  Every other target answers 404 (the
+ * decision is made on the target as sent, see ac_http01_token_of); any other
  * method answers 405 with "Allow: GET, HEAD".  Nothing else is served.
  *
  * The listening socket is created and bound here (not by libmicrohttpd) so
@@ -33,6 +34,7 @@
  */
 
 #define MAX_KEYAUTH_LEN 512
+#define IDLE_TIMEOUT 5 /* seconds without a byte before a connection is closed */
 #define CHALLENGE_PREFIX "/.well-known/acme-challenge/"
 #define WELL_KNOWN ".well-known"
 #define ACME_CHALLENGE "acme-challenge"
@@ -49,6 +51,7 @@ struct ac_http01 {
     char *dir_wk; /* WEBROOT/.well-known */
     char *dir_ac; /* WEBROOT/.well-known/acme-challenge */
     int made_wk, made_ac; /* created by us: removed again when empty */
+    ac_conns conns;       /* the daemon's connections (its thread only) */
 };
 
 /* Index of `token` among the published ones, or -1. */
@@ -79,6 +82,30 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
     (void)cls;
     (void)c;
     return strlen(s);
+}
+
+const char *ac_http01_token_of(const char *target)
+{
+    const char *token;
+
+    if (target == NULL || strncmp(target, CHALLENGE_PREFIX, strlen(CHALLENGE_PREFIX)) != 0)
+        return NULL;
+    token = target + strlen(CHALLENGE_PREFIX);
+    return ac_token_valid(token) ? token : NULL;
+}
+
+/* The request context of a request whose raw target is a challenge path;
+ * any other has NULL. */
+static char exact_target;
+
+/* Sees the request target as sent, before libmicrohttpd cuts off a query
+ * ("/.well-known/acme-challenge/TOKEN?x" would otherwise reach on_request
+ * as the token's path). */
+static void *on_target(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    return ac_http01_token_of(uri) != NULL ? &exact_target : NULL;
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
@@ -112,17 +139,63 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     (void)upload_data;
     (void)upload_size;
-    (void)req_cls;
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", 1);
-    if (url == NULL || strncmp(url, CHALLENGE_PREFIX, strlen(CHALLENGE_PREFIX)) != 0)
-        return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
-    token = url + strlen(CHALLENGE_PREFIX);
-    if (!ac_token_valid(token))
+    /* Both the raw target and what libmicrohttpd made of it. */
+    if (*req_cls != &exact_target || (token = ac_http01_token_of(url)) == NULL)
         return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
     if (ac_live_by_token(h->live, "http-01", token, ka, sizeof(ka)) != 0)
         return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
     return reply(c, MHD_HTTP_OK, ka, 0);
+}
+
+/* A newcomer: accepted, or refused, by the rules of ac_conns_admit. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    ac_http01 *h = cls;
+    int victims[AC_CONNS_MAX + 1];
+    size_t nv = 0, i;
+    ac_client who;
+    int ok;
+
+    if (ac_conns_client(addr, addrlen, &who) != 0)
+        return MHD_NO;
+    ok = ac_conns_admit(&h->conns, &who, ac_now(), victims, &nv);
+    /* The daemon sees the end of each and closes it. */
+    for (i = 0; i < nv; i++)
+        (void)shutdown(victims[i], SHUT_RDWR);
+    return ok ? MHD_YES : MHD_NO;
+}
+
+/* Connections enter the table when they start and leave it when closed;
+ * the slot + 1 is the socket context. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    ac_http01 *h = cls;
+    const union MHD_ConnectionInfo *fd, *addr;
+    ac_client who;
+    long slot = -1;
+
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        ac_conns_remove(&h->conns, (long)(intptr_t)*socket_context - 1);
+        return;
+    }
+    fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (fd == NULL)
+        return;
+    if (addr != NULL && addr->client_addr != NULL &&
+        ac_conns_client(addr->client_addr,
+                        addr->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                 : sizeof(struct sockaddr_in),
+                        &who) == 0)
+        slot = ac_conns_add(&h->conns, &who, fd->connect_fd, ac_now());
+    if (slot < 0) {
+        (void)shutdown(fd->connect_fd, SHUT_RDWR); /* not counted: not kept */
+        return;
+    }
+    *socket_context = (void *)(intptr_t)(slot + 1);
 }
 
 /* "127.0.0.1:80", "[::1]:80", "*:80" into buf. */
@@ -174,7 +247,8 @@ static int open_listener(const struct sockaddr *sa, socklen_t salen, int *err_no
         int any = memcmp(&s6->sin6_addr, &in6addr_any, sizeof(in6addr_any)) == 0;
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, any ? &off : &on, sizeof(int));
     }
-    if (bind(fd, sa, salen) != 0 || listen(fd, 64) != 0) {
+    /* A long queue: a flood's connections wait there, not the CA's SYNs. */
+    if (bind(fd, sa, salen) != 0 || listen(fd, 1024) != 0) {
         *err_no = errno;
         close(fd);
         return -1;
@@ -244,15 +318,19 @@ static autocert_err run_daemon(ac_http01 *h, autocert_ctx *ctx, int fd, const ch
 
     if (mhd_fd < 0)
         return ac_err(ctx, AUTOCERT_ERR_BIND, "cannot listen on %s: %s", where, AC_STRERROR(errno));
+    /* One thread runs every callback: the connection table needs no lock.
+     * libmicrohttpd's limit is never reached (see conns.c); no per-address
+     * limit: a CA validates many names at once from one address. */
     h->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL, on_request, h,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, on_accept, h, on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, discard_log, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, on_target, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)mhd_fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)16,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(AC_CONNS_MAX + 8),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
         MHD_OPTION_END);
     if (h->daemon != NULL)
         return AUTOCERT_OK;
@@ -284,16 +362,22 @@ static autocert_err start_daemon(ac_http01 *h, autocert_ctx *ctx, const char *bi
 
 /* ---- webroot ------------------------------------------------------------ */
 
-/* Creates `dir` 0755 unless it is a directory already; *made set when created. */
+/* Creates `dir` 0755 unless it is a directory already; *made set when
+ * created.  On failure errno is mkdir's. */
 static autocert_err dir_make(autocert_ctx *ctx, const char *dir, int *made)
 {
-    int created = 0;
+    int created = 0, e;
+    autocert_err rc;
 
     /* 0755 whatever the umask: the web server must enter it. */
     if (ac_mkdir(dir, 0755, 0, &created) != 0) {
-        if (errno == ENOTDIR)
-            return ac_err(ctx, AUTOCERT_ERR_IO, "%s exists and is not a directory", dir);
-        return ac_err(ctx, AUTOCERT_ERR_IO, "cannot create %s: %s", dir, AC_STRERROR(errno));
+        e = errno;
+        if (e == ENOTDIR)
+            rc = ac_err(ctx, AUTOCERT_ERR_IO, "%s exists and is not a directory", dir);
+        else
+            rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot create %s: %s", dir, AC_STRERROR(e));
+        errno = e;
+        return rc;
     }
     if (created)
         *made = 1;
@@ -323,7 +407,8 @@ static char *token_path(const ac_http01 *h, const char *token)
 
 /* Makes the challenge directories and writes the file once: -1 with errno
  * on a file system failure (ENOENT when another responder, sharing this
- * webroot, removed the emptied directories meanwhile). */
+ * webroot, removed the emptied directories meanwhile, even between the
+ * two mkdirs), *rc set when a directory could not be made. */
 static int write_once(ac_http01 *h, autocert_ctx *ctx, const char *path, const char *key_auth,
                       autocert_err *rc)
 {
@@ -332,7 +417,7 @@ static int write_once(ac_http01 *h, autocert_ctx *ctx, const char *path, const c
 
     if ((*rc = dir_make(ctx, h->dir_wk, &h->made_wk)) != AUTOCERT_OK ||
         (*rc = dir_make(ctx, h->dir_ac, &h->made_ac)) != AUTOCERT_OK)
-        return 0;
+        return -1;
     /* A challenge file need not survive a crash: no fsync. */
     if (ac_file_create_temp(h->dir_ac, ".autocert-tmp.", key_auth, strlen(key_auth), 0644, 0,
                             &tmp) != 0)
@@ -357,13 +442,15 @@ static autocert_err write_token(ac_http01 *h, autocert_ctx *ctx, const char *tok
 
     if (path == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    for (tries = 0; tries < 3; tries++)
+    for (tries = 0; tries < 10; tries++)
         if ((r = write_once(h, ctx, path, key_auth, &rc)) == 0 || errno != ENOENT)
             break;
-    if (r != 0)
+    if (r != 0 && rc == AUTOCERT_OK)
         rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", path, AC_STRERROR(errno));
-    else if (rc == AUTOCERT_OK)
+    if (r == 0) {
+        ac_err_clear(ctx); /* what a lost race recorded is no failure */
         ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: wrote %s", path);
+    }
     free(path);
     return rc;
 }

@@ -14,9 +14,17 @@
  * '.' are reserved for locks and work in progress and never listed.
  * Directories are 0700, secret items 0600, other items 0644.
  *
+ * What autocert did not write is never read, replaced or deleted: an area,
+ * a set directory or an item that is a symbolic link, of another type or
+ * another user's fails with AUTOCERT_ERR_EXISTS naming it (only the root
+ * may be reached through a link, to the user's own directory).  A
+ * directory of the user's that the user may not enter is an I/O error
+ * naming its mode; a store or remove opens such a set up (0700) to replace
+ * it whole.
+ *
  * Replacing a set (store):
  *   1. mkdtemp ROOT/<area>/.<name>.tmp-XXXXXX and write every item into it
- *      (O_EXCL|O_NOFOLLOW, fsync each file, then fsync the directory);
+ *      (O_EXCL|O_NOFOLLOW), then fsync the files in one batch;
  *   2. if ROOT/<area>/<name> exists, swap the two directories atomically
  *      with renameat2(RENAME_EXCHANGE) and delete the old generation, now
  *      found under the temporary name; otherwise rename(2) the temporary
@@ -40,6 +48,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,18 +157,76 @@ static autocert_err io_err(int e)
     return e == ENOMEM ? AUTOCERT_ERR_NOMEM : AUTOCERT_ERR_IO;
 }
 
+/* Writes a message into `detail` (cut to its size). */
+static void say(char *detail, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(detail, AUTOCERT_STORAGE_DETAIL, fmt, ap);
+    va_end(ap);
+}
+
 /* Says what failed in `detail` ("<op> <path>: <reason>"); returns its code.
  * ELOOP comes from O_NOFOLLOW: the cache follows no symbolic link. */
 static autocert_err fail(char *detail, const char *op, const char *path, int e)
 {
-    snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s %s: %s", op, path ? path : "",
-             e == ELOOP ? "a symbolic link, refused" : AC_STRERROR(e));
+    say(detail, "%s %s: %s", op, path ? path : "",
+        e == ELOOP ? "a symbolic link, refused" : AC_STRERROR(e));
     return io_err(e);
 }
 
-/* Creates ROOT/<area> (0700) if needed; it must be a real directory. */
+/* EXISTS when `sb` (of `path`, not followed) is not what autocert makes:
+ * a link, another type than `type`, another user's.  Such a thing is never
+ * read, replaced or deleted. */
+static autocert_err foreign(const struct stat *sb, mode_t type, const char *path, char *detail)
+{
+    if (S_ISLNK(sb->st_mode))
+        say(detail, "cannot use %s: a symbolic link, refused", path);
+    else if ((sb->st_mode & S_IFMT) != type)
+        say(detail, "cannot use %s: %s", path,
+            S_ISDIR(sb->st_mode) ? "a directory, not a file"
+            : type == S_IFDIR    ? AC_STRERROR(ENOTDIR)
+                                 : "not a regular file");
+    else if (sb->st_uid != geteuid())
+        say(detail, "cannot use %s: it belongs to uid %lu, not to this user (uid %lu)", path,
+            (unsigned long)sb->st_uid, (unsigned long)geteuid());
+    else
+        return AUTOCERT_OK;
+    return AUTOCERT_ERR_EXISTS;
+}
+
+/* The user's own directory that its owner may not read, write or enter. */
+static autocert_err closed_dir(const struct stat *sb, const char *path, char *detail)
+{
+    if ((sb->st_mode & 0700) == 0700)
+        return AUTOCERT_OK;
+    say(detail, "cannot use %s: mode %03o, its owner may not read, write and enter it (%s)", path,
+        (unsigned)(sb->st_mode & 07777), AC_STRERROR(EACCES));
+    return AUTOCERT_ERR_IO;
+}
+
+/* An existing directory of the cache: a real directory of the user's that
+ * the user may use.  NOT_FOUND (no detail) when absent. */
+static autocert_err check_dir(const char *path, char *detail)
+{
+    struct stat sb;
+    autocert_err rc;
+
+    if (lstat(path, &sb) != 0)
+        return errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : fail(detail, "cannot use", path, errno);
+    if ((rc = foreign(&sb, S_IFDIR, path, detail)) != AUTOCERT_OK)
+        return rc;
+    return closed_dir(&sb, path, detail);
+}
+
+/* Creates ROOT/<area> (0700) if needed; an existing one must pass check_dir. */
 static autocert_err ensure_area(const char *area, char *detail)
 {
+    autocert_err rc = check_dir(area, detail);
+
+    if (rc != AUTOCERT_ERR_NOT_FOUND)
+        return rc;
     if (ac_mkdir(area, 0700, AC_MKDIR_NOFOLLOW, NULL) != 0)
         return fail(detail, "cannot create directory", area, errno);
     return AUTOCERT_OK;
@@ -216,10 +283,12 @@ static int work_suffix(const char *rest)
 
 /* Removes what dead writers of the set left behind: its work directories
  * in the area, temporary files in the set.  Only the holder of the set's
- * lock writes it, and that is the caller now. */
+ * lock writes it, and that is the caller now.  What another user put there
+ * is not the debris of a writer of ours: left alone. */
 static void sweep(const char *area, const char *name)
 {
     char tag[WORK_TAG_MAX + 1], prefix[WORK_TAG_MAX + 4], path[PATH_MAX];
+    struct stat sb;
     size_t n;
     DIR *d;
     struct dirent *de;
@@ -229,6 +298,8 @@ static void sweep(const char *area, const char *name)
     if ((d = opendir(area)) != NULL) {
         while ((de = readdir(d)) != NULL)
             if (strncmp(de->d_name, prefix, n) == 0 && work_suffix(de->d_name + n) &&
+                fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+                sb.st_uid == geteuid() &&
                 snprintf(path, sizeof(path), "%s/%s", area, de->d_name) < (int)sizeof(path))
                 ac_remove_tree(path);
         closedir(d);
@@ -316,12 +387,14 @@ static autocert_err read_fd(int fd, const char *path, unsigned char **data, size
     struct stat sb;
     unsigned char *buf;
     size_t got = 0, size;
+    autocert_err rc;
 
     if (fstat(fd, &sb) != 0)
         return fail(detail, "cannot read", path, errno);
-    if (!S_ISREG(sb.st_mode) || sb.st_size < 0 || (unsigned long long)sb.st_size > AC_MAX_FILE) {
-        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s: not a regular file of at most %u bytes",
-                 path, AC_MAX_FILE);
+    if ((rc = foreign(&sb, S_IFREG, path, detail)) != AUTOCERT_OK)
+        return rc;
+    if (sb.st_size < 0 || (unsigned long long)sb.st_size > AC_MAX_FILE) {
+        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s: larger than %u bytes", path, AC_MAX_FILE);
         return AUTOCERT_ERR_CORRUPT;
     }
     /* Anybody could have put it there: not to be handed to a server. */
@@ -353,27 +426,69 @@ static autocert_err read_fd(int fd, const char *path, unsigned char **data, size
     return AUTOCERT_OK;
 }
 
+/* Why `name` in `dfd` (`path` for messages), expected of `type`, could
+ * not be opened. */
+static autocert_err open_failed(int dfd, const char *name, const char *path, mode_t type, int e,
+                                char *detail)
+{
+    struct stat sb;
+    autocert_err rc;
+
+    if (e == ENOENT)
+        return AUTOCERT_ERR_NOT_FOUND;
+    if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        if ((rc = foreign(&sb, type, path, detail)) != AUTOCERT_OK)
+            return rc;
+        if (S_ISDIR(sb.st_mode))
+            return closed_dir(&sb, path, detail);
+    }
+    return fail(detail, "cannot open", path, e);
+}
+
+/* Opens the set directory `setpath` (in `area`, which must pass check_dir). */
+static autocert_err open_set(const char *area, const char *setpath, int *dfd, char *detail)
+{
+    struct stat sb;
+    autocert_err rc;
+
+    *dfd = -1;
+    if ((rc = check_dir(area, detail)) != AUTOCERT_OK)
+        return rc;
+    *dfd = open(setpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (*dfd < 0)
+        return open_failed(AT_FDCWD, setpath, setpath, S_IFDIR, errno, detail);
+    if (fstat(*dfd, &sb) != 0)
+        rc = fail(detail, "cannot use", setpath, errno);
+    else if ((rc = foreign(&sb, S_IFDIR, setpath, detail)) == AUTOCERT_OK)
+        return AUTOCERT_OK;
+    close(*dfd);
+    *dfd = -1;
+    return rc;
+}
+
 static autocert_err dir_load(void *be, const char *set, const char *item, unsigned char **data,
                              size_t *len, char *detail)
 {
     dir_be *d = be;
-    char *setpath = path3(d->root, set, NULL), *path = path3(d->root, set, item);
+    char *area = area_path(d, set), *setpath = path3(d->root, set, NULL);
+    char *path = path3(d->root, set, item);
     int dfd = -1, fd = -1;
     autocert_err rc = AUTOCERT_ERR_NOMEM;
 
     *data = NULL;
     *len = 0;
-    if (setpath == NULL || path == NULL)
+    if (area == NULL || setpath == NULL || path == NULL)
         goto out;
     /* The set directory is opened first: every item read through it comes
-     * from one generation, and neither it nor the item may be a link. */
-    dfd = open(setpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+     * from one generation, and neither it nor the item may be a link, of
+     * another type or of another user. */
+    if ((rc = open_set(area, setpath, &dfd, detail)) != AUTOCERT_OK)
+        goto out;
     /* O_NONBLOCK: a FIFO planted in the cache must not hang the open; the
      * type is checked right after (regular files ignore the flag). */
-    if (dfd >= 0)
-        fd = openat(dfd, item, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    fd = openat(dfd, item, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        rc = errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : fail(detail, "cannot open", path, errno);
+        rc = open_failed(dfd, item, path, S_IFREG, errno, detail);
     else
         rc = read_fd(fd, path, data, len, detail);
 out:
@@ -381,6 +496,7 @@ out:
         close(fd);
     if (dfd >= 0)
         close(dfd);
+    free(area);
     free(setpath);
     free(path);
     return rc;
@@ -388,26 +504,95 @@ out:
 
 /* ---- replacing a set ---------------------------------------------------- */
 
-/* Writes every item into the directory `tmp`, then syncs it. */
+/* Writes every item into the directory `tmp`, then syncs them in one
+ * batch: all are written (and their write-back started) before the first
+ * fsync, so the disk sees one burst, not one round trip a file.  The
+ * directory itself is not synced here: the files' fsyncs commit their
+ * entries on a journaling file system, and the rename into place is synced
+ * with ROOT/<area>. */
 static autocert_err write_items(const char *tmp, const autocert_item *items, size_t n,
                                 char *detail)
 {
-    int dfd, e;
-    size_t i;
+    int dfd, e = 0, *fds;
+    size_t i, j;
 
-    if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    if ((fds = calloc(n ? n : 1, sizeof(int))) == NULL)
+        return AUTOCERT_ERR_NOMEM;
+    if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        free(fds);
         return fail(detail, "cannot open", tmp, errno);
-    for (i = 0; i < n; i++)
-        if (ac_file_create_at(dfd, items[i].name, items[i].data, items[i].len,
-                              items[i].secret ? 0600 : 0644, AC_WRITE_SYNC) != 0)
-            break;
-    if (i == n && fsync(dfd) == 0) {
-        close(dfd);
-        return AUTOCERT_OK;
     }
-    e = errno;
+    for (i = 0; i < n; i++)
+        if ((fds[i] = ac_file_create_open(dfd, items[i].name, items[i].data, items[i].len,
+                                          items[i].secret ? 0600 : 0644)) < 0) {
+            e = errno;
+            break;
+        }
+    for (j = 0; j < i; j++) {
+        if (e == 0 && fsync(fds[j]) != 0)
+            e = errno;
+        if (close(fds[j]) != 0 && e == 0)
+            e = errno;
+    }
     close(dfd);
-    return fail(detail, "cannot write", tmp, e);
+    free(fds);
+    return e == 0 ? AUTOCERT_OK : fail(detail, "cannot write", tmp, e);
+}
+
+/* The items of the set directory `live` are all regular files of the
+ * user's: nothing else is ever deleted with it. */
+static autocert_err check_items(const char *live, char *detail)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    struct dirent *de;
+    DIR *dir;
+    int fd = open(live, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    autocert_err rc = AUTOCERT_OK;
+
+    if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+        rc = fail(detail, "cannot open", live, errno);
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    while (rc == AUTOCERT_OK && (de = readdir(dir)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", live, de->d_name);
+        if (fstatat(dirfd(dir), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+            rc = errno == ENOENT ? AUTOCERT_OK : fail(detail, "cannot use", path, errno);
+        else
+            rc = foreign(&sb, S_IFREG, path, detail);
+    }
+    closedir(dir);
+    return rc;
+}
+
+/* The live set `live` may be replaced or removed: absent, or a directory
+ * of the user's holding only the user's files.  One its owner may not
+ * enter is opened up (0700) first; *reopened is then its old mode, for the
+ * caller to put back where the replacement does not happen. */
+static autocert_err replaceable(const char *live, mode_t *reopened, char *detail)
+{
+    struct stat sb;
+    autocert_err rc;
+
+    *reopened = 0;
+    if (lstat(live, &sb) != 0)
+        return errno == ENOENT ? AUTOCERT_OK : fail(detail, "cannot use", live, errno);
+    if ((rc = foreign(&sb, S_IFDIR, live, detail)) != AUTOCERT_OK)
+        return rc;
+    if ((sb.st_mode & 0700) != 0700) {
+        if (chmod(live, 0700) != 0)
+            return fail(detail, "cannot open up", live, errno);
+        *reopened = (sb.st_mode & 07777) | S_IFDIR;
+    }
+    if ((rc = check_items(live, detail)) != AUTOCERT_OK && *reopened) {
+        chmod(live, *reopened & 07777);
+        *reopened = 0;
+    }
+    return rc;
 }
 
 /* Exchanges the directories `a` and `b` atomically: 0, or -1 with errno. */
@@ -491,6 +676,7 @@ static autocert_err dir_store(void *be, const char *set, const autocert_item *it
     size_t area_len;
     char *area = area_path(d, set), *tmp = NULL, *live = path3(d->root, set, NULL);
     int made = 0, placed = 0;
+    mode_t reopened = 0;
     autocert_err rc = AUTOCERT_ERR_NOMEM;
 
     set_split(set, &area_len, &name);
@@ -504,7 +690,12 @@ static autocert_err dir_store(void *be, const char *set, const autocert_item *it
     }
     made = 1;
     if ((rc = write_items(tmp, items, n, detail)) != AUTOCERT_OK ||
-        (rc = place(area, name, tmp, live, &placed, detail)) != AUTOCERT_OK)
+        (rc = replaceable(live, &reopened, detail)) != AUTOCERT_OK)
+        goto out;
+    rc = place(area, name, tmp, live, &placed, detail);
+    if (!placed && reopened)
+        chmod(live, reopened & 07777);
+    if (rc != AUTOCERT_OK)
         goto out;
     if (ac_fsync_dir(area) != 0)
         rc = fail(detail, "cannot sync", area, errno);
@@ -648,25 +839,33 @@ static autocert_err dir_remove(void *be, const char *set, char *detail)
     size_t area_len;
     char *area = area_path(d, set), *tmp = NULL, *live = path3(d->root, set, NULL);
     struct stat sb;
+    mode_t reopened = 0;
     autocert_err rc = AUTOCERT_ERR_NOMEM;
 
     set_split(set, &area_len, &name);
     if (area == NULL || live == NULL || (tmp = dot_path(area, name, "rm", 1)) == NULL)
         goto out;
-    rc = AUTOCERT_OK;
-    if (lstat(live, &sb) != 0)
-        rc = errno == ENOENT || errno == ENOTDIR ? AUTOCERT_ERR_NOT_FOUND
-                                                 : fail(detail, "cannot remove", live, errno);
-    else if (!S_ISDIR(sb.st_mode))
-        rc = fail(detail, "cannot remove", live, ENOTDIR);
+    /* Anything but a directory of the user's holding the user's files is
+     * left as it is. */
+    if ((rc = check_dir(area, detail)) != AUTOCERT_OK)
+        goto out;
+    if (lstat(live, &sb) != 0) {
+        rc = errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : fail(detail, "cannot remove", live, errno);
+        goto out;
+    }
+    if ((rc = replaceable(live, &reopened, detail)) != AUTOCERT_OK)
+        goto out;
     /* rename(2) replaces the empty directory mkdtemp made. */
-    else if (mkdtemp(tmp) == NULL)
+    if (mkdtemp(tmp) == NULL) {
         rc = fail(detail, "cannot create a directory in", area, errno);
-    else if (rename(live, tmp) != 0) {
+    } else if (rename(live, tmp) != 0) {
         rc = errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : fail(detail, "cannot remove", live, errno);
         rmdir(tmp);
-    } else if (ac_remove_tree(tmp) != 0 || ac_fsync_dir(area) != 0)
+    } else if (ac_remove_tree(tmp) != 0 || ac_fsync_dir(area) != 0) {
         rc = fail(detail, "cannot remove", tmp, errno);
+    }
+    if (rc != AUTOCERT_OK && reopened)
+        chmod(live, reopened & 07777);
 out:
     free(area);
     free(tmp);
@@ -799,14 +998,12 @@ static autocert_err prepare_root(const char *root, char *detail)
         if (ac_mkdir_parents(root) != 0 || stat(root, &sb) != 0)
             return fail(detail, "cannot create", root, errno);
     }
-    if (!S_ISDIR(sb.st_mode))
-        return fail(detail, "cannot use", root, ENOTDIR);
-    /* Keys go here: whoever owns the directory could swap them. */
-    if (sb.st_uid != geteuid()) {
-        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "cannot use %s: it belongs to uid %lu, not to "
-                 "this user (uid %lu)", root, (unsigned long)sb.st_uid, (unsigned long)geteuid());
-        return AUTOCERT_ERR_IO;
-    }
+    /* Reached through a link (to the user's own directory) it is used;
+     * keys go here: whoever owns the directory could swap them. */
+    if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
+        return foreign(&sb, S_IFDIR, root, detail);
+    if ((sb.st_mode & 0700) != 0700)
+        return closed_dir(&sb, root, detail);
     if ((sb.st_mode & 077) != 0 && chmod(root, 0700) != 0)
         return fail(detail, "cannot restrict", root, errno);
     return AUTOCERT_OK;
