@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,62 @@ static void test_bad_identifier(void **state)
     assert_string_equal(hook_log(f), "");
 }
 
+/* ---- a responder shared by orders in several threads ----------------------------- */
+
+#define N_THREADS 8
+
+typedef struct {
+    fixture *f;
+    ac_responder *r;
+    char ident[64], token[64], key_auth[128];
+    autocert_err present_rc;
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    ac_chal c = {"dns-01", w->ident, w->token, w->key_auth, 0};
+
+    w->present_rc = ac_responder_present(w->r, w->f->ctx, &c);
+    ac_responder_cleanup(w->r, &c);
+    return NULL;
+}
+
+/* Each thread's record is added and removed once, whatever the others do. */
+static void test_shared_by_threads(void **state)
+{
+    fixture *f = *state;
+    worker w[N_THREADS];
+    pthread_t t[N_THREADS];
+    ac_responder *r = NULL;
+    char want[128];
+    size_t i;
+
+    assert_int_equal(ac_responder_new(f->ctx, NULL, &r), AUTOCERT_OK);
+    for (i = 0; i < N_THREADS; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
+        w[i].f = f;
+        w[i].r = r;
+        snprintf(w[i].ident, sizeof(w[i].ident), "t%zu.example.com", i);
+        snprintf(w[i].token, sizeof(w[i].token), "tok%zu", i);
+        snprintf(w[i].key_auth, sizeof(w[i].key_auth), "tok%zu.thumb", i);
+        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (i = 0; i < N_THREADS; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(w[i].present_rc, AUTOCERT_OK);
+    }
+    ac_responder_free(r);
+    for (i = 0; i < N_THREADS; i++) {
+        snprintf(want, sizeof(want), "add _acme-challenge.t%zu.example.com ", i);
+        assert_non_null(strstr(hook_log(f), want));
+        snprintf(want, sizeof(want), "remove _acme-challenge.t%zu.example.com ", i);
+        assert_non_null(strstr(hook_log(f), want));
+        /* Once only. */
+        assert_null(strstr(strstr(hook_log(f), want) + 1, want));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hook_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_identifier, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_by_threads, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
