@@ -45,7 +45,12 @@ static int teardown(void **state)
     char path[160];
 
     unlink(f->out);
-    snprintf(path, sizeof(path), "%s/pwned", f->dir);
+    snprintf(path, sizeof(path), "%s.pwned", f->out);
+    unlink(path);
+    /* test_streams' files, when it stopped before removing them. */
+    snprintf(path, sizeof(path), "%s/stdout", f->dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/stderr", f->dir);
     unlink(path);
     rmdir(f->dir);
     autocert_ctx_free(f->ctx);
