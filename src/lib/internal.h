@@ -248,6 +248,12 @@ autocert_err ac_files_absent(autocert_ctx *ctx, const ac_outfile *f, size_t n);
  * failure the files of this call are removed again. */
 autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, int force);
 
+/* ---- dlsyms.c: libraries loaded on first use ------------------------------ */
+/* dlopen(soname), then dlsym of each names[i] into *slots[i]: 0, or -1 with
+ * the reason in why (wn bytes).  The library is never closed. */
+int ac_dl_load(const char *soname, const char *const *names, void **const *slots, size_t n,
+               char *why, size_t wn);
+
 /* ---- ctx.c: configuration ---------------------------------------------- */
 /* What autocert_timings reports, kept in the context. */
 typedef enum {
