@@ -49,7 +49,8 @@ typedef enum {
     AUTOCERT_ERR_MISMATCH = 19,     /* key does not match certificate, or similar */
     AUTOCERT_ERR_VERIFY = 20,       /* certificate verification failed */
     AUTOCERT_ERR_PASSWORD = 21,     /* wrong or missing password */
-    AUTOCERT_ERR_NO_NAMES = 22      /* a certificate needs a DNS name or IP address, none given */
+    AUTOCERT_ERR_NO_NAMES = 22,     /* a certificate needs a DNS name or IP address, none given */
+    AUTOCERT_ERR_HOOK = 23          /* a hook command failed, or overstayed its time limit */
 } autocert_err;
 
 /* A fixed English text for an error code; never NULL. */
@@ -215,6 +216,29 @@ autocert_err autocert_set_webroot(autocert_ctx *ctx, const char *dir);
  * has, the CA's default chain is kept, with a note in the log.  NULL
  * clears: the default chain. */
 autocert_err autocert_set_preferred_chain(autocert_ctx *ctx, const char *issuer_cn);
+/* The challenge type that proves control of the names: "http-01" (the
+ * default; NULL sets it) or "dns-01" (TXT records published through the
+ * DNS hook below; needed for wildcard names "*.example.com").  Only that
+ * type is answered: a CA that does not offer it for an authorization is an
+ * AUTOCERT_ERR_UNSUPPORTED failure.  INVALID for any other text. */
+autocert_err autocert_set_challenge(autocert_ctx *ctx, const char *type);
+/* The DNS-01 hook: a shell command, run as /bin/sh -c CMD with the values
+ * as positional parameters, never pasted into the command text:
+ *   $1 "add" or "remove", $2 the record name ("_acme-challenge.example.com",
+ *   also for "*.example.com"), $3 the TXT value (base64url, 43 characters);
+ * the same in the environment as AUTOCERT_DNS_ACTION, AUTOCERT_DNS_NAME and
+ * AUTOCERT_DNS_VALUE, with AUTOCERT_IDENTIFIER the name being validated.
+ * "add" must return once the record is published where the CA will look;
+ * "remove" runs for every record "add" was run for, also after failures.
+ * Standard input is /dev/null; its output goes to standard error.  Exit
+ * status 0 is success; any other, or running past the hook time limit, is
+ * an AUTOCERT_ERR_HOOK failure naming the command, the action and the
+ * record.  The string is copied; NULL clears; "" is INVALID. */
+autocert_err autocert_set_dns_hook(autocert_ctx *ctx, const char *cmd);
+/* Time limit of one hook run, seconds (0: the default, 120).  An "add"
+ * also ends at the operation's deadline (autocert_set_timeout); a "remove"
+ * gets at least 10 s even after it. */
+void autocert_set_hook_timeout(autocert_ctx *ctx, unsigned seconds);
 /* The certificate profile to order under (draft-ietf-acme-profiles), e.g.
  * Let's Encrypt's "shortlived"; NULL (the default) leaves the choice to the
  * CA.  Checked against the profiles the CA's directory offers before an
@@ -292,7 +316,9 @@ autocert_err autocert_obtain(autocert_ctx *ctx, const char *const *names, size_t
                              unsigned flags, autocert_cert **out);
 
 /* Loads the cached certificate whose entry is named after `name`: its
- * metadata, chain and key.  *out: caller frees with autocert_cert_free(). */
+ * metadata, chain and key.  A wildcard's entry is named "+.example.com"
+ * (autocert_cert_name, autocert_cert_list); "*.example.com" and that name
+ * both find it.  *out: caller frees with autocert_cert_free(). */
 autocert_err autocert_cert_load(autocert_ctx *ctx, const char *name, autocert_cert **out);
 /* The same from the entry's metadata alone, without reading the chain or
  * the key (cheap enough for a scan of many entries); the PEM accessors of

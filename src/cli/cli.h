@@ -32,6 +32,8 @@ typedef enum {
     CLI_O_HTTP_PORT,
     CLI_O_BIND,
     CLI_O_WEBROOT,
+    CLI_O_CHALLENGE,
+    CLI_O_DNS_HOOK,
     CLI_O_KEY_TYPE,
     CLI_O_ACCOUNT_KEY_TYPE,
     CLI_O_EAB_KID,
@@ -138,6 +140,7 @@ struct cli_args {
     int dry_run;
     unsigned jobs, hook_timeout;
     const char *deploy_hook, *failure_hook, *metrics_file;
+    const char *challenge, *dns_hook;
     /* the cache */
     const char *cache, *cached;
     int list_verify;
@@ -214,7 +217,8 @@ void cli_json_str(const char *s);
 void cli_log(void *arg, autocert_log_level level, const char *msg);
 
 /* The settings made of two options: the HTTP-01 responder (--bind,
- * --http-port), the EAB credentials.  0, or -1 after an error line. */
+ * --http-port), the EAB credentials, --challenge dns-01 with its
+ * --dns-hook.  0, or -1 after an error line. */
 int cli_apply_pairs(cli_args *a);
 
 /* --user: when given (as root), binds the challenge responder and becomes

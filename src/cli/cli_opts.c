@@ -137,6 +137,20 @@ static int set_webroot(cli_args *a, cli_opt_id id, const char *val)
     return library_says(a, id, val, autocert_set_webroot(a->ctx, val));
 }
 
+static int set_challenge(cli_args *a, cli_opt_id id, const char *val)
+{
+    if (strcmp(val, "http-01") != 0 && strcmp(val, "dns-01") != 0)
+        return cli_invalid(a, id, val, "http-01 or dns-01");
+    a->challenge = val;
+    return library_says(a, id, val, autocert_set_challenge(a->ctx, val));
+}
+
+static int set_dns_hook(cli_args *a, cli_opt_id id, const char *val)
+{
+    a->dns_hook = val;
+    return library_says(a, id, val, autocert_set_dns_hook(a->ctx, val));
+}
+
 static int set_profile(cli_args *a, cli_opt_id id, const char *val)
 {
     return library_says(a, id, val, autocert_set_profile(a->ctx, val));
@@ -239,6 +253,7 @@ static int set_hook_timeout(cli_args *a, cli_opt_id id, const char *val)
     if (number(a, id, val, 1, 86400, &v) != 0)
         return -1;
     a->hook_timeout = (unsigned)v;
+    autocert_set_hook_timeout(a->ctx, (unsigned)v); /* the DNS-01 hook's */
     return 0;
 }
 
@@ -340,6 +355,10 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
                     "address of the HTTP-01 responder (default all)", 0},
     [CLI_O_WEBROOT] = {"--webroot", 0, "DIR", "AUTOCERT_WEBROOT", set_webroot, 0,
                        "write challenge files under DIR instead", 0},
+    [CLI_O_CHALLENGE] = {"--challenge", 0, "TYPE", "AUTOCERT_CHALLENGE", set_challenge, 0,
+                         "http-01 (default) or dns-01 (needs --dns-hook; for wildcards)", 0},
+    [CLI_O_DNS_HOOK] = {"--dns-hook", 0, "CMD", "AUTOCERT_DNS_HOOK", set_dns_hook, 0,
+                        "dns-01: sh command run as CMD add|remove NAME VALUE", 0},
     [CLI_O_KEY_TYPE] = {"--key-type", 0, "TYPE", "AUTOCERT_KEY_TYPE", set_key_type, 0,
                         "ec256 (default), ec384, rsa2048, rsa3072, rsa4096", 0},
     [CLI_O_ACCOUNT_KEY_TYPE] = {"--account-key-type", 0, "TYPE", NULL, set_account_key_type, 0,
@@ -372,7 +391,7 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
     [CLI_O_FAILURE_HOOK] = {"--failure-hook", 0, "CMD", "AUTOCERT_FAILURE_HOOK", set_hook,
                             FIELD(failure_hook), "run CMD (sh -c) after each failed renewal", 0},
     [CLI_O_HOOK_TIMEOUT] = {"--hook-timeout", 0, "SECONDS", NULL, set_hook_timeout, 0,
-                            "time allowed to a hook (default 300)", 0},
+                            "time allowed to a hook (default: DNS 120, others 300)", 0},
     [CLI_O_JOBS] = {"--jobs", 'j', "N", NULL, set_jobs, 0,
                     "renew up to N certificates at once (default 1)", 0},
     [CLI_O_RENEW_JSON] = {"--json", 0, NULL, NULL, cli_set_flag, FIELD(json),

@@ -9,9 +9,10 @@
 
 static const cli_opt_id obtain_opts[] = {
     CLI_O_EMAIL, CLI_O_AGREE_TOS, CLI_O_DIRECTORY, CLI_O_STAGING, CLI_O_CA_BUNDLE, CLI_O_ALLOW_HTTP,
-    CLI_O_HTTP_PORT, CLI_O_BIND, CLI_O_WEBROOT, CLI_O_KEY_TYPE, CLI_O_ACCOUNT_KEY_TYPE,
-    CLI_O_EAB_KID, CLI_O_EAB_HMAC_KEY, CLI_O_CACHE, CLI_O_TIMEOUT, CLI_O_FORCE_ORDER, CLI_O_USER,
-    CLI_O_PROFILE, CLI_O_PREFERRED_CHAIN, CLI_O_NONE,
+    CLI_O_HTTP_PORT, CLI_O_BIND, CLI_O_WEBROOT, CLI_O_CHALLENGE, CLI_O_DNS_HOOK,
+    CLI_O_HOOK_TIMEOUT, CLI_O_KEY_TYPE, CLI_O_ACCOUNT_KEY_TYPE, CLI_O_EAB_KID, CLI_O_EAB_HMAC_KEY,
+    CLI_O_CACHE, CLI_O_TIMEOUT, CLI_O_FORCE_ORDER, CLI_O_USER, CLI_O_PROFILE,
+    CLI_O_PREFERRED_CHAIN, CLI_O_NONE,
 };
 
 /* The names of the operands, split at commas; -1 after an error line. */
@@ -34,10 +35,47 @@ static int split_names(int argc, char **argv, char ***names, size_t *n)
     return 0;
 }
 
+/* --challenge dns-01 and --dns-hook come together: -1 after an error line. */
+static int check_dns_hook(const cli_args *a)
+{
+    int dns01 = a->challenge != NULL && strcmp(a->challenge, "dns-01") == 0;
+
+    if (dns01 && a->dns_hook == NULL) {
+        cli_error("%s dns-01 needs %s CMD, the command that publishes the TXT records",
+                  cli_source(a, CLI_O_CHALLENGE), cli_opts[CLI_O_DNS_HOOK].flag);
+        return -1;
+    }
+    if (!dns01 && a->dns_hook != NULL) {
+        cli_error("%s is used only with %s dns-01", cli_source(a, CLI_O_DNS_HOOK),
+                  cli_opts[CLI_O_CHALLENGE].flag);
+        return -1;
+    }
+    return 0;
+}
+
+/* A wildcard name needs DNS-01: checked before any request.  -1 after an
+ * error line. */
+static int check_names(const cli_args *a, char **names, size_t n)
+{
+    size_t i;
+
+    if (a->challenge != NULL && strcmp(a->challenge, "dns-01") == 0)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (strncmp(names[i], "*.", 2) == 0) {
+            cli_error("invalid name '%s': a wildcard name needs %s dns-01 (and %s)", names[i],
+                      cli_opts[CLI_O_CHALLENGE].flag, cli_opts[CLI_O_DNS_HOOK].flag);
+            return -1;
+        }
+    return 0;
+}
+
 int cli_apply_pairs(cli_args *a)
 {
     autocert_err rc;
 
+    if (check_dns_hook(a) != 0)
+        return -1;
     if ((rc = autocert_set_http01(a->ctx, a->bind, a->http_port)) != AUTOCERT_OK) {
         cli_fail(a, rc, NULL);
         return -1;
@@ -98,8 +136,8 @@ static int obtain_run(cli_args *a, int argc, char **argv)
     int status = EXIT_FAIL;
     autocert_err rc;
 
-    if (split_names(argc, argv, &names, &n) != 0 || cli_apply_pairs(a) != 0 ||
-        cli_drop_to_user(a) != 0 || cli_cache_open(a) != 0)
+    if (split_names(argc, argv, &names, &n) != 0 || check_names(a, names, n) != 0 ||
+        cli_apply_pairs(a) != 0 || cli_drop_to_user(a) != 0 || cli_cache_open(a) != 0)
         goto out;
     rc = autocert_obtain(a->ctx, (const char *const *)names, n,
                          a->force ? AUTOCERT_OBTAIN_FORCE : 0, &cert);
@@ -122,9 +160,9 @@ const cli_cmd cli_cmd_obtain = {
     "obtain NAME[,NAME...] [options]",
     "obtain a certificate from an ACME CA",
     "Obtains a certificate for the DNS names and IP addresses given (the first names\n"
-    "the cache entry) from an ACME CA, answering HTTP-01 challenges, and stores it in\n"
-    "the cache.  Prints the paths of the certificate chain and its key.  Exits 0\n"
-    "when it stored a new certificate, 2 when the cached one is still good, 1 on\n"
-    "failure.",
+    "the cache entry) from an ACME CA, answering HTTP-01 challenges (or DNS-01 ones\n"
+    "through --dns-hook, which wildcard names need), and stores it in the cache.\n"
+    "Prints the paths of the certificate chain and its key.  Exits 0 when it stored\n"
+    "a new certificate, 2 when the cached one is still good, 1 on failure.",
     NULL,
 };

@@ -87,7 +87,7 @@ static char *dup_member(json_t *doc, const char *name)
 static int name_ok(const char *v)
 {
     ac_ident id;
-    int ok = ac_ident_parse(NULL, v, 0, &id) == AUTOCERT_OK && strcmp(id.value, v) == 0;
+    int ok = ac_ident_parse(NULL, v, 1, &id) == AUTOCERT_OK && strcmp(id.value, v) == 0;
 
     ac_ident_clear(&id);
     return ok;

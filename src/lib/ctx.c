@@ -32,6 +32,8 @@ autocert_ctx *autocert_ctx_new(void)
         return NULL;
     }
     ctx->http_port = 80;
+    ctx->challenge = "http-01";
+    ctx->hook_timeout_s = AC_HOOK_TIMEOUT_S;
     ctx->key_type = AUTOCERT_KEY_EC256;
     ctx->account_key_type = AUTOCERT_KEY_EC256;
     ctx->timeout_s = 300;
@@ -55,6 +57,7 @@ void autocert_ctx_free(autocert_ctx *ctx)
     free(ctx->http_bind);
     free(ctx->webroot);
     free(ctx->preferred_chain);
+    free(ctx->dns_hook);
     if (ctx->responder)
         ctx->responder_free(ctx->responder);
     autocert_strv_free(ctx->no_ari, ctx->n_no_ari);
@@ -168,6 +171,30 @@ autocert_err autocert_set_preferred_chain(autocert_ctx *ctx, const char *issuer_
         return ac_err(ctx, AUTOCERT_ERR_INVALID, "preferred chain: a CN of 1 to 255 bytes, "
                       "not %zu", strlen(issuer_cn));
     return set_str(ctx, &ctx->preferred_chain, issuer_cn);
+}
+
+autocert_err autocert_set_challenge(autocert_ctx *ctx, const char *type)
+{
+    if (type == NULL || strcmp(type, "http-01") == 0)
+        ctx->challenge = "http-01";
+    else if (strcmp(type, "dns-01") == 0)
+        ctx->challenge = "dns-01";
+    else
+        return ac_err(ctx, AUTOCERT_ERR_INVALID,
+                      "challenge type '%s' is not supported (http-01 or dns-01)", AC_SAFE(type));
+    return AUTOCERT_OK;
+}
+
+autocert_err autocert_set_dns_hook(autocert_ctx *ctx, const char *cmd)
+{
+    if (cmd != NULL && *cmd == '\0')
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "the DNS hook command is empty");
+    return set_str(ctx, &ctx->dns_hook, cmd);
+}
+
+void autocert_set_hook_timeout(autocert_ctx *ctx, unsigned seconds)
+{
+    ctx->hook_timeout_s = seconds ? seconds : AC_HOOK_TIMEOUT_S;
 }
 
 autocert_err autocert_set_profile(autocert_ctx *ctx, const char *name)

@@ -52,6 +52,7 @@ const char *autocert_strerror(autocert_err err)
     case AUTOCERT_ERR_VERIFY: return "verification failed";
     case AUTOCERT_ERR_PASSWORD: return "wrong or missing password";
     case AUTOCERT_ERR_NO_NAMES: return "no DNS name or IP address";
+    case AUTOCERT_ERR_HOOK: return "a hook command failed";
     }
     return "unknown error";
 }

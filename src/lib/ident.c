@@ -71,7 +71,7 @@ static const char *dns_problem(const char *name, int allow_wildcard)
             return "label longer than 63 characters";
         if (first && n == 1 && label[0] == '*') {
             if (!allow_wildcard)
-                return "wildcard names need DNS-01 validation, which HTTP-01 cannot do";
+                return "a wildcard name can be validated only with the dns-01 challenge";
             if (p == NULL)
                 return "a wildcard needs a domain after '*.'";
         } else {

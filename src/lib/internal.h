@@ -179,6 +179,25 @@ void ac_utc_format(time_t t, ac_utc_style style, char *buf, size_t n);
 /* Sleeps `seconds` (fractions allowed), resuming after signals. */
 void ac_sleep_s(double seconds);
 
+/* ---- hook.c: a user's hook command ---------------------------------------- */
+#define AC_HOOK_TIMEOUT_S 120 /* default time limit of one run */
+typedef struct {
+    const char *what;        /* for messages: "DNS hook" */
+    const char *cmd;         /* run as /bin/sh -c CMD */
+    const char *const *args; /* its positional parameters "$1"..., NULL-terminated */
+    const char *const *env;  /* "NAME=value" set in its environment, NULL-terminated */
+    double timeout_s;        /* time limit of the run */
+} ac_hook;
+/* Runs the hook and waits for it: OK on exit status 0.  AUTOCERT_ERR_HOOK,
+ * naming `what`, the command and `label` ("add _acme-challenge.example.com"),
+ * when it cannot start, ends with another status or a signal, or runs past
+ * its time limit (then its whole process group is stopped). */
+autocert_err ac_hook_run(autocert_ctx *ctx, const ac_hook *h, const char *label);
+/* The same without recording the failure on ctx (for a cleanup after
+ * another failure, whose detail must stay): the message goes into msg. */
+autocert_err ac_hook_exec(autocert_ctx *ctx, const ac_hook *h, const char *label, char *msg,
+                          size_t n);
+
 /* ---- fsutil.c: files and directories ------------------------------------ */
 /* errno level: 0 on success, -1 with errno. */
 /* Writes all of `data`, retrying on EINTR and short writes. */
@@ -229,6 +248,12 @@ autocert_err ac_files_absent(autocert_ctx *ctx, const ac_outfile *f, size_t n);
  * failure the files of this call are removed again. */
 autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, int force);
 
+/* ---- dlsyms.c: libraries loaded on first use ------------------------------ */
+/* dlopen(soname), then dlsym of each names[i] into *slots[i]: 0, or -1 with
+ * the reason in why (wn bytes).  The library is never closed. */
+int ac_dl_load(const char *soname, const char *const *names, void **const *slots, size_t n,
+               char *why, size_t wn);
+
 /* ---- ctx.c: configuration ---------------------------------------------- */
 /* What autocert_timings reports, kept in the context. */
 typedef enum {
@@ -256,6 +281,9 @@ struct autocert_ctx {
     unsigned http_port;
     char *webroot;
     char *preferred_chain; /* issuer CN of the top certificate wanted, or NULL */
+    const char *challenge; /* "http-01" or "dns-01": static */
+    char *dns_hook;
+    unsigned hook_timeout_s;
     autocert_key_type key_type;
     autocert_key_type account_key_type;
     unsigned timeout_s;

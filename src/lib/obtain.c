@@ -49,7 +49,9 @@ static autocert_err parse_names(autocert_ctx *ctx, const char *const *names, siz
     for (i = 0; i < n; i++) {
         ac_ident id;
 
-        if ((rc = ac_ident_parse(ctx, names[i], 0, &id)) != AUTOCERT_OK) {
+        /* Only DNS-01 can validate a wildcard (RFC 8555 section 7.1.3). */
+        if ((rc = ac_ident_parse(ctx, names[i], strcmp(ctx->challenge, "dns-01") == 0, &id)) !=
+            AUTOCERT_OK) {
             for (j = 0; j < k; j++)
                 ac_ident_clear(&ids[j]);
             free(ids);
@@ -375,7 +377,15 @@ static autocert_err lookup(autocert_ctx *ctx, const char *name, unsigned flags, 
 
     *out = NULL;
     ac_err_clear(ctx);
-    if ((rc = ac_ident_parse(ctx, name, 1, &id)) != AUTOCERT_OK)
+    /* A wildcard's entry name, as `list` shows it, stands for the wildcard. */
+    if (name != NULL && strncmp(name, "+.", 2) == 0) {
+        if ((entry = strdup(name)) == NULL)
+            return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        entry[0] = '*';
+    }
+    rc = ac_ident_parse(ctx, entry ? entry : name, 1, &id);
+    free(entry);
+    if (rc != AUTOCERT_OK)
         return rc;
     entry = ac_ident_entry_name(&id);
     ac_ident_clear(&id);

@@ -369,7 +369,7 @@ hobtain "$NAMES"
 hfails '^autocert: the CA sent an authorization for dns:evil\^\[\[2J\^\[\]0;owned\^G\^M\^J.*, which was not ordered: refused$'
 [ "$(stub_requests 'POST /chal/[0-9]+')" -eq 0 ] || ac_fail "[$CASE] a challenge was answered"
 hend
-fails authz-no-challenges 'dns:stub\.example\.org: the server offers no challenge this client can answer'
+fails authz-no-challenges 'dns:stub\.example\.org: the server offers no http-01 challenge, the type chosen \(it offers: none\)'
 for m in token-long token-empty token-bad token-number; do
     hcase "$m"
     hobtain "$NAMES"

@@ -103,4 +103,14 @@ life=$(($(jq .not_after "$(meta a.example)") - $(jq .not_before "$(meta a.exampl
 [ "$life" -ge 575990 ] && [ "$life" -le 576010 ] || ac_fail "after the change the certificate lives $life s"
 ac_ok "a profile change renews under the new profile"
 
+# 7. A window that has started (and not ended) is acted on at once.
+old=$(serial a.example)
+cp "$CACHE/certs/a.example/cert.pem" "$WORK/a.pem"
+t=$(date +%s)
+ac_set_ari "$WORK/a.pem" "{\"suggestedWindow\": {\"start\": \"$(ac_iso $((t - 60)))\", \"end\": \"$(ac_iso $((t + 86400)))\"}}"
+ask_again a.example
+ac_renew --cert a.example
+[ "$AC_RC" -eq 0 ] && [ "$(serial a.example)" != "$old" ] || ac_fail "a started window: exit $AC_RC, not renewed"
+ac_ok "a window that has started: renewed at once"
+
 ac_done

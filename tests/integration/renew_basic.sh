@@ -182,4 +182,24 @@ set -e
 [ ! -s "$WORK/stdout" ] && [ ! -s "$WORK/stderr" ] || ac_fail "the cron line printed with nothing due"
 ac_ok "systemd unit and cron line run as shipped"
 
+# 11. A deploy hook that hangs is stopped at its time limit; the renewal stays.
+old_b=$(serial b.example)
+ac_renew --days "$days" --cert b.example --deploy-hook 'sleep 60' --hook-timeout 1
+ac_failed "renew with a deploy hook that hangs"
+ac_stderr_has "deploy hook 'sleep 60' did not finish in 1 s"
+[ "$(serial b.example)" != "$old_b" ] || ac_fail "the renewal was undone by its hook"
+ac_ok "a hanging deploy hook stopped after 1 s; the renewal kept"
+
+# 12. The CA stopped: the certificate stays, the failure is recorded, and a
+#     run inside the backoff makes no request.
+stop_pebble
+old_b=$(serial b.example)
+ac_renew --days "$days" --cert b.example --timeout 10
+ac_failed "renew with the CA stopped"
+[ "$(serial b.example)" = "$old_b" ] || ac_fail "the certificate changed with the CA stopped"
+[ "$(renewal b.example failures)" = 1 ] || ac_fail "the failure was not recorded"
+ac_renew -v --days "$days" --cert b.example
+[ "$AC_RC" -eq 1 ] && [ "$(ac_requests)" = 0 ] || ac_fail "inside the backoff: exit $AC_RC, $(ac_requests) requests"
+ac_ok "CA stopped: certificate kept, failure recorded, the next run waits without a request"
+
 ac_done

@@ -493,6 +493,32 @@ static void authz_fail(fake_authz *z, const char *type, const char *detail)
     z->error_detail = detail;
 }
 
+/* Whether the DNS hook's log shows the TXT record of `z` added: at
+ * _acme-challenge.<name> ("*." left off), base64url(SHA-256(key authorization)). */
+static int txt_published(const fakeca *ca, const fake_authz *z, const char *thumb)
+{
+    const char *base = strncmp(z->ident, "*.", 2) == 0 ? z->ident + 2 : z->ident;
+    char ka[256], want[512], line[512], *value = NULL;
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    int found = 0;
+    FILE *f;
+
+    snprintf(ka, sizeof(ka), "%s.%s", z->token, thumb ? thumb : "");
+    if (EVP_Digest(ka, strlen(ka), md, &mdlen, EVP_sha256(), NULL) != 1 ||
+        (value = b64(md, mdlen)) == NULL)
+        return 0;
+    snprintf(want, sizeof(want), "add _acme-challenge.%s %s", base, value);
+    free(value);
+    if ((f = fopen(ca->k.dns_log, "r")) == NULL)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f) != NULL)
+        found = strncmp(line, want, strlen(want)) == 0 &&
+                (line[strlen(want)] == '\n' || line[strlen(want)] == ' ');
+    fclose(f);
+    return found;
+}
+
 /* Whether the webroot holds the right key authorization for `z`. */
 static int published(const fakeca *ca, const fake_authz *z, const char *thumb)
 {
@@ -500,6 +526,9 @@ static int published(const fakeca *ca, const fake_authz *z, const char *thumb)
     FILE *f;
     size_t n;
 
+    if (ca->k.dns_log != NULL && ca->k.chal_type && strcmp(ca->k.chal_type, "dns-01") == 0 &&
+        odd(ca, z))
+        return txt_published(ca, z, thumb);
     if (ca->k.webroot == NULL)
         return 1;
     snprintf(path, sizeof(path), "%s/.well-known/acme-challenge/%s", ca->k.webroot, z->token);

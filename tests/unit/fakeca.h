@@ -38,6 +38,8 @@ typedef struct {
     int order_no_authz;       /* a new order lists no authorizations */
     int order_no_cert_url;    /* a valid order names no certificate URL */
     const char *webroot;      /* where answered HTTP-01 challenges are checked */
+    const char *dns_log;      /* where answered DNS-01 challenges are checked: a file
+                               * of "add NAME VALUE" lines (a test hook's log) */
     int validity_days;        /* of issued certificates (default 90) */
     int backdate_days;        /* issued certificates start this many days ago
                                * (as if issued then: near their end) */
@@ -102,7 +104,8 @@ size_t fakeca_issued(const fakeca *ca);
  * get accountDoesNotExist, their keys register as new accounts. */
 void fakeca_forget_accounts(fakeca *ca);
 /* Nonzero when, at the first challenge response of the last order, every
- * one of its pending challenges was already published in the webroot. */
+ * one of its pending challenges was already published in the webroot (or,
+ * for DNS-01, in the hook's log). */
 int fakeca_all_presented_first(const fakeca *ca);
 /* The PEM of the CA's root (the chain's last certificate). */
 const char *fakeca_root_pem(const fakeca *ca);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -191,6 +192,79 @@ static void test_no_answerable_challenge(void **state)
     finish(&x);
 }
 
+/* ---- DNS-01 through a hook ------------------------------------------------------- */
+
+/* The context answers DNS-01 with a hook that logs its runs in dir/hook.log,
+ * where the CA checks the records; *log receives its path. */
+static void use_dns01(protofx *f, char *log, size_t n)
+{
+    snprintf(log, n, "%s/hook.log", f->dir);
+    setenv("HOOK_LOG", log, 1);
+    assert_int_equal(autocert_set_challenge(f->ctx, "dns-01"), AUTOCERT_OK);
+    assert_int_equal(autocert_set_dns_hook(f->ctx, "echo \"$1 $2 $3\" >>\"$HOOK_LOG\""),
+                     AUTOCERT_OK);
+    fakeca_knobs_of(f->ca)->chal_type = "dns-01";
+    fakeca_knobs_of(f->ca)->dns_log = log;
+}
+
+/* The lines of a small file that start with `prefix`. */
+static int lines_starting(const char *path, const char *prefix)
+{
+    char line[512];
+    int n = 0;
+    FILE *fp = fopen(path, "r");
+
+    while (fp != NULL && fgets(line, sizeof(line), fp) != NULL)
+        n += strncmp(line, prefix, strlen(prefix)) == 0;
+    if (fp != NULL)
+        fclose(fp);
+    return n;
+}
+
+/* Every TXT record is out before the first answer; all removed after. */
+static void test_dns01_published_first(void **state)
+{
+    protofx *f = *state;
+    const ac_ident ids[] = {{AC_ID_DNS, (char *)"*.a.example"}, {AC_ID_DNS, (char *)"a.example"},
+                            {AC_ID_DNS, (char *)"b.example"}};
+    char log[128];
+    run x;
+
+    use_dns01(f, log, sizeof(log));
+    assert_int_equal(ac_session_init(&x.s, f->ctx, NULL), AUTOCERT_OK);
+    assert_int_equal(ac_account_ensure(&x.s), AUTOCERT_OK);
+    assert_int_equal(ac_order_new(&x.s, ids, 3, NULL, &x.o), AUTOCERT_OK);
+    assert_int_equal(ac_responder_new(f->ctx, NULL, &x.r), AUTOCERT_OK);
+    assert_int_equal(ac_order_authorize(&x.s, &x.o, x.r), AUTOCERT_OK);
+    assert_true(fakeca_all_presented_first(f->ca));
+    assert_int_equal(fakeca_count(f->ca, "POST", "/chal/"), 3);
+    assert_int_equal(lines_starting(log, "add _acme-challenge.a.example "), 2);
+    assert_int_equal(lines_starting(log, "add _acme-challenge.b.example "), 1);
+    assert_int_equal(lines_starting(log, "remove "), 3);
+    assert_false(protofx_webroot_has_files(f));
+    finish(&x);
+    unlink(log);
+}
+
+/* A CA that offers no DNS-01 challenge: a clear error, nothing run. */
+static void test_dns01_not_offered(void **state)
+{
+    protofx *f = *state;
+    char log[128];
+    run x;
+
+    use_dns01(f, log, sizeof(log));
+    fakeca_knobs_of(f->ca)->chal_type = NULL; /* HTTP-01 only */
+    start(f, &x, 2);
+    assert_int_equal(ac_order_authorize(&x.s, &x.o, x.r), AUTOCERT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(autocert_last_error(f->ctx),
+                           "dns:a.example: the server offers no dns-01 challenge, the type chosen "
+                           "(it offers: http-01)"));
+    assert_int_equal(fakeca_count(f->ca, "POST", "/chal/"), 0);
+    assert_int_equal(lines_starting(log, ""), 0);
+    finish(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +278,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_authorization_fails, protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_no_answerable_challenge, protofx_setup,
                                         protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_dns01_published_first, protofx_setup,
+                                        protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_dns01_not_offered, protofx_setup, protofx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -463,7 +463,7 @@ static void test_meta_malformed(void **state)
          * and ordered again as one). */
         "{\"names\": [\"exa mple.com\"]}",
         "{\"names\": [\"\\u001b[2J.example.com\"]}",
-        "{\"names\": [\"*.example.com\"]}",
+        "{\"names\": [\"*x.example.com\"]}", /* a wildcard (dns-01) is "*." and a name */
         "{\"names\": [\"Example.com\"]}",
         /* Times out of range: renewal arithmetic would overflow. */
         "{\"names\": [\"example.com\"], \"not_after\": 9223372036854775807}",

@@ -120,8 +120,8 @@ static const char *contents(const char *path)
     return buf;
 }
 
-static const ac_chal chal1 = {"http-01", "example.com", TOKEN, KEYAUTH};
-static const ac_chal chal2 = {"http-01", "www.example.com", TOKEN2, KEYAUTH2};
+static const ac_chal chal1 = {"http-01", "example.com", TOKEN, KEYAUTH, 0};
+static const ac_chal chal2 = {"http-01", "www.example.com", TOKEN2, KEYAUTH2, 0};
 
 /* ---- the solver table ------------------------------------------------------------ */
 
@@ -172,8 +172,8 @@ static void test_unknown_type(void **state)
 {
     fixture *f = *state;
     ac_responder *r = NULL;
-    ac_chal dns = {"dns-01", "example.com", TOKEN, KEYAUTH};
-    ac_chal none = {NULL, "example.com", TOKEN, KEYAUTH};
+    ac_chal dns = {"dns-01", "example.com", TOKEN, KEYAUTH, 0};
+    ac_chal none = {NULL, "example.com", TOKEN, KEYAUTH, 0};
 
     /* The port is busy: had the HTTP-01 solver been opened, BIND. */
     occupy_port(f);
@@ -227,7 +227,7 @@ static void test_webroot_refusals(void **state)
 {
     fixture *f = *state;
     ac_responder *r = NULL;
-    ac_chal bad = {"http-01", "example.com", "../../etc/passwd", "x.y"};
+    ac_chal bad = {"http-01", "example.com", "../../etc/passwd", "x.y", 0};
     char missing[128];
 
     assert_int_equal(autocert_set_webroot(f->ctx, f->www), AUTOCERT_OK);

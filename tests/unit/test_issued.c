@@ -163,6 +163,41 @@ static void test_names_exact(void **state)
     assert_int_equal(check_leaf(f, NULL, f->leaf_key, -60, 86400), AUTOCERT_ERR_PROTOCOL);
 }
 
+/* Checks a leaf with `sans` against the identifiers `ids`. */
+static autocert_err check_names_of(fx *f, const char *sans, const ac_ident *ids, size_t n)
+{
+    X509 *leaf = make(f->leaf_key, "example.test", sans, f->inter, f->inter_key, 0, -60, 86400);
+    char *pem = pem_of(leaf, f->inter, NULL);
+    autocert_err rc = ac_issued_check(f->ctx, pem, ids, n, f->leaf_key);
+
+    free(pem);
+    X509_free(leaf);
+    return rc;
+}
+
+/* A wildcard SAN is a name like any other: it matches only the same
+ * wildcard, never a name it would cover, nor is it covered by one. */
+static void test_wildcard_exact(void **state)
+{
+    fx *f = *state;
+    const ac_ident wild[] = {{AC_ID_DNS, (char *)"*.example.test"},
+                             {AC_ID_DNS, (char *)"example.test"}};
+    const ac_ident www[] = {{AC_ID_DNS, (char *)"www.example.test"}};
+
+    assert_int_equal(check_names_of(f, "DNS:*.example.test,DNS:example.test", wild, 2), AUTOCERT_OK);
+    assert_int_equal(check_names_of(f, "DNS:example.test,DNS:*.EXAMPLE.test", wild, 2), AUTOCERT_OK);
+    /* A wildcard issued for a name ordered, or the reverse: refused. */
+    assert_int_equal(check_names_of(f, "DNS:*.example.test", www, 1), AUTOCERT_ERR_PROTOCOL);
+    assert_non_null(strstr(autocert_last_error(f->ctx), "'*.example.test', which was not ordered"));
+    assert_int_equal(check_names_of(f, "DNS:www.example.test,DNS:example.test", wild, 2),
+                     AUTOCERT_ERR_PROTOCOL);
+    /* Another wildcard of the same base, or one level up: refused. */
+    assert_int_equal(check_names_of(f, "DNS:*.www.example.test,DNS:example.test", wild, 2),
+                     AUTOCERT_ERR_PROTOCOL);
+    assert_int_equal(check_names_of(f, "DNS:*.test,DNS:example.test", wild, 2),
+                     AUTOCERT_ERR_PROTOCOL);
+}
+
 static void test_key_and_validity(void **state)
 {
     fx *f = *state;
@@ -238,6 +273,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_good_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wildcard_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_and_validity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),

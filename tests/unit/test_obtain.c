@@ -638,6 +638,51 @@ static void test_longest_name(void **state)
     assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), 2);
 }
 
+/* ---- wildcards over DNS-01 ------------------------------------------------------------ */
+
+/* A wildcard is refused before any request unless DNS-01 answers; with it,
+ * the certificate names exactly what was asked, under the entry "+.<base>",
+ * found again by the wildcard's name. */
+static void test_wildcard_needs_dns01(void **state)
+{
+    protofx *f = *state;
+    const char *const names[] = {"*.w.example", "w.example"};
+    autocert_cert *c = NULL;
+    char log[128], *pem;
+
+    assert_int_equal(autocert_obtain(f->ctx, names, 2, 0, &c), AUTOCERT_ERR_INVALID);
+    assert_non_null(strstr(autocert_last_error(f->ctx), "only with the dns-01 challenge"));
+    assert_int_equal(fakeca_nreq(f->ca), 0);
+
+    snprintf(log, sizeof(log), "%s/hook.log", f->dir);
+    setenv("HOOK_LOG", log, 1);
+    assert_int_equal(autocert_set_challenge(f->ctx, "dns-01"), AUTOCERT_OK);
+    /* No hook yet: refused before any request too. */
+    assert_int_equal(autocert_obtain(f->ctx, names, 2, 0, &c), AUTOCERT_ERR_INVALID);
+    assert_int_equal(fakeca_nreq(f->ca), 0);
+    assert_int_equal(autocert_set_dns_hook(f->ctx, "echo \"$1 $2 $3\" >>\"$HOOK_LOG\""),
+                     AUTOCERT_OK);
+    fakeca_knobs_of(f->ca)->chal_type = "dns-01";
+    fakeca_knobs_of(f->ca)->dns_log = log;
+    c = obtain(f, names, 2, 0);
+    assert_string_equal(autocert_cert_name(c), "+.w.example");
+    assert_int_equal(autocert_cert_identifier_count(c), 2);
+    assert_string_equal(autocert_cert_identifier(c, 0), "*.w.example");
+    autocert_cert_free(c);
+    assert_non_null(pem = protofx_cache_file(f, "certs/+.w.example/cert.pem"));
+    free(pem);
+    assert_int_equal(autocert_cert_load(f->ctx, "*.W.example.", &c), AUTOCERT_OK);
+    assert_string_equal(autocert_cert_name(c), "+.w.example");
+    autocert_cert_free(c);
+    /* By the entry's own name, as autocert_cert_list gives it. */
+    assert_int_equal(autocert_cert_info(f->ctx, "+.w.example", &c), AUTOCERT_OK);
+    assert_string_equal(autocert_cert_identifier(c, 0), "*.w.example");
+    autocert_cert_free(c);
+    assert_int_equal(autocert_cert_info(f->ctx, "+.", &c), AUTOCERT_ERR_INVALID);
+    assert_int_equal(autocert_cert_info(f->ctx, "+x.w.example", &c), AUTOCERT_ERR_INVALID);
+    unlink(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -655,6 +700,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_renewed_near_its_end, protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_short_lived_renewal, protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_longest_name, protofx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_wildcard_needs_dns01, protofx_setup,
+                                        protofx_teardown),
         cmocka_unit_test_setup_teardown(test_broken_entry_replaced, protofx_setup,
                                         protofx_teardown),
         cmocka_unit_test(test_renew_at),

@@ -327,7 +327,7 @@ static void test_strerror(void **state)
     int i, j;
 
     (void)state;
-    for (i = 0; i <= 22; i++) {
+    for (i = 0; i <= 23; i++) {
         const char *s = autocert_strerror((autocert_err)i);
         assert_non_null(s);
         assert_true(strlen(s) > 0);
@@ -337,7 +337,7 @@ static void test_strerror(void **state)
             assert_string_not_equal(s, autocert_strerror((autocert_err)j));
     }
     assert_non_null(autocert_strerror((autocert_err)999));
-    assert_string_equal(autocert_strerror((autocert_err)23), "unknown error");
+    assert_string_equal(autocert_strerror((autocert_err)24), "unknown error");
     assert_non_null(autocert_strerror((autocert_err)-1));
     assert_true(strlen(autocert_strerror((autocert_err)999)) > 0);
 }

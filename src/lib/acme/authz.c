@@ -57,17 +57,23 @@ static autocert_err authz_failed(ac_session *s, const authz *a)
 }
 
 /* Whether the authorization is for one of the order's identifiers, after
- * normalisation (a CA may write a name in capitals, with a trailing dot). */
+ * normalisation (a CA may write a name in capitals, with a trailing dot).
+ * The authorization of a wildcard names its base domain with "wildcard":
+ * true (RFC 8555 section 7.1.4): it stands for "*." and the base. */
 static int ordered(const ac_order *o, json_t *authz_obj)
 {
     json_t *id = json_object_get(authz_obj, "identifier");
     const char *t = json_string_value(json_object_get(id, "type"));
     const char *v = json_string_value(json_object_get(id, "value"));
+    char star[300];
     ac_ident got;
     size_t i;
     int hit = 0;
 
-    if (t == NULL || v == NULL || ac_ident_parse(NULL, v, 0, &got) != AUTOCERT_OK)
+    if (v != NULL && json_is_true(json_object_get(authz_obj, "wildcard")) &&
+        strncmp(v, "*.", 2) != 0 && snprintf(star, sizeof(star), "*.%s", v) < (int)sizeof(star))
+        v = star;
+    if (t == NULL || v == NULL || ac_ident_parse(NULL, v, 1, &got) != AUTOCERT_OK)
         return 0;
     if ((got.type == AC_ID_IP) == (strcmp(t, "ip") == 0) &&
         (got.type == AC_ID_DNS) == (strcmp(t, "dns") == 0))
@@ -136,6 +142,25 @@ static json_t *challenge_of(json_t *authz_obj, const char *type)
     return NULL;
 }
 
+/* No challenge of the responder's type in an authorization: an error that
+ * names the types the CA offers. */
+static autocert_err no_challenge(authz_run *run, const authz *a)
+{
+    json_t *chals = json_object_get(a->authz, "challenges"), *c;
+    char offered[200] = "";
+    size_t i, len;
+
+    json_array_foreach(chals, i, c) {
+        const char *t = json_string_value(json_object_get(c, "type"));
+        len = strlen(offered);
+        if (t && len + 2 < sizeof(offered))
+            snprintf(offered + len, sizeof(offered) - len, "%s%s", len ? ", " : "", t);
+    }
+    return ac_err(run->s->ctx, AUTOCERT_ERR_UNSUPPORTED,
+                  "%s: the server offers no %s challenge, the type chosen (it offers: %s)", a->id,
+                  ac_responder_type(run->r, 0), *offered ? AC_SAFE(offered) : "none");
+}
+
 /* Picks the responder's most preferred challenge type the CA offers for a
  * pending authorization, and computes its key authorization. */
 static autocert_err choose(authz_run *run, authz *a, const char *thumb)
@@ -147,9 +172,7 @@ static autocert_err choose(authz_run *run, authz *a, const char *thumb)
     for (i = 0; c == NULL && (type = ac_responder_type(run->r, i)) != NULL; i++)
         c = challenge_of(a->authz, type);
     if (c == NULL)
-        return ac_err(run->s->ctx, AUTOCERT_ERR_UNSUPPORTED,
-                      "%s: the server offers no challenge this client can answer (%s)", a->id,
-                      ac_responder_type(run->r, 0));
+        return no_challenge(run, a);
     /* Copies: the authorization object is replaced by every poll. */
     a->ident = json_string_value(json_object_get(id, "value")) ?
                strdup(json_string_value(json_object_get(id, "value"))) : NULL;
@@ -163,7 +186,7 @@ static autocert_err choose(authz_run *run, authz *a, const char *thumb)
     if ((a->key_auth = malloc(kalen)) == NULL)
         return ac_err(run->s->ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     snprintf(a->key_auth, kalen, "%s.%s", a->token, thumb);
-    a->chal = (ac_chal){type, a->ident, a->token, a->key_auth};
+    a->chal = (ac_chal){type, a->ident, a->token, a->key_auth, run->s->deadline};
     return AUTOCERT_OK;
 }
 

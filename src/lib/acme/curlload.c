@@ -1,12 +1,12 @@
 /* curlload.c: libcurl loaded on first use: a command that never reaches a CA does not pay for it and its libraries. */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "acme/curlload.h"
+#include "internal.h"
 
 /* libcurl and the thirty-odd libraries it needs (LDAP, Kerberos, SSH, RTMP
  * ...) take about 3 ms of every process to load: most commands (list, the
@@ -16,49 +16,30 @@ static ac_curl_api api;
 static int loaded;
 static char failure[256];
 
-/* dlsym of each function, in the order of the struct. */
-static int resolve(void *lib)
+static void load(void)
 {
     static const char *const names[] = {
         "curl_global_init", "curl_easy_init", "curl_easy_setopt", "curl_easy_perform",
         "curl_easy_getinfo", "curl_easy_header", "curl_easy_cleanup", "curl_easy_strerror",
         "curl_getdate", "curl_slist_append", "curl_slist_free_all", "curl_version_info",
     };
-    void **slots[] = {
+    void **const slots[] = {
         (void **)&api.global_init, (void **)&api.easy_init, (void **)&api.easy_setopt,
         (void **)&api.easy_perform, (void **)&api.easy_getinfo, (void **)&api.easy_header,
         (void **)&api.easy_cleanup, (void **)&api.easy_strerror, (void **)&api.getdate,
         (void **)&api.slist_append, (void **)&api.slist_free_all, (void **)&api.version_info,
     };
-    size_t i;
-
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if ((*slots[i] = dlsym(lib, names[i])) == NULL) {
-            snprintf(failure, sizeof(failure), "%s has no %s (libcurl 7.83 or later is needed)",
-                     CURL_SONAME, names[i]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static void load(void)
-{
-    void *lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
     CURLcode rc;
 
-    if (lib == NULL) {
-        snprintf(failure, sizeof(failure), "cannot load libcurl: %s", dlerror());
-        return;
-    }
-    if (resolve(lib) != 0)
+    if (ac_dl_load(CURL_SONAME, names, slots, sizeof(names) / sizeof(names[0]), failure,
+                   sizeof(failure)) != 0)
         return;
     if ((rc = api.global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
         snprintf(failure, sizeof(failure), "cannot initialise libcurl: %s",
                  api.easy_strerror(rc));
         return;
     }
-    /* Never closed: libcurl keeps global state for the process. */
+    /* libcurl keeps global state for the process. */
     loaded = 1;
 }
 

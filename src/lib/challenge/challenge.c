@@ -7,17 +7,37 @@
 
 #include "challenge/challenge.h"
 
-/* Every solver this build has, most preferred first. */
-static const ac_solver_ops *const solvers[] = {&ac_http01_solver};
+/* Every solver this build has; an order uses the one the context chose. */
+static const ac_solver_ops *const solvers[] = {&ac_http01_solver, &ac_dns01_solver};
 #define N_SOLVERS (sizeof(solvers) / sizeof(solvers[0]))
 
 struct ac_responder {
     ac_live *live;
     int own_live;
+    size_t chosen; /* the solver of the context's challenge type */
     pthread_mutex_t lock;   /* orders in several threads may share it */
     void *state[N_SOLVERS]; /* a solver's state once opened */
     int opened[N_SOLVERS];
 };
+
+/* The index of the solver of `type`, or -1. */
+static long solver_of(const char *type)
+{
+    size_t i;
+
+    for (i = 0; type && i < N_SOLVERS; i++)
+        if (strcmp(solvers[i]->type, type) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* The solver of the context's challenge type (the first when unknown). */
+static size_t chosen_solver(const autocert_ctx *ctx)
+{
+    long i = solver_of(ctx->challenge);
+
+    return i < 0 ? 0 : (size_t)i;
+}
 
 autocert_err ac_responder_new(autocert_ctx *ctx, ac_live *live, ac_responder **out)
 {
@@ -26,6 +46,7 @@ autocert_err ac_responder_new(autocert_ctx *ctx, ac_live *live, ac_responder **o
     *out = NULL;
     if (r == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    r->chosen = chosen_solver(ctx);
     r->live = live;
     pthread_mutex_init(&r->lock, NULL);
     if (live == NULL) {
@@ -42,13 +63,9 @@ autocert_err ac_responder_new(autocert_ctx *ctx, ac_live *live, ac_responder **o
 
 autocert_err ac_responder_check(autocert_ctx *ctx)
 {
-    size_t i;
-    autocert_err rc;
+    const ac_solver_ops *s = solvers[chosen_solver(ctx)];
 
-    for (i = 0; i < N_SOLVERS; i++)
-        if (solvers[i]->check && (rc = solvers[i]->check(ctx)) != AUTOCERT_OK)
-            return rc;
-    return AUTOCERT_OK;
+    return s->check ? s->check(ctx) : AUTOCERT_OK;
 }
 
 void ac_responder_free(ac_responder *r)
@@ -68,19 +85,7 @@ void ac_responder_free(ac_responder *r)
 
 const char *ac_responder_type(const ac_responder *r, size_t i)
 {
-    (void)r;
-    return i < N_SOLVERS ? solvers[i]->type : NULL;
-}
-
-/* The index of the solver of `type`, or -1. */
-static long solver_of(const char *type)
-{
-    size_t i;
-
-    for (i = 0; type && i < N_SOLVERS; i++)
-        if (strcmp(solvers[i]->type, type) == 0)
-            return (long)i;
-    return -1;
+    return i == 0 ? solvers[r->chosen]->type : NULL;
 }
 
 /* Opens solver i unless it is open. */
@@ -100,7 +105,7 @@ autocert_err ac_responder_present(ac_responder *r, autocert_ctx *ctx, const ac_c
     long i = solver_of(c->type);
     autocert_err rc;
 
-    if (i < 0)
+    if (i < 0 || (size_t)i != r->chosen)
         return ac_err(ctx, AUTOCERT_ERR_UNSUPPORTED, "no solver for %s challenges",
                       c->type ? c->type : "(none)");
     /* A solver opens on first use: no daemon for an order whose
@@ -112,7 +117,7 @@ autocert_err ac_responder_present(ac_responder *r, autocert_ctx *ctx, const ac_c
 
 autocert_err ac_responder_open(ac_responder *r, autocert_ctx *ctx)
 {
-    return open_solver(r, ctx, 0);
+    return open_solver(r, ctx, r->chosen);
 }
 
 /* ---- a responder kept open across operations ------------------------------ */

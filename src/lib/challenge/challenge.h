@@ -100,6 +100,7 @@ typedef struct {
     const char *ident;    /* the identifier's value, "example.com" */
     const char *token;
     const char *key_auth; /* token "." account key thumbprint */
+    double deadline;      /* the operation's end (ac_now() seconds); 0: none */
 } ac_chal;
 
 /* What a challenge type needs, as the storage backends' table: an order
@@ -125,14 +126,17 @@ typedef struct {
 } ac_solver_ops;
 
 extern const ac_solver_ops ac_http01_solver;
+extern const ac_solver_ops ac_dns01_solver;
 
 /* The responder of one or more orders: a live table and the solvers opened
- * for it, each on first use. */
+ * for it, each on first use.  It answers the challenge type the context
+ * chose when it was made (autocert_set_challenge). */
 typedef struct ac_responder ac_responder;
 
 /* `live` NULL: a table of its own. */
 autocert_err ac_responder_new(autocert_ctx *ctx, ac_live *live, ac_responder **out);
-/* Every solver's check of the context's settings (see ac_solver_ops.check). */
+/* The check of the context's settings by the solver of the challenge type
+ * it chose (see ac_solver_ops.check). */
 autocert_err ac_responder_check(autocert_ctx *ctx);
 /* Closes the solvers (withdrawing what they still publish). */
 void ac_responder_free(ac_responder *r);
@@ -148,5 +152,12 @@ void ac_responder_cleanup(ac_responder *r, const ac_chal *c);
 autocert_err ac_responder_open(ac_responder *r, autocert_ctx *ctx);
 /* The responder kept open by autocert_responder_start, or NULL. */
 ac_responder *ac_responder_shared(autocert_ctx *ctx);
+
+/* ---- dns01.c: DNS-01 (RFC 8555 section 8.4) through the user's hook -------- */
+/* The TXT record's value: base64url(SHA-256(key_auth)); *out malloc'd. */
+autocert_err ac_dns01_txt_value(autocert_ctx *ctx, const char *key_auth, char **out);
+/* The record's name "_acme-challenge.<ident>" ("*." left off); malloc'd, NULL
+ * when out of memory. */
+char *ac_dns01_record_name(const char *ident);
 
 #endif /* AC_CHALLENGE_H */

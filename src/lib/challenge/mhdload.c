@@ -1,12 +1,12 @@
 /* mhdload.c: libmicrohttpd loaded on first use: a command that answers no challenge does not pay for it and its TLS library. */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "challenge/mhdload.h"
+#include "internal.h"
 
 /* libmicrohttpd links GnuTLS and its eight libraries (nettle, gmp, p11-kit,
  * ...): loading them costs every process about a millisecond, and only
@@ -23,27 +23,15 @@ static void load(void)
         "MHD_add_response_header", "MHD_destroy_response", "MHD_queue_response",
         "MHD_get_connection_info",
     };
-    void **slots[] = {
+    void **const slots[] = {
         (void **)&api.start_daemon,        (void **)&api.stop_daemon,
         (void **)&api.create_response_from_buffer, (void **)&api.add_response_header,
         (void **)&api.destroy_response,    (void **)&api.queue_response,
         (void **)&api.get_connection_info,
     };
-    void *lib = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
-    size_t i;
 
-    if (lib == NULL) {
-        snprintf(failure, sizeof(failure), "cannot load libmicrohttpd: %s", dlerror());
-        return;
-    }
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if ((*slots[i] = dlsym(lib, names[i])) == NULL) {
-            snprintf(failure, sizeof(failure), "%s has no %s", MHD_SONAME, names[i]);
-            return;
-        }
-    }
-    /* Never closed: the daemon's thread may outlive any one caller. */
-    loaded = 1;
+    loaded = ac_dl_load(MHD_SONAME, names, slots, sizeof(names) / sizeof(names[0]), failure,
+                        sizeof(failure)) == 0;
 }
 
 const ac_mhd_api *ac_mhd(char *why, size_t n)
