@@ -210,6 +210,12 @@ autocert_err autocert_set_http01(autocert_ctx *ctx, const char *bind_addr, unsig
 /* HTTP-01 through an existing web server: tokens are written under
  * DIR/.well-known/acme-challenge/ and removed afterwards.  NULL clears. */
 autocert_err autocert_set_webroot(autocert_ctx *ctx, const char *dir);
+/* The chain to store when the CA offers several (Link rel="alternate" of
+ * the certificate URL): the one whose top certificate (the last of the
+ * chain) has `issuer_cn` as its issuer's common name or its own.  When none
+ * has, the CA's default chain is kept, with a note in the log.  NULL
+ * clears: the default chain. */
+autocert_err autocert_set_preferred_chain(autocert_ctx *ctx, const char *issuer_cn);
 /* The challenge type that proves control of the names: "http-01" (the
  * default; NULL sets it) or "dns-01" (TXT records published through the
  * DNS hook below; needed for wildcard names "*.example.com").  Only that
@@ -348,6 +354,11 @@ const char *autocert_cert_directory(const autocert_cert *cert);
  * "rsa2048", ...); a string because a cache may hold keys of types this
  * version has no enum value for. */
 const char *autocert_cert_key_type(const autocert_cert *cert);
+/* When the certificate was revoked with autocert_revoke() (0: never).  A
+ * revoked certificate is due: the next autocert_obtain() or autocert_renew()
+ * replaces it. */
+time_t autocert_cert_revoked_at(const autocert_cert *cert);
+
 /* The issuer's common name, and the CA profile it was issued under, as its
  * metadata records them (NULL when it does not: older entries, the CA's
  * default profile).  Escaped: safe to print. */
@@ -413,6 +424,83 @@ autocert_err autocert_renew(autocert_ctx *ctx, const char *name, unsigned flags,
  * cached certificate its expiry, planned renewal, last success and failure
  * and consecutive failures. */
 autocert_err autocert_renew_metrics(autocert_ctx *ctx, const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Revocation (RFC 8555 section 7.6) */
+
+/* Reason codes of RFC 5280 section 5.3.1 that a subscriber may give. */
+typedef enum {
+    AUTOCERT_REASON_UNSPECIFIED = 0,
+    AUTOCERT_REASON_KEY_COMPROMISE = 1,
+    AUTOCERT_REASON_AFFILIATION_CHANGED = 3,
+    AUTOCERT_REASON_SUPERSEDED = 4,
+    AUTOCERT_REASON_CESSATION_OF_OPERATION = 5
+} autocert_revoke_reason;
+
+/* Parses "unspecified", "keyCompromise", "affiliationChanged", "superseded",
+ * "cessationOfOperation" (case-insensitive).  AUTOCERT_ERR_INVALID otherwise. */
+autocert_err autocert_revoke_reason_parse(const char *name, autocert_revoke_reason *out);
+/* The name of a reason as RFC 5280 spells it; never NULL ("unknown"). */
+const char *autocert_revoke_reason_name(autocert_revoke_reason reason);
+
+#define AUTOCERT_REVOKE_CERT_KEY 0x1u /* sign with the certificate's own key, not the account's */
+
+/* Revokes the cached certificate of the entry named after `name` at the CA
+ * that issued it (the directory its metadata records), signed with the
+ * cached account of that CA (which must exist: no account is registered
+ * for this), or with AUTOCERT_REVOKE_CERT_KEY with the certificate's key.
+ * Then the entry is marked revoked (autocert_cert_revoked_at()), so the
+ * next autocert_obtain() of its names orders a new certificate.  When the
+ * CA answers that the certificate was revoked already, the entry is marked
+ * all the same and AUTOCERT_ERR_ACME is returned with the problem type
+ * "urn:ietf:params:acme:error:alreadyRevoked". */
+autocert_err autocert_revoke(autocert_ctx *ctx, const char *name, autocert_revoke_reason reason,
+                             unsigned flags);
+
+/* ------------------------------------------------------------------------ */
+/* The account (RFC 8555 section 7.3) */
+
+/* The cached account of the context's directory, as its CA describes it. */
+typedef struct autocert_account autocert_account;
+
+/* Every function here works on the account the cache holds for the
+ * context's directory and never registers one: AUTOCERT_ERR_NOT_FOUND
+ * naming the directory when there is none, or when it was deactivated.
+ * *out (may be NULL where the prototype says so) receives the account as
+ * the CA answered; free it with autocert_account_free(). */
+
+/* Fetches the account (POST-as-GET of its URL). */
+autocert_err autocert_account_get(autocert_ctx *ctx, autocert_account **out);
+/* Sets its contact to the context's e-mail (autocert_set_email; none:
+ * no contact) at the CA and in the cache.  `out` may be NULL. */
+autocert_err autocert_account_update(autocert_ctx *ctx, autocert_account **out);
+/* Key rollover (RFC 8555 section 7.3.5): a new key of the context's account
+ * key type, which the cache holds instead of the old one only once the CA
+ * accepted it.  The new key is written first next to the old one, as
+ * "account.key.rollover" (0600) in the account's set; should the cache fail
+ * after the CA accepted, or should the CA's answer never arrive (the
+ * outcome unknown), it stays there, and the error says so: it must then be
+ * moved over account.key by hand (or removed, when the CA did not take it).
+ * While it is there, a rollover fails with AUTOCERT_ERR_EXISTS.  `out` may
+ * be NULL. */
+autocert_err autocert_account_rollover(autocert_ctx *ctx, autocert_account **out);
+/* Deactivates the account at the CA (RFC 8555 section 7.3.6) and marks it
+ * in the cache so it is never used again: the next autocert_obtain()
+ * registers a new account.  `out` may be NULL. */
+autocert_err autocert_account_deactivate(autocert_ctx *ctx, autocert_account **out);
+
+void autocert_account_free(autocert_account *account);
+/* Borrowed from the handle, valid until autocert_account_free(). */
+const char *autocert_account_url(const autocert_account *account);
+/* "ec256", "rsa2048", ... */
+const char *autocert_account_key_type(const autocert_account *account);
+/* RFC 7638 thumbprint of its public key, base64url. */
+const char *autocert_account_thumbprint(const autocert_account *account);
+/* "valid", "deactivated" or "revoked" as the CA says ("unknown": it did not). */
+const char *autocert_account_status(const autocert_account *account);
+size_t autocert_account_contact_count(const autocert_account *account);
+/* "mailto:..." URLs; NULL past the end. */
+const char *autocert_account_contact(const autocert_account *account, size_t i);
 
 /* ---- Private CA toolkit ---- */
 /* A private CA for traffic between one's own nodes: root and intermediate

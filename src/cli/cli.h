@@ -22,7 +22,7 @@ typedef enum {
     CLI_O_QUIET,
     CLI_O_HELP,
     CLI_O_VERSION,
-    /* ACME: obtain (and the renew, revoke and account commands to come) */
+    /* ACME: obtain, revoke, account (and the renew command to come) */
     CLI_O_EMAIL,
     CLI_O_AGREE_TOS,
     CLI_O_DIRECTORY,
@@ -53,6 +53,10 @@ typedef enum {
     CLI_O_RENEW_JSON,
     CLI_O_METRICS_FILE,
     CLI_O_PROFILE,
+    CLI_O_PREFERRED_CHAIN,
+    /* revoke */
+    CLI_O_REASON,
+    CLI_O_WITH_CERT_KEY,
     /* the cache */
     CLI_O_CACHE,
     CLI_O_CACHED,
@@ -126,6 +130,8 @@ struct cli_args {
     int verbose, quiet, version;
     /* ACME */
     int force;
+    autocert_revoke_reason reason;
+    int with_cert_key;
     unsigned http_port;
     const char *bind, *eab_kid, *eab_key, *user;
     /* renew */
@@ -160,10 +166,14 @@ struct cli_cmd {
     const char *synopsis; /* lines after "usage: autocert " */
     const char *summary;  /* one line for 'autocert --help' */
     const char *about;    /* the paragraph of 'autocert <command> --help' */
+    /* Subcommands with options and help of their own ('autocert account show
+     * --help'), ended by NULL; the operand after the command name picks one.
+     * NULL: none. */
+    const cli_cmd *const *subs;
 };
 
-extern const cli_cmd cli_cmd_obtain, cli_cmd_renew, cli_cmd_list, cli_cmd_ca, cli_cmd_inspect, cli_cmd_verify,
-    cli_cmd_export;
+extern const cli_cmd cli_cmd_obtain, cli_cmd_renew, cli_cmd_list, cli_cmd_revoke, cli_cmd_account,
+    cli_cmd_ca, cli_cmd_inspect, cli_cmd_verify, cli_cmd_export;
 
 /* Settings: zeroed; cli_args_clear frees what the setters allocated and the context. */
 void cli_args_init(cli_args *a);

@@ -184,6 +184,11 @@ static int set_account_key_type(cli_args *a, cli_opt_id id, const char *val)
     return 0;
 }
 
+static int set_preferred_chain(cli_args *a, cli_opt_id id, const char *val)
+{
+    return library_says(a, id, val, autocert_set_preferred_chain(a->ctx, val));
+}
+
 static int set_eab_kid(cli_args *a, cli_opt_id id, const char *val)
 {
     if (*val == '\0')
@@ -199,6 +204,14 @@ static int set_timeout(cli_args *a, cli_opt_id id, const char *val)
     if (number(a, id, val, 1, 86400, &v) != 0)
         return -1;
     autocert_set_timeout(a->ctx, (unsigned)v);
+    return 0;
+}
+
+static int set_reason(cli_args *a, cli_opt_id id, const char *val)
+{
+    if (autocert_revoke_reason_parse(val, &a->reason) != AUTOCERT_OK)
+        return cli_invalid(a, id, val, "unspecified, keyCompromise, superseded, "
+                           "cessationOfOperation or affiliationChanged");
     return 0;
 }
 
@@ -389,6 +402,15 @@ const cli_opt cli_opts[CLI_O_COUNT] = {
 
     [CLI_O_USER] = {"--user", 0, "NAME", "AUTOCERT_USER", cli_set_str, FIELD(user),
                     "started as root: bind the challenge port, then run as NAME", 0},
+
+    [CLI_O_PREFERRED_CHAIN] = {"--preferred-chain", 0, "CN", "AUTOCERT_PREFERRED_CHAIN",
+                               set_preferred_chain, 0,
+                               "the chain whose top certificate's issuer (or own) CN is CN", 0},
+    [CLI_O_REASON] = {"--reason", 0, "REASON", NULL, set_reason, 0,
+                      "keyCompromise, superseded, cessationOfOperation, affiliationChanged, "
+                      "unspecified (default)", 0},
+    [CLI_O_WITH_CERT_KEY] = {"--with-cert-key", 0, NULL, NULL, cli_set_flag, FIELD(with_cert_key),
+                             "sign with the certificate's own key instead of the account's", 0},
 
     [CLI_O_CACHE] = {"--cache", 0, "DIR", "AUTOCERT_CACHE", cli_set_str, FIELD(cache),
                      "cache directory (default ~/.autocert-cache)", 0},

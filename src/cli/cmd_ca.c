@@ -154,4 +154,5 @@ const cli_cmd cli_cmd_ca = {
     "issue: a node key and certificate (DIR/node.crt holds the certificate followed\n"
     "by the issuer's intermediates, DIR/node.key).  sign: a certificate for a CSR.\n"
     "With -q nothing is printed on success.",
+    NULL,
 };

@@ -70,4 +70,5 @@ const cli_cmd cli_cmd_export = {
     "certificate of --cert, the other certificates of --cert and --chain, and the\n"
     "key, which must match.  Keys may be read from encrypted PKCS#8 or PKCS#12.\n"
     "With -q nothing is printed on success.",
+    NULL,
 };

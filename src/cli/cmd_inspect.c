@@ -62,4 +62,5 @@ const cli_cmd cli_cmd_inspect = {
     "SANs, issuer, validity and days left, key, serial, SHA-256 fingerprint, CA or\n"
     "leaf, and the order of a chain.  --cached describes an ACME certificate of the\n"
     "cache (its full chain and key).",
+    NULL,
 };

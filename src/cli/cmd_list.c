@@ -125,4 +125,5 @@ const cli_cmd cli_cmd_list = {
     "will renew it and why, and the last failure, from the metadata of each entry.\n"
     "--json: one object a line, with the issuer and profile too.  --verify reads\n"
     "every entry whole and reports each broken one, naming its file (exit 1).",
+    NULL,
 };

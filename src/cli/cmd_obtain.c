@@ -11,7 +11,8 @@ static const cli_opt_id obtain_opts[] = {
     CLI_O_EMAIL, CLI_O_AGREE_TOS, CLI_O_DIRECTORY, CLI_O_STAGING, CLI_O_CA_BUNDLE, CLI_O_ALLOW_HTTP,
     CLI_O_HTTP_PORT, CLI_O_BIND, CLI_O_WEBROOT, CLI_O_CHALLENGE, CLI_O_DNS_HOOK,
     CLI_O_HOOK_TIMEOUT, CLI_O_KEY_TYPE, CLI_O_ACCOUNT_KEY_TYPE, CLI_O_EAB_KID, CLI_O_EAB_HMAC_KEY,
-    CLI_O_CACHE, CLI_O_TIMEOUT, CLI_O_FORCE_ORDER, CLI_O_USER, CLI_O_PROFILE, CLI_O_NONE,
+    CLI_O_CACHE, CLI_O_TIMEOUT, CLI_O_FORCE_ORDER, CLI_O_USER, CLI_O_PROFILE,
+    CLI_O_PREFERRED_CHAIN, CLI_O_NONE,
 };
 
 /* The names of the operands, split at commas; -1 after an error line. */
@@ -163,4 +164,5 @@ const cli_cmd cli_cmd_obtain = {
     "through --dns-hook, which wildcard names need), and stores it in the cache.\n"
     "Prints the paths of the certificate chain and its key.  Exits 0 when it stored\n"
     "a new certificate, 2 when the cached one is still good, 1 on failure.",
+    NULL,
 };

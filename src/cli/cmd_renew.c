@@ -13,8 +13,9 @@ static const cli_opt_id renew_opts[] = {
     CLI_O_RENEW_CERT, CLI_O_FORCE_RENEW, CLI_O_DRY_RUN, CLI_O_RENEW_DAYS, CLI_O_DEPLOY_HOOK,
     CLI_O_FAILURE_HOOK, CLI_O_HOOK_TIMEOUT, CLI_O_JOBS, CLI_O_RENEW_JSON, CLI_O_METRICS_FILE,
     CLI_O_EMAIL, CLI_O_AGREE_TOS, CLI_O_CA_BUNDLE, CLI_O_ALLOW_HTTP, CLI_O_HTTP_PORT, CLI_O_BIND,
-    CLI_O_WEBROOT, CLI_O_CHALLENGE, CLI_O_DNS_HOOK, CLI_O_ACCOUNT_KEY_TYPE, CLI_O_EAB_KID, CLI_O_EAB_HMAC_KEY, CLI_O_CACHE,
-    CLI_O_TIMEOUT, CLI_O_USER, CLI_O_PROFILE, CLI_O_NONE,
+    CLI_O_WEBROOT, CLI_O_CHALLENGE, CLI_O_DNS_HOOK, CLI_O_ACCOUNT_KEY_TYPE, CLI_O_EAB_KID,
+    CLI_O_EAB_HMAC_KEY, CLI_O_CACHE, CLI_O_TIMEOUT, CLI_O_USER, CLI_O_PROFILE,
+    CLI_O_PREFERRED_CHAIN, CLI_O_NONE,
 };
 
 /* One certificate of the run. */
@@ -320,4 +321,5 @@ const cli_cmd cli_cmd_renew = {
     "ordered from its own CA with its names and key type.  A failure keeps the\n"
     "certificate, is recorded and backs off (1 min, 10 min, 100 min, then daily).\n"
     "Exits 0 when something was renewed, 2 when nothing was due, 1 on a failure.",
+    NULL,
 };

@@ -56,4 +56,5 @@ const cli_cmd cli_cmd_verify = {
     "up to a CA certificate of CA.crt, and the name and usage asked for.  On failure\n"
     "prints the reason (expired, wrong issuer, name mismatch, wrong usage).  With -q\n"
     "only the exit status tells.",
+    NULL,
 };

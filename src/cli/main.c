@@ -11,6 +11,8 @@ static const cli_cmd *const commands[] = {
     &cli_cmd_obtain,
     &cli_cmd_renew,
     &cli_cmd_list,
+    &cli_cmd_revoke,
+    &cli_cmd_account,
     /* Private CA toolkit */
     &cli_cmd_ca,
     &cli_cmd_inspect,
@@ -37,10 +39,30 @@ static void usage(FILE *f)
           f);
 }
 
+/* The subcommand of `cmd` named by argv[1], or NULL. */
+static const cli_cmd *sub_of(const cli_cmd *cmd, int argc, char **argv)
+{
+    size_t i;
+
+    /* Their names are "<command> <sub>". */
+    for (i = 0; cmd->subs && argc > 1 && cmd->subs[i]; i++)
+        if (strcmp(argv[1], strrchr(cmd->subs[i]->name, ' ') + 1) == 0)
+            return cmd->subs[i];
+    return NULL;
+}
+
 /* Parses the command's options into `a` and runs it. */
 static int run(const cli_cmd *cmd, cli_args *a, int argc, char **argv)
 {
+    const cli_cmd *sub = sub_of(cmd, argc, argv);
     int first, rc;
+
+    /* A subcommand is parsed as a command of its own, from its name on. */
+    if (sub) {
+        cmd = sub;
+        argc--;
+        argv++;
+    }
 
     a->cmd = cmd;
     if ((a->ctx = autocert_ctx_new()) == NULL) {

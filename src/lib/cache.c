@@ -59,6 +59,7 @@ void ac_cert_meta_clear(ac_cert_meta *m)
     autocert_strv_free(m->names, m->n_names);
     free(m->directory);
     free(m->key_type);
+    free(m->revoked_reason);
     json_decref(m->doc);
     memset(m, 0, sizeof(*m));
 }
@@ -140,9 +141,13 @@ static autocert_err meta_from_doc(autocert_ctx *ctx, json_t *doc, const char *wh
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     if (!meta_time(doc, "not_before", &m->not_before) ||
         !meta_time(doc, "not_after", &m->not_after) ||
-        !meta_time(doc, "issued_at", &m->issued_at))
+        !meta_time(doc, "issued_at", &m->issued_at) ||
+        !meta_time(doc, "revoked_at", &m->revoked_at))
         return ac_err(ctx, AUTOCERT_ERR_CORRUPT,
                       "%s: malformed times (seconds since 1970 up to the year 9999)", what);
+    if (json_is_string(json_object_get(doc, "revoked_reason")) &&
+        (m->revoked_reason = dup_member(doc, "revoked_reason")) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     m->doc = json_incref(doc);
     return AUTOCERT_OK;
 }
@@ -208,7 +213,11 @@ static json_t *meta_to_doc(const ac_cert_meta *m)
         json_object_set_new(doc, "key_type", json_string(m->key_type ? m->key_type : "")) ||
         json_object_set_new(doc, "not_before", json_integer((json_int_t)m->not_before)) ||
         json_object_set_new(doc, "not_after", json_integer((json_int_t)m->not_after)) ||
-        json_object_set_new(doc, "issued_at", json_integer((json_int_t)m->issued_at))) {
+        json_object_set_new(doc, "issued_at", json_integer((json_int_t)m->issued_at)) ||
+        (m->revoked_at &&
+         json_object_set_new(doc, "revoked_at", json_integer((json_int_t)m->revoked_at))) ||
+        (m->revoked_reason &&
+         json_object_set_new(doc, "revoked_reason", json_string(m->revoked_reason)))) {
         json_decref(doc);
         return NULL;
     }
@@ -243,6 +252,24 @@ autocert_err ac_cache_meta_update(autocert_ctx *ctx, autocert_storage *st, const
     return rc;
 }
 
+autocert_err ac_cache_mark_revoked(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                                   time_t when, const char *reason)
+{
+    ac_cert_meta m;
+    autocert_err rc;
+
+    if ((rc = ac_cache_meta_load(ctx, st, entry, &m)) != AUTOCERT_OK)
+        return rc;
+    m.revoked_at = when;
+    free(m.revoked_reason);
+    if ((m.revoked_reason = strdup(reason)) == NULL)
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    else
+        rc = ac_cache_meta_update(ctx, st, entry, &m);
+    ac_cert_meta_clear(&m);
+    return rc;
+}
+
 /* ---- certificates ---------------------------------------------------------- */
 
 /* Takes the metadata's names, directory and key type into the handle. */
@@ -254,6 +281,7 @@ static void take_meta(autocert_cert *c, ac_cert_meta *m)
     c->key_type = m->key_type;
     c->not_before = m->not_before;
     c->not_after = m->not_after;
+    c->revoked_at = m->revoked_at;
     m->names = NULL;
     m->n_names = 0;
     m->directory = m->key_type = NULL;
@@ -513,23 +541,47 @@ autocert_err ac_cache_cert_store_with(autocert_ctx *ctx, autocert_storage *st, c
 
 /* ---- accounts --------------------------------------------------------------- */
 
-/* The account URL of account.json; *url NULL when the file is absent. */
-static autocert_err account_url(autocert_ctx *ctx, autocert_storage *st, const char *set,
-                                char **url)
+autocert_err ac_cache_account_doc(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                  json_t **doc)
 {
     unsigned char *meta = NULL;
     size_t metalen = 0;
-    const char *v;
     char *what;
-    json_t *j;
     autocert_err rc = ac_storage_load(ctx, st, set, AC_ITEM_ACCOUNT_META, &meta, &metalen);
 
+    *doc = NULL;
+    if (rc != AUTOCERT_OK)
+        return rc;
+    *doc = json_loadb((const char *)meta, metalen, 0, NULL);
+    if (!json_is_object(*doc)) {
+        json_decref(*doc);
+        *doc = NULL;
+        what = cache_file(st, set, AC_ITEM_ACCOUNT_META);
+        rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: not a JSON object", what ? what : set);
+        free(what);
+    }
+    free(meta);
+    return rc;
+}
+
+/* The account URL of account.json; *url NULL when the file is absent.
+ * *deactivated: the account was deactivated (RFC 8555 section 7.3.6). */
+static autocert_err account_url(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                char **url, int *deactivated)
+{
+    const char *v, *status;
+    char *what;
+    json_t *j = NULL;
+    autocert_err rc = ac_cache_account_doc(ctx, st, set, &j);
+
     *url = NULL;
+    *deactivated = 0;
     if (rc == AUTOCERT_ERR_NOT_FOUND)
         return AUTOCERT_OK;
     if (rc != AUTOCERT_OK)
         return rc;
-    j = json_loadb((const char *)meta, metalen, 0, NULL);
+    status = json_string_value(json_object_get(j, "status"));
+    *deactivated = status != NULL && strcmp(status, "deactivated") == 0;
     if ((v = json_string_value(json_object_get(j, "url"))) == NULL) {
         what = cache_file(st, set, AC_ITEM_ACCOUNT_META);
         rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: no account URL", what ? what : set);
@@ -538,7 +590,6 @@ static autocert_err account_url(autocert_ctx *ctx, autocert_storage *st, const c
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     }
     json_decref(j);
-    free(meta);
     return rc;
 }
 
@@ -548,6 +599,7 @@ autocert_err ac_cache_account_load(autocert_ctx *ctx, autocert_storage *st, cons
     unsigned char *pem = NULL;
     size_t pemlen = 0;
     char *what = NULL;
+    int deactivated = 0;
     autocert_err rc;
 
     *key = NULL;
@@ -557,7 +609,14 @@ autocert_err ac_cache_account_load(autocert_ctx *ctx, autocert_storage *st, cons
     if ((what = cache_file(st, set, AC_ITEM_ACCOUNT_KEY)) == NULL)
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     else if ((rc = ac_key_from_pem(ctx, pem, pemlen, what, key)) == AUTOCERT_OK &&
-             (rc = account_url(ctx, st, set, url)) != AUTOCERT_OK) {
+             (rc = account_url(ctx, st, set, url, &deactivated)) == AUTOCERT_OK && deactivated) {
+        /* Never used again: the next registration replaces it. */
+        ac_log(ctx, AUTOCERT_LOG_DEBUG, "the cached account %s was deactivated", AC_SAFE(*url));
+        free(*url);
+        *url = NULL;
+        rc = AUTOCERT_ERR_NOT_FOUND;
+    }
+    if (rc != AUTOCERT_OK) {
         EVP_PKEY_free(*key);
         *key = NULL;
     }
@@ -566,20 +625,17 @@ autocert_err ac_cache_account_load(autocert_ctx *ctx, autocert_storage *st, cons
     return rc;
 }
 
-autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, const char *set,
-                                   EVP_PKEY *key, const char *url, const char *directory_url)
+autocert_err ac_cache_account_replace(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                      EVP_PKEY *key, json_t *doc)
 {
     char *pem = NULL, *meta = NULL;
     size_t pemlen = 0;
-    json_t *j = NULL;
     autocert_item items[2];
     autocert_err rc;
 
     if ((rc = ac_key_to_pem(ctx, key, &pem, &pemlen)) != AUTOCERT_OK)
         return rc;
-    j = json_pack("{s:s, s:s, s:s*, s:s}", "url", url, "directory", directory_url, "email",
-                  ctx->email, "key_type", ac_key_type_of(key));
-    if (j == NULL || (meta = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+    if ((meta = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     } else {
         items[0] = (autocert_item){AC_ITEM_ACCOUNT_KEY, pem, pemlen, 1};
@@ -588,6 +644,34 @@ autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, cons
     }
     ac_free_secret(pem, pemlen);
     free(meta);
+    return rc;
+}
+
+autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                   EVP_PKEY *key, const char *url, const char *directory_url)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s*, s:s}", "url", url, "directory", directory_url,
+                          "email", ctx->email, "key_type", ac_key_type_of(key));
+    autocert_err rc;
+
+    if (j == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    rc = ac_cache_account_replace(ctx, st, set, key, j);
     json_decref(j);
+    return rc;
+}
+
+autocert_err ac_cache_account_doc_store(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                        json_t *doc)
+{
+    char *meta = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    autocert_item item;
+    autocert_err rc;
+
+    if (meta == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    item = (autocert_item){AC_ITEM_ACCOUNT_META, meta, strlen(meta), 0};
+    rc = ac_storage_store_item(ctx, st, set, &item);
+    free(meta);
     return rc;
 }

@@ -14,6 +14,9 @@
 /* Items of an account set "accounts/<host>-<hash>". */
 #define AC_ITEM_ACCOUNT_KEY "account.key"
 #define AC_ITEM_ACCOUNT_META "account.json"
+/* The new key of a key rollover, kept next to account.key until the set
+ * holding it replaced the old one (see account_ops.c). */
+#define AC_ITEM_ACCOUNT_ROLLOVER "account.key.rollover"
 
 /* "certs/<entry>", malloc'd (NULL when out of memory). */
 char *ac_cache_cert_set(const char *entry);
@@ -28,6 +31,8 @@ typedef struct {
     char *directory;   /* ACME directory URL of the issuing CA */
     char *key_type;    /* "ec256", ... */
     time_t not_before, not_after, issued_at;
+    time_t revoked_at;     /* when autocert_revoke revoked it (0: not revoked) */
+    char *revoked_reason;  /* its reason, as RFC 5280 names it (NULL: none) */
     json_t *doc;       /* the document as read: members this version does
                         * not know survive an update */
 } ac_cert_meta;
@@ -41,6 +46,10 @@ autocert_err ac_cache_meta_load(autocert_ctx *ctx, autocert_storage *st, const c
  * entry's lock. */
 autocert_err ac_cache_meta_update(autocert_ctx *ctx, autocert_storage *st, const char *entry,
                                   const ac_cert_meta *m);
+/* Marks the entry revoked at `when` for `reason` (meta.json alone, through
+ * ac_cache_meta_update); the caller holds the entry's lock. */
+autocert_err ac_cache_mark_revoked(autocert_ctx *ctx, autocert_storage *st, const char *entry,
+                                   time_t when, const char *reason);
 
 /* A cached certificate, as the public autocert_cert handle. */
 struct autocert_cert {
@@ -54,6 +63,7 @@ struct autocert_cert {
     size_t key_len;
     char *directory;
     char *key_type;
+    time_t revoked_at; /* 0: not revoked */
     char *path_full, *path_key, *path_cert, *path_chain;
     /* From meta.json: who issued it, and its renewal plan and history. */
     char *issuer;  /* escaped; NULL when the metadata does not say */
@@ -82,11 +92,23 @@ autocert_err ac_cache_cert_store_with(autocert_ctx *ctx, autocert_storage *st, c
                                       EVP_PKEY *key, const char *chain, const json_t *carry);
 
 /* The cached account of a set: *key, and *url (NULL when only the key
- * survived).  NOT_FOUND without a message when no key is cached. */
+ * survived).  NOT_FOUND without a message when no key is cached, or the
+ * cached account was deactivated (its account.json says so). */
 autocert_err ac_cache_account_load(autocert_ctx *ctx, autocert_storage *st, const char *set,
                                    EVP_PKEY **key, char **url);
 autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, const char *set,
                                    EVP_PKEY *key, const char *url, const char *directory_url);
+/* Replaces the account set whole: `key` and account.json holding `doc`. */
+autocert_err ac_cache_account_replace(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                      EVP_PKEY *key, json_t *doc);
+/* Rewrites account.json alone (the key stays); the caller holds the set's
+ * lock. */
+autocert_err ac_cache_account_doc_store(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                        json_t *doc);
+/* account.json of a set, parsed (*doc a new reference).  NOT_FOUND without
+ * a message when absent, CORRUPT naming the file when not a JSON object. */
+autocert_err ac_cache_account_doc(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                  json_t **doc);
 
 /* ---- cert.c: the certificate handle and the rules about it -------------- */
 /* Nonzero when `c` covers exactly `ids` (in any order) and came from the CA
@@ -94,7 +116,8 @@ autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, cons
 int ac_cert_covers(const autocert_cert *c, const char *directory_url, const ac_ident *ids,
                    size_t n);
 /* When `c` is due for renewal: `renew_days` before it expires, or with a
- * third of its lifetime left where that comes later (short lifetimes). */
+ * third of its lifetime left where that comes later (short lifetimes); a
+ * revoked certificate is due since its revocation. */
 time_t ac_cert_renew_at(const autocert_cert *c, unsigned renew_days);
 
 #endif /* AC_CACHE_H */

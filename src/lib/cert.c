@@ -42,6 +42,7 @@ const char *autocert_cert_fullchain_pem(const autocert_cert *c) { return c->full
 const char *autocert_cert_key_pem(const autocert_cert *c) { return c->key_pem; }
 const char *autocert_cert_directory(const autocert_cert *c) { return c->directory; }
 const char *autocert_cert_key_type(const autocert_cert *c) { return c->key_type; }
+time_t autocert_cert_revoked_at(const autocert_cert *c) { return c->revoked_at; }
 const char *autocert_cert_issuer(const autocert_cert *c) { return c->issuer; }
 const char *autocert_cert_profile(const autocert_cert *c) { return c->profile; }
 time_t autocert_cert_renew_at(const autocert_cert *c) { return c->renew_at; }
@@ -80,6 +81,8 @@ time_t ac_cert_renew_at(const autocert_cert *c, unsigned renew_days)
     time_t life = c->not_after - c->not_before;
     time_t margin = (time_t)renew_days * 86400;
 
+    if (c->revoked_at)
+        return c->revoked_at;
     if (life > 0 && margin > life / 3)
         margin = life / 3;
     return c->not_after - margin;

@@ -56,6 +56,7 @@ void autocert_ctx_free(autocert_ctx *ctx)
     }
     free(ctx->http_bind);
     free(ctx->webroot);
+    free(ctx->preferred_chain);
     free(ctx->dns_hook);
     if (ctx->responder)
         ctx->responder_free(ctx->responder);
@@ -162,6 +163,14 @@ autocert_err autocert_set_http01(autocert_ctx *ctx, const char *bind_addr, unsig
 autocert_err autocert_set_webroot(autocert_ctx *ctx, const char *dir)
 {
     return set_str(ctx, &ctx->webroot, dir);
+}
+
+autocert_err autocert_set_preferred_chain(autocert_ctx *ctx, const char *issuer_cn)
+{
+    if (issuer_cn && (issuer_cn[0] == '\0' || strlen(issuer_cn) > 255))
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "preferred chain: a CN of 1 to 255 bytes, "
+                      "not %zu", strlen(issuer_cn));
+    return set_str(ctx, &ctx->preferred_chain, issuer_cn);
 }
 
 autocert_err autocert_set_challenge(autocert_ctx *ctx, const char *type)

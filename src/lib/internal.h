@@ -280,6 +280,7 @@ struct autocert_ctx {
     char *http_bind;
     unsigned http_port;
     char *webroot;
+    char *preferred_chain; /* issuer CN of the top certificate wanted, or NULL */
     const char *challenge; /* "http-01" or "dns-01": static */
     char *dns_hook;
     unsigned hook_timeout_s;

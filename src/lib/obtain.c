@@ -161,6 +161,9 @@ static autocert_err check_cached(obtain_job *j, unsigned flags, int *fresh, auto
     if (!ac_cert_covers(c, j->sess.directory_url, j->ids, j->nids))
         ac_log(ctx, AUTOCERT_LOG_INFO,
                "the cached certificate %s covers other names or another CA: replacing it", j->entry);
+    else if (c->revoked_at)
+        ac_log(ctx, AUTOCERT_LOG_INFO, "the cached certificate %s was revoked: replacing it",
+               j->entry);
     else if (!(flags & AUTOCERT_OBTAIN_FORCE) && not_due(j, c)) {
         ac_utc_format(c->not_after, AC_UTC_MINUTE, when, sizeof(when));
         ac_log(ctx, AUTOCERT_LOG_INFO,

@@ -1,9 +1,10 @@
-/* fuzz_headers.c: libFuzzer target: the headers ACME reads: Retry-After (seconds or a date), Location as the account's key id, Replay-Nonce, and a 503 that asks to come back later. */
+/* fuzz_headers.c: libFuzzer target: the headers ACME reads: Retry-After (seconds or a date), Link (the alternate chains), Location as the account's key id, Replay-Nonce, and a 503 that asks to come back later. */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fuzz.h"
 
@@ -27,6 +28,32 @@ static void retry_after(const uint8_t *data, size_t size)
         fprintf(stderr, "fuzz: Retry-After gave %ld\n", s);
         abort();
     }
+    free(v);
+}
+
+/* The input as one Link header value: only absolute http(s) URLs of
+ * rel="alternate" links come out, at most AC_MAX_ALTERNATES of them, each
+ * taken from the input or its base. */
+static void links(const uint8_t *data, size_t size)
+{
+    char *v = malloc(size + 1);
+    ac_http_resp r;
+    size_t i;
+
+    if (v == NULL)
+        abort();
+    memcpy(v, data, size);
+    v[size] = '\0';
+    ac_http_resp_init(&r);
+    if (ac_http_parse_links(&r, v, "https://ca.example:14000/cert/7") != 0)
+        abort(); /* out of memory: not expected here */
+    for (i = 0; i < r.n_alternates; i++)
+        if (strncasecmp(r.alternates[i], "https://", 8) != 0 &&
+            strncasecmp(r.alternates[i], "http://", 7) != 0)
+            abort();
+    if (r.n_alternates > AC_MAX_ALTERNATES)
+        abort();
+    ac_http_resp_free(&r);
     free(v);
 }
 
@@ -56,6 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t i;
 
     retry_after(data, size);
+    links(data, size);
     fuzz_script_parse(&sc, data, size);
     for (i = 0; i < sc.n; i++)
         if (sc.r[i].retry_after)

@@ -39,7 +39,8 @@ AC_MOUNTNS=${AC_MOUNTNS:-0}
 # Settings of the tester's own environment must not leak into the tests.
 unset AUTOCERT_EMAIL AUTOCERT_DIRECTORY AUTOCERT_CA_BUNDLE AUTOCERT_HTTP_PORT AUTOCERT_BIND \
     AUTOCERT_WEBROOT AUTOCERT_KEY_TYPE AUTOCERT_EAB_KID AUTOCERT_EAB_HMAC_KEY AUTOCERT_CACHE \
-    AUTOCERT_AGREE_TOS AUTOCERT_PROFILE AUTOCERT_CHALLENGE AUTOCERT_DNS_HOOK
+    AUTOCERT_AGREE_TOS AUTOCERT_PROFILE AUTOCERT_CHALLENGE AUTOCERT_DNS_HOOK \
+    AUTOCERT_PREFERRED_CHAIN
 
 # --- locations ---------------------------------------------------------------
 AC_SCRIPT_NAME=$(basename "$0" .sh)
@@ -225,7 +226,7 @@ ac_make_tls() {
 
 # --- Pebble --------------------------------------------------------------------------
 # start_pebble [new] [profiles=NAME:SECONDS,...] [eab] [nonce=PERCENT] [httpport=PORT]
-#              [authzreuse=PERCENT (default 0)] [vasleep=N]
+#              [authzreuse=PERCENT (default 0)] [vasleep=N] [altroots=N]
 #   new        the Pebble with ARI and profiles (ac_require_pebble_ari first);
 #              also the default when AC_PEBBLE=new
 #   profiles=  (new) the profiles it offers with their validity, e.g.
@@ -235,6 +236,8 @@ ac_make_tls() {
 #   eab        require External Account Binding; AC_EAB_KID / AC_EAB_KEY are valid credentials
 #   nonce=N    reject N % of valid nonces (default 0)
 #   httpport=N the port Pebble's validator connects to for HTTP-01 (default AC_HTTP_PORT)
+#   altroots=N N alternate chains besides the default, each ending at a root of
+#              its own (PEBBLE_ALTERNATE_ROOTS; the roots: ac_mgmt roots/0, roots/1...)
 #   vasleep=N  Pebble sleeps before each validation, a random 0 to N-1 seconds
 #              (default: it validates at once)
 # Starts pebble-challtestsrv as Pebble's DNS (every name is 127.0.0.1; it answers
@@ -249,6 +252,7 @@ start_pebble() {
     ac_nonce=0
     ac_vaport=$AC_HTTP_PORT
     ac_reuse=0
+    ac_altroots=0
     AC_PEBBLE_IS_NEW=0
     [ "${AC_PEBBLE:-}" != new ] || AC_PEBBLE_IS_NEW=1
     ac_profiles=default:7776000
@@ -258,6 +262,7 @@ start_pebble() {
         new) AC_PEBBLE_IS_NEW=1 ;;
         profiles=*) ac_profiles=${ac_opt#profiles=} ;;
         eab) ac_eab=true ;;
+        altroots=*) ac_altroots=${ac_opt#altroots=} ;;
         authzreuse=*) ac_reuse=${ac_opt#authzreuse=} ;;
         nonce=*) ac_nonce=${ac_opt#nonce=} ;;
         httpport=*) ac_vaport=${ac_opt#httpport=} ;;
@@ -315,6 +320,7 @@ EOF
     # would make every validation pass.
     ac_spawn pebble.log env -u PEBBLE_VA_ALWAYS_VALID -u PEBBLE_VA_NOSLEEP -u PEBBLE_VA_SLEEPTIME \
         PEBBLE_AUTHZREUSE="$ac_reuse" "$ac_vasleep" PEBBLE_WFE_NONCEREJECT="$ac_nonce" \
+        PEBBLE_ALTERNATE_ROOTS="$ac_altroots" \
         "$ac_pebble" -config "$WORK/pebble.json" -dnsserver "127.0.0.1:$AC_DNS_PORT"
     AC_PEBBLE_PID=$AC_LAST_PID
     ac_wait_for 100 curl -s -o /dev/null "http://127.0.0.1:$AC_CHALL_PORT/" ||
@@ -326,6 +332,12 @@ EOF
     curl -sf --cacert "$WORK/tls-ca.pem" -o "$WORK/pebble-root.pem" \
         "https://127.0.0.1:$AC_MGMT_PORT/roots/0" || ac_fail "could not fetch Pebble's root"
     grep -q "BEGIN CERTIFICATE" "$WORK/pebble-root.pem" || ac_fail "Pebble's root is not PEM"
+}
+
+# ac_mgmt PATH: GET of Pebble's management interface (roots/0,
+# cert-status-by-serial/HEX...) on stdout; fails on an HTTP error.
+ac_mgmt() {
+    curl -sf --cacert "$WORK/tls-ca.pem" "https://127.0.0.1:$AC_MGMT_PORT/$1"
 }
 
 # ac_profiles_json NAME:SECONDS,...: the "profiles" member of the new Pebble's

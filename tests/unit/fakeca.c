@@ -40,6 +40,7 @@ typedef struct {
     char error_type[128]; /* the problem it ends invalid with ("": none) */
     char *cert_pem;
     int first_answer_seen;
+    int revoked;      /* revokeCert accepted for its certificate */
 } fake_order;
 
 struct fakeca {
@@ -50,7 +51,11 @@ struct fakeca {
     unsigned long next_nonce;
     unsigned char used[4096];   /* used[n]: nonce n was used */
     char *thumbs[MAX_ACCOUNTS]; /* registered accounts by JWK thumbprint */
+    json_t *contact[MAX_ACCOUNTS]; /* their contact arrays (NULL: none) */
+    int deactivated[MAX_ACCOUNTS];
     size_t n_accounts;
+    size_t n_revoked;
+    int last_reason;            /* of the last accepted revocation, -1: none given */
     fake_order orders[MAX_ORDERS];
     size_t n_orders;
     char replaced[MAX_ORDERS][256]; /* certificate IDs named by "replaces" */
@@ -60,6 +65,9 @@ struct fakeca {
     EVP_PKEY *key;
     X509 *root;
     char *root_pem;
+    EVP_PKEY *alt_key;  /* the alternate root's */
+    char *alt_root_pem; /* FAKECA_ALT_ROOT_CN, self-signed */
+    char *cross_pem;    /* the root's name and key, issued by the alternate root */
 };
 
 /* A response being built. */
@@ -69,6 +77,7 @@ typedef struct {
     char location[256];
     long retry_after;
     char *raw; /* a body that is not JSON (the certificate) */
+    char link[256]; /* a Link rel="alternate" target ("": none) */
 } answer;
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -156,6 +165,29 @@ static X509 *sign_cert(fakeca *ca, EVP_PKEY *pub, const char *cn, X509_NAME *iss
     return x;
 }
 
+/* A CA certificate: subject `cn` with the public key `pub`, issued by
+ * `issuer_cn` and signed by `signer`. */
+static X509 *ca_cert(EVP_PKEY *pub, const char *cn, const char *issuer_cn, EVP_PKEY *signer)
+{
+    X509 *x = X509_new();
+    X509_NAME *subj = X509_NAME_new(), *iss = X509_NAME_new();
+
+    X509_set_version(x, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+    X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC, (const unsigned char *)issuer_cn, -1, -1,
+                               0);
+    X509_set_subject_name(x, subj);
+    X509_set_issuer_name(x, iss);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3650L * 86400);
+    X509_set_pubkey(x, pub);
+    X509_sign(x, signer, EVP_sha256());
+    X509_NAME_free(subj);
+    X509_NAME_free(iss);
+    return x;
+}
+
 static char *pem_of(X509 *x)
 {
     BIO *b = BIO_new(BIO_s_mem());
@@ -184,10 +216,20 @@ fakeca *fakeca_new(void)
     ca->k.busy_retry_after = -1;
     ca->k.ari_retry_after = -1;
     ca->k.validity_days = 90;
+    ca->last_reason = -1;
     ca->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    ca->root = ca->key ? sign_cert(ca, ca->key, "fake ACME root", NULL, 3650, NULL) : NULL;
+    ca->root = ca->key ? sign_cert(ca, ca->key, FAKECA_ROOT_CN, NULL, 3650, NULL) : NULL;
     ca->root_pem = ca->root ? pem_of(ca->root) : NULL;
-    if (ca->root_pem == NULL) {
+    if (ca->root_pem && (ca->alt_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) != NULL) {
+        X509 *alt = ca_cert(ca->alt_key, FAKECA_ALT_ROOT_CN, FAKECA_ALT_ROOT_CN, ca->alt_key);
+        X509 *cross = ca_cert(ca->key, FAKECA_ROOT_CN, FAKECA_ALT_ROOT_CN, ca->alt_key);
+
+        ca->alt_root_pem = alt ? pem_of(alt) : NULL;
+        ca->cross_pem = cross ? pem_of(cross) : NULL;
+        X509_free(alt);
+        X509_free(cross);
+    }
+    if (ca->root_pem == NULL || ca->alt_root_pem == NULL || ca->cross_pem == NULL) {
         fakeca_free(ca);
         return NULL;
     }
@@ -204,8 +246,10 @@ void fakeca_free(fakeca *ca)
         json_decref(ca->req[i].protected_hdr);
         json_decref(ca->req[i].payload);
     }
-    for (i = 0; i < ca->n_accounts; i++)
+    for (i = 0; i < ca->n_accounts; i++) {
         free(ca->thumbs[i]);
+        json_decref(ca->contact[i]);
+    }
     for (i = 0; i < ca->n_orders; i++) {
         json_decref(ca->orders[i].identifiers);
         free(ca->orders[i].cert_pem);
@@ -213,6 +257,9 @@ void fakeca_free(fakeca *ca)
     EVP_PKEY_free(ca->key);
     X509_free(ca->root);
     free(ca->root_pem);
+    EVP_PKEY_free(ca->alt_key);
+    free(ca->alt_root_pem);
+    free(ca->cross_pem);
     pthread_mutex_destroy(&ca->mu);
     free(ca);
 }
@@ -242,11 +289,16 @@ static void directory(fakeca *ca, answer *a)
                             "newAccount", FAKECA_HTTP_URL "/new-account", "newOrder",
                             FAKECA_HTTP_URL "/new-order", "revokeCert", FAKECA_HTTP_URL "/revoke",
                             "meta", meta);
-    else
+    else if (ca->k.no_key_change)
         a->body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "newNonce", FAKECA_URL "/nonce",
                             "newAccount", FAKECA_URL "/new-account", "newOrder",
                             FAKECA_URL "/new-order", "revokeCert", FAKECA_URL "/revoke", "meta",
                             meta);
+    else
+        a->body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "newNonce", FAKECA_URL "/nonce",
+                            "newAccount", FAKECA_URL "/new-account", "newOrder",
+                            FAKECA_URL "/new-order", "revokeCert", FAKECA_URL "/revoke",
+                            "keyChange", FAKECA_URL "/key-change", "meta", meta);
     if (ca->k.ari)
         json_object_set_new(a->body, "renewalInfo", json_string(ca->k.plain_http
                                                                      ? FAKECA_HTTP_URL "/ari"
@@ -309,6 +361,8 @@ static void new_account(fakeca *ca, json_t *hdr, json_t *payload, answer *a)
             break;
     if (thumb == NULL) {
         fail(a, 400, "malformed", "newAccount needs a jwk");
+    } else if (i < ca->n_accounts && ca->deactivated[i]) {
+        fail(a, 403, "unauthorized", "the account of this key is deactivated");
     } else if (i < ca->n_accounts) {
         a->status = 200;
     } else if (json_is_true(json_object_get(payload, "onlyReturnExisting"))) {
@@ -318,6 +372,7 @@ static void new_account(fakeca *ca, json_t *hdr, json_t *payload, answer *a)
     } else if (ca->k.eab_required && !json_object_get(payload, "externalAccountBinding")) {
         fail(a, 400, "externalAccountRequired", "EAB required");
     } else if (i < MAX_ACCOUNTS) {
+        ca->contact[ca->n_accounts] = json_incref(json_object_get(payload, "contact"));
         ca->thumbs[ca->n_accounts++] = thumb;
         thumb = NULL;
         a->status = 201;
@@ -596,10 +651,196 @@ static const char *account_of(fakeca *ca, json_t *hdr)
     const char *kid = json_string_value(json_object_get(hdr, "kid"));
     size_t n;
 
-    if (kid == NULL || sscanf(kid, FAKECA_URL "/acct/%zu", &n) != 1 || n == 0 || n > ca->n_accounts)
+    if (kid == NULL || sscanf(kid, FAKECA_URL "/acct/%zu", &n) != 1 || n == 0 ||
+        n > ca->n_accounts || ca->deactivated[n - 1])
         return NULL;
     /* A forgotten account (fakeca_forget_accounts). */
     return ca->thumbs[n - 1][0] ? ca->thumbs[n - 1] : NULL;
+}
+
+/* The leaf of an issued chain, DER in *der (OPENSSL_free), its length or -1. */
+static int leaf_der(const char *pem, unsigned char **der, EVP_PKEY **pub)
+{
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    int len = x ? i2d_X509(x, der) : -1;
+
+    if (pub)
+        *pub = x ? EVP_PKEY_dup(X509_get0_pubkey(x)) : NULL;
+    X509_free(x);
+    BIO_free(b);
+    return len;
+}
+
+/* The order that issued the certificate of a revokeCert payload, or NULL;
+ * *cert_thumb (malloc'd) the thumbprint of its key. */
+static fake_order *order_of_cert(fakeca *ca, json_t *payload, char **cert_thumb)
+{
+    unsigned char *want = NULL, *der = NULL;
+    size_t wlen = 0, i;
+    EVP_PKEY *pub = NULL;
+    fake_order *found = NULL;
+
+    *cert_thumb = NULL;
+    if (ac_b64url_decode(json_string_value(json_object_get(payload, "certificate")), &want,
+                         &wlen) != AUTOCERT_OK)
+        return NULL;
+    for (i = 0; found == NULL && i < ca->n_orders; i++) {
+        int len;
+
+        if (ca->orders[i].cert_pem == NULL)
+            continue;
+        len = leaf_der(ca->orders[i].cert_pem, &der, &pub);
+        if (len > 0 && (size_t)len == wlen && memcmp(der, want, wlen) == 0) {
+            json_t *jwk = ac_jwk(pub);
+            found = &ca->orders[i];
+            *cert_thumb = thumbprint(jwk);
+            json_decref(jwk);
+        }
+        OPENSSL_free(der);
+        der = NULL;
+        EVP_PKEY_free(pub);
+        pub = NULL;
+    }
+    free(want);
+    return found;
+}
+
+/* revokeCert: by an account (kid), or by the certificate's key (jwk). */
+static void revoke(fakeca *ca, json_t *hdr, json_t *payload, const char *thumb, answer *a)
+{
+    json_t *jwk = json_object_get(hdr, "jwk"), *reason = json_object_get(payload, "reason");
+    char *jwk_thumb = jwk ? thumbprint(jwk) : NULL, *cert_thumb = NULL;
+    json_int_t r = reason ? json_integer_value(reason) : -1;
+    fake_order *o = order_of_cert(ca, payload, &cert_thumb);
+
+    if (thumb == NULL && jwk_thumb == NULL)
+        fail(a, 403, "unauthorized", "neither the kid of an account nor a jwk");
+    else if (reason && (!json_is_integer(reason) || r < 0 || r == 2 || r == 7 || r > 10))
+        fail(a, 400, "badRevocationReason", "not a reason a subscriber may give");
+    else if (o == NULL)
+        fail(a, 404, "malformed", "unknown certificate");
+    else if (o->revoked)
+        fail(a, 400, "alreadyRevoked", "Certificate has already been revoked.");
+    else if (jwk_thumb && (cert_thumb == NULL || strcmp(jwk_thumb, cert_thumb) != 0))
+        fail(a, 403, "unauthorized", "the jwk is not the certificate's key");
+    else {
+        o->revoked = 1;
+        ca->n_revoked++;
+        ca->last_reason = (int)r;
+        a->status = 200;
+    }
+    free(jwk_thumb);
+    free(cert_thumb);
+}
+
+/* The account object of account number n (1-based). */
+static json_t *account_json(const fakeca *ca, size_t n)
+{
+    json_t *j = json_pack("{s:s}", "status", ca->deactivated[n - 1] ? "deactivated" : "valid");
+
+    if (ca->contact[n - 1])
+        json_object_set(j, "contact", ca->contact[n - 1]);
+    return j;
+}
+
+/* POST to an account URL: POST-as-GET, a contact update, or deactivation. */
+static void account(fakeca *ca, json_t *hdr, size_t n, json_t *payload, int as_get, answer *a)
+{
+    const char *kid = json_string_value(json_object_get(hdr, "kid"));
+    const char *status = json_string_value(json_object_get(payload, "status"));
+    json_t *contact = json_object_get(payload, "contact");
+    char url[128];
+
+    snprintf(url, sizeof(url), FAKECA_URL "/acct/%zu", n);
+    if (n == 0 || n > ca->n_accounts || kid == NULL || strcmp(kid, url) != 0) {
+        fail(a, 403, "unauthorized", "not the account of the kid");
+        return;
+    }
+    if (!as_get && status && strcmp(status, "deactivated") == 0) {
+        ca->deactivated[n - 1] = 1;
+    } else if (!as_get && json_is_array(contact)) {
+        json_decref(ca->contact[n - 1]);
+        ca->contact[n - 1] = json_incref(contact);
+    } else if (!as_get) {
+        fail(a, 400, "malformed", "an empty account update");
+        return;
+    }
+    a->status = 200;
+    a->body = account_json(ca, n);
+}
+
+/* keyChange: the inner JWS names the account and its old key and carries
+ * the new key, for the same URL as the outer one. */
+static void key_change(fakeca *ca, json_t *hdr, json_t *inner, answer *a)
+{
+    const char *kid = json_string_value(json_object_get(hdr, "kid"));
+    json_t *ih = decode_json(json_string_value(json_object_get(inner, "protected")));
+    json_t *ip = decode_json(json_string_value(json_object_get(inner, "payload")));
+    const char *iurl = json_string_value(json_object_get(ih, "url"));
+    const char *acct = json_string_value(json_object_get(ip, "account"));
+    char *newt = thumbprint(json_object_get(ih, "jwk"));
+    char *oldt = thumbprint(json_object_get(ip, "oldKey"));
+    size_t n = 0, i;
+
+    if (kid)
+        sscanf(kid, FAKECA_URL "/acct/%zu", &n);
+    for (i = 0; newt && i < ca->n_accounts; i++)
+        if (strcmp(ca->thumbs[i], newt) == 0)
+            break;
+    if (ih == NULL || ip == NULL || newt == NULL || json_object_get(ih, "kid") ||
+        json_object_get(ih, "nonce") || iurl == NULL || strcmp(iurl, FAKECA_URL "/key-change"))
+        fail(a, 400, "malformed", "the inner JWS is not a key change");
+    else if (acct == NULL || kid == NULL || strcmp(acct, kid) != 0 || oldt == NULL ||
+             n == 0 || n > ca->n_accounts || strcmp(oldt, ca->thumbs[n - 1]) != 0)
+        fail(a, 400, "malformed", "the inner JWS names another account or key");
+    else if (i < ca->n_accounts)
+        fail(a, 409, "malformed", "the new key has an account already");
+    else {
+        free(ca->thumbs[n - 1]);
+        ca->thumbs[n - 1] = newt;
+        newt = NULL;
+        a->status = 200;
+    }
+    json_decref(ih);
+    json_decref(ip);
+    free(newt);
+    free(oldt);
+}
+
+/* The certificate of order `on`: its default chain (leaf, root), or the
+ * alternate one (leaf, the root cross-signed by the alternate root), each
+ * linking to the other when the CA offers alternates. */
+static void certificate(fakeca *ca, size_t on, int alt, answer *a)
+{
+    const char *pem = ca->orders[on].cert_pem, *end = strstr(pem, "-----END CERTIFICATE-----");
+    size_t leaf = end ? (size_t)(end - pem) + strlen("-----END CERTIFICATE-----\n") : 0;
+    size_t n = leaf + strlen(ca->cross_pem) + 1;
+
+    if (alt && (!ca->k.alt_chain || ca->k.alt_chain_broken)) {
+        fail(a, 404, "malformed", "no such chain");
+        return;
+    }
+    a->status = 200;
+    if (!alt) {
+        a->raw = strdup(pem);
+    } else if ((a->raw = malloc(n + strlen(ca->alt_root_pem))) != NULL) {
+        /* A bad one: the alternate root never issued the leaf. */
+        snprintf(a->raw, n + strlen(ca->alt_root_pem), "%.*s%s", (int)leaf, pem,
+                 ca->k.alt_chain_bad ? ca->alt_root_pem : ca->cross_pem);
+    }
+    if (ca->k.alt_chain)
+        snprintf(a->link, sizeof(a->link), FAKECA_URL "/cert/%zu%s", on, alt ? "" : "/alt");
+}
+
+/* Whether the kid names a deactivated account. */
+static int deactivated_kid(const fakeca *ca, json_t *hdr)
+{
+    const char *kid = json_string_value(json_object_get(hdr, "kid"));
+    size_t n;
+
+    return kid && sscanf(kid, FAKECA_URL "/acct/%zu", &n) == 1 && n >= 1 && n <= ca->n_accounts &&
+           ca->deactivated[n - 1];
 }
 
 /* Routes a signed POST once its nonce and URL checked out. */
@@ -611,8 +852,16 @@ static void route_post(fakeca *ca, const char *path, json_t *hdr, json_t *payloa
 
     if (strcmp(path, "/new-account") == 0)
         new_account(ca, hdr, payload, a);
+    else if (strcmp(path, "/revoke") == 0)
+        revoke(ca, hdr, payload, thumb, a);
+    else if (thumb == NULL && deactivated_kid(ca, hdr))
+        fail(a, 403, "unauthorized", "the account is deactivated");
     else if (thumb == NULL)
         fail(a, 400, "accountDoesNotExist", "unknown kid");
+    else if (sscanf(path, "/acct/%zu", &on) == 1)
+        account(ca, hdr, on, payload, as_get, a);
+    else if (strcmp(path, "/key-change") == 0)
+        key_change(ca, hdr, payload, a);
     else if (strcmp(path, "/new-order") == 0)
         new_order(ca, payload, a);
     else if (sscanf(path, "/authz/%zu-%zu", &on, &i) == 2 && on < ca->n_orders &&
@@ -625,10 +874,9 @@ static void route_post(fakeca *ca, const char *path, json_t *hdr, json_t *payloa
         finalize(ca, on, payload, a);
     else if (sscanf(path, "/order/%zu", &on) == 1 && on < ca->n_orders && as_get)
         get_order(ca, on, a);
-    else if (sscanf(path, "/cert/%zu", &on) == 1 && on < ca->n_orders && ca->orders[on].cert_pem) {
-        a->status = 200;
-        a->raw = strdup(ca->orders[on].cert_pem);
-    } else
+    else if (sscanf(path, "/cert/%zu", &on) == 1 && on < ca->n_orders && ca->orders[on].cert_pem)
+        certificate(ca, on, strstr(path, "/alt") != NULL, a);
+    else
         fail(a, 404, "malformed", "no such resource");
 }
 
@@ -695,6 +943,12 @@ static void respond(fakeca *ca, answer *a, ac_http_resp *resp)
     resp->nonce = strdup(nonce);
     resp->location = a->location[0] ? strdup(a->location) : NULL;
     resp->retry_after = a->retry_after;
+    if (a->link[0]) { /* as the header would say it */
+        char value[300];
+
+        snprintf(value, sizeof(value), "<%s>;rel=\"alternate\"", a->link);
+        ac_http_parse_links(resp, value, FAKECA_URL);
+    }
 }
 
 static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac_http_req *req,
@@ -706,10 +960,9 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
                            ? req->url + strlen(FAKECA_URL)
                        : strncmp(req->url, FAKECA_HTTP_URL, strlen(FAKECA_HTTP_URL)) == 0
                            ? req->url + strlen(FAKECA_HTTP_URL) : req->url;
-    answer a = {404, NULL, "", -1, NULL};
+    answer a = {404, NULL, "", -1, NULL, ""};
 
     (void)state;
-    (void)ctx;
     pthread_mutex_lock(&ca->mu);
     if (ca->n_req < MAX_REQ)
         ca->n_req++;
@@ -727,6 +980,11 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
     }
     r->status = a.status;
     respond(ca, &a, resp);
+    if (ca->k.lose_answer && strcmp(req->method, "POST") == 0 &&
+        strncmp(path, ca->k.lose_answer, strlen(ca->k.lose_answer)) == 0) {
+        pthread_mutex_unlock(&ca->mu);
+        return ac_err(ctx, AUTOCERT_ERR_NETWORK, "POST %s: connection reset (test)", req->url);
+    }
     if (strncmp(path, "/dir", 4) == 0 && !ca->k.nonce_in_directory) {
         free(resp->nonce);
         resp->nonce = NULL;
@@ -895,3 +1153,49 @@ char *fakeca_issue(fakeca *ca, const char *key_pem, const char *const *names, si
     BIO_free(b);
     return chain;
 }
+
+size_t fakeca_revoked(const fakeca *ca, int *last_reason)
+{
+    size_t n;
+
+    lock(ca);
+    n = ca->n_revoked;
+    if (last_reason)
+        *last_reason = ca->last_reason;
+    unlock(ca);
+    return n;
+}
+
+int fakeca_account_deactivated(const fakeca *ca, size_t n)
+{
+    int v;
+
+    lock(ca);
+    v = n >= 1 && n <= ca->n_accounts && ca->deactivated[n - 1];
+    unlock(ca);
+    return v;
+}
+
+char *fakeca_account_contact(const fakeca *ca, size_t n)
+{
+    char *s = NULL;
+
+    lock(ca);
+    if (n >= 1 && n <= ca->n_accounts && ca->contact[n - 1])
+        s = json_dumps(ca->contact[n - 1], JSON_COMPACT);
+    unlock(ca);
+    return s;
+}
+
+char *fakeca_account_thumbprint(const fakeca *ca, size_t n)
+{
+    char *s = NULL;
+
+    lock(ca);
+    if (n >= 1 && n <= ca->n_accounts)
+        s = strdup(ca->thumbs[n - 1]);
+    unlock(ca);
+    return s;
+}
+
+const char *fakeca_alt_root_pem(const fakeca *ca) { return ca->alt_root_pem; }

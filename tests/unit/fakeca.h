@@ -44,6 +44,15 @@ typedef struct {
     int backdate_days;        /* issued certificates start this many days ago
                                * (as if issued then: near their end) */
     int plain_http;           /* the directory hands out http:// URLs */
+    int no_key_change;        /* the directory has no keyChange */
+    int alt_chain;            /* certificate URLs link an alternate chain, which
+                               * ends at the root cross-signed by the
+                               * alternate root FAKECA_ALT_ROOT_CN */
+    int alt_chain_broken;     /* ... whose URL then answers 404 */
+    int alt_chain_bad;        /* ... which then holds the alternate root itself
+                               * after the leaf, which it did not issue */
+    const char *lose_answer;  /* POSTs to this path prefix are carried out, but
+                               * their answer is lost (NETWORK) */
     int profiles;             /* the directory offers the profiles "classic" and
                                * "shortlived"; newOrder refuses others
                                * (invalidProfile).  Without them it ignores
@@ -59,6 +68,9 @@ typedef struct {
 #define FAKECA_ARI_URL FAKECA_URL "/ari"
 
 #define FAKECA_HTTP_URL "http://ca.test"
+/* The common names of the CA's root and of its alternate root. */
+#define FAKECA_ROOT_CN "fake ACME root"
+#define FAKECA_ALT_ROOT_CN "fake alternate root"
 
 /* One request the CA received. */
 typedef struct {
@@ -101,5 +113,17 @@ const char *fakeca_root_pem(const fakeca *ca);
  * public key of `key_pem` and the DNS names, as the knobs say; malloc'd,
  * NULL on failure.  Not counted by fakeca_issued. */
 char *fakeca_issue(fakeca *ca, const char *key_pem, const char *const *names, size_t n);
+
+/* The PEM of the alternate root (self-signed, FAKECA_ALT_ROOT_CN). */
+const char *fakeca_alt_root_pem(const fakeca *ca);
+/* Revocations accepted; *last_reason (may be NULL) the reason code of the
+ * last one (-1: none given). */
+size_t fakeca_revoked(const fakeca *ca, int *last_reason);
+/* Account n (1-based, as in its URL .../acct/n): deactivated; its contact
+ * array as compact JSON (malloc'd, NULL: none); its key's thumbprint
+ * (malloc'd). */
+int fakeca_account_deactivated(const fakeca *ca, size_t n);
+char *fakeca_account_contact(const fakeca *ca, size_t n);
+char *fakeca_account_thumbprint(const fakeca *ca, size_t n);
 
 #endif

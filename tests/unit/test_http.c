@@ -235,6 +235,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
         return send_body(c, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", h);
     }
+    if (strcmp(url, "/links") == 0) {
+        const char *h[] = {
+            "Link", "<https://ca.example/cert/1/alt/1>;rel=\"alternate\", "
+                    "<https://ca.example/up>;rel=\"up\"",
+            "Link", "</cert/1/alt/2>; title=\"a, b; c\"; rel=\"index alternate\"",
+            "Link", "<https://other.example/>;rel=alternates",
+            NULL};
+        return send_body(c, MHD_HTTP_OK, "chain", h);
+    }
     if (strcmp(url, "/echo") == 0)
         return send_body(c, MHD_HTTP_OK, u->body, plain_headers);
     if (strcmp(url, "/big") == 0)
@@ -388,6 +397,80 @@ static void test_get_headers(void **state)
     ac_http_transport.cleanup(NULL, ts);
 }
 
+/* ---- Link (RFC 8288) ----------------------------------------------------- */
+
+static void test_links_parsed(void **state)
+{
+    ac_http_resp r;
+    size_t i;
+
+    (void)state;
+    ac_http_resp_init(&r);
+    assert_int_equal(ac_http_parse_links(&r, "<https://ca.example/cert/7/1>;rel=\"alternate\"",
+                                         "https://ca.example/cert/7"), 0);
+    assert_int_equal(ac_http_parse_links(&r, " <https://ca.example/a>; rel=alternate , "
+                                         "<https://ca.example/b>;rel=\"up\", "
+                                         "<https://ca.example/c>;REL=\"next Alternate\"",
+                                         "https://ca.example/x"), 0);
+    /* Paths are resolved against the request's origin; other references,
+     * and relations that only start like it, are not taken. */
+    assert_int_equal(ac_http_parse_links(&r, "</cert/7/2>;rel=alternate, <rel/3>;rel=alternate, "
+                                         "<//evil.example/4>;rel=alternate, "
+                                         "<https://ca.example/d>;rel=alternates",
+                                         "https://ca.example:14000/cert/7"), 0);
+    assert_int_equal(r.n_alternates, 4);
+    assert_string_equal(r.alternates[0], "https://ca.example/cert/7/1");
+    assert_string_equal(r.alternates[1], "https://ca.example/a");
+    assert_string_equal(r.alternates[2], "https://ca.example/c");
+    assert_string_equal(r.alternates[3], "https://ca.example:14000/cert/7/2");
+    ac_http_resp_free(&r);
+    assert_int_equal(r.n_alternates, 0);
+    assert_null(r.alternates);
+
+    /* Garbage ends the parsing, quietly; a quoted comma is no separator. */
+    assert_int_equal(ac_http_parse_links(&r, "<https://ca.example/q>;title=\"x, <https://bad/>;"
+                                         "rel=alternate\";rel=alternate", "https://ca.example/"),
+                     0);
+    assert_int_equal(ac_http_parse_links(&r, "https://ca.example/no-brackets;rel=alternate",
+                                         "https://ca.example/"), 0);
+    assert_int_equal(ac_http_parse_links(&r, "<https://ca.example/open;rel=alternate",
+                                         "https://ca.example/"), 0);
+    assert_int_equal(ac_http_parse_links(&r, "<https://ca.example/u>;title=\"unterminated;"
+                                         "rel=alternate", "https://ca.example/"), 0);
+    assert_int_equal(ac_http_parse_links(&r, "", "https://ca.example/"), 0);
+    assert_int_equal(r.n_alternates, 1);
+    assert_string_equal(r.alternates[0], "https://ca.example/q");
+    ac_http_resp_free(&r);
+
+    /* Bounded. */
+    for (i = 0; i < 20; i++)
+        assert_int_equal(ac_http_parse_links(&r, "<https://ca.example/n>;rel=alternate",
+                                             "https://ca.example/"), 0);
+    assert_int_equal(r.n_alternates, AC_MAX_ALTERNATES);
+    ac_http_resp_free(&r);
+}
+
+static void test_links_from_headers(void **state)
+{
+    server *srv = *state;
+    void *ts = NULL;
+    ac_http_resp resp;
+    char want[128];
+
+    ac_http_resp_init(&resp);
+    assert_int_equal(fetch(srv, &ts, "GET", srv->port, "/links", NULL, 10, &resp), AUTOCERT_OK);
+    assert_int_equal(resp.n_alternates, 2);
+    assert_string_equal(resp.alternates[0], "https://ca.example/cert/1/alt/1");
+    snprintf(want, sizeof(want), "http://127.0.0.1:%u/cert/1/alt/2", srv->port);
+    assert_string_equal(resp.alternates[1], want);
+    ac_http_resp_free(&resp);
+    /* A response without Link headers has none. */
+    assert_int_equal(fetch(srv, &ts, "GET", srv->port, "/acme", NULL, 10, &resp), AUTOCERT_OK);
+    assert_int_equal(resp.n_alternates, 0);
+    ac_http_resp_free(&resp);
+    ac_http_transport.cleanup(NULL, ts);
+}
+
 static void test_post(void **state)
 {
     server *srv = *state;
@@ -504,6 +587,8 @@ int main(void)
         cmocka_unit_test(test_resp_init_free),
         cmocka_unit_test_setup_teardown(test_get_headers, server_setup, server_teardown),
         cmocka_unit_test_setup_teardown(test_post, server_setup, server_teardown),
+        cmocka_unit_test(test_links_parsed),
+        cmocka_unit_test_setup_teardown(test_links_from_headers, server_setup, server_teardown),
         cmocka_unit_test_setup_teardown(test_body_bound, server_setup, server_teardown),
         cmocka_unit_test_setup_teardown(test_no_answer_times_out, server_setup, server_teardown),
         cmocka_unit_test_setup_teardown(test_refused, server_setup, server_teardown),

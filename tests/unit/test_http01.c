@@ -13,6 +13,7 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1313,6 +1314,65 @@ static void test_webroot_keeps_existing(void **state)
     assert_true(exists(pathf("%s/keep", ac)));
 }
 
+/* One of two responders sharing a webroot: each adds and removes its own
+ * tokens, and so makes and prunes the shared directories, over and over. */
+struct churn {
+    const char *dir;
+    char id;
+    int failures;
+    char why[256];
+};
+
+static void *churn_run(void *arg)
+{
+    struct churn *c = arg;
+    autocert_ctx *ctx = autocert_ctx_new();
+    ac_http01 *h = NULL;
+    char token[32];
+    int i;
+
+    if (ctx == NULL || ac_http01_start(ctx, NULL, NULL, 0, c->dir, &h) != AUTOCERT_OK) {
+        c->failures++;
+        autocert_ctx_free(ctx);
+        return NULL;
+    }
+    for (i = 0; i < 400; i++) {
+        snprintf(token, sizeof(token), "tok-%c-%d", c->id, i);
+        if (ac_http01_add(h, ctx, "example.org", token, "k.t") != AUTOCERT_OK) {
+            if (c->failures++ == 0)
+                snprintf(c->why, sizeof(c->why), "%s", autocert_last_error(ctx));
+            continue;
+        }
+        ac_http01_remove(h, token);
+    }
+    ac_http01_stop(h);
+    autocert_ctx_free(ctx);
+    return NULL;
+}
+
+static void test_webroot_shared_churn(void **state)
+{
+    struct wr *w = *state;
+    struct churn c[2] = {{w->dir, 'a', 0, ""}, {w->dir, 'b', 0, ""}};
+    pthread_t t[2];
+    int i;
+
+    for (i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, churn_run, &c[i]), 0);
+    for (i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    /* Whatever the other one removed meanwhile, every token was written. */
+    for (i = 0; i < 2; i++)
+        if (c[i].failures)
+            fail_msg("responder %c: %d failures, the first: %s", c[i].id, c[i].failures,
+                     c[i].why);
+    /* No token is left.  (A directory one made may stay, emptied, when the
+     * other still used it as the first stopped: neither removes what it did
+     * not make.) */
+    if (exists(pathf("%s/.well-known/acme-challenge", w->dir)))
+        assert_int_equal(count_entries(pathf("%s/.well-known/acme-challenge", w->dir)), 0);
+}
+
 static void test_webroot_invalid(void **state)
 {
     struct wr *w = *state;
@@ -1371,6 +1431,7 @@ int main(void)
         cmocka_unit_test(test_no_fd_leak),
         cmocka_unit_test_setup_teardown(test_webroot_files, wr_setup, wr_teardown),
         cmocka_unit_test_setup_teardown(test_webroot_remove_prunes, wr_setup, wr_teardown),
+        cmocka_unit_test_setup_teardown(test_webroot_shared_churn, wr_setup, wr_teardown),
         cmocka_unit_test_setup_teardown(test_webroot_keeps_existing, wr_setup, wr_teardown),
         cmocka_unit_test_setup_teardown(test_webroot_invalid, wr_setup, wr_teardown),
     };

@@ -154,24 +154,30 @@ static autocert_err register_new(ac_session *s, autocert_storage *st, const char
 
 /* With the account's lock held (writers of a set hold its lock): the account
  * another process completed meanwhile, else its URL looked up for a key
- * alone, else a new registration. */
-static autocert_err complete_locked(ac_session *s, autocert_storage *st, const char *set)
+ * alone, else a new registration where `can_register`. */
+static autocert_err complete_locked(ac_session *s, autocert_storage *st, const char *set,
+                                    int can_register)
 {
-    int have_key = 0;
+    int have_key = 0, held = ac_session_holds(s, set);
     autocert_err rc;
 
-    if ((rc = ac_session_lock(s, st, set)) != AUTOCERT_OK)
+    /* An operation on the account itself may hold its lock already. */
+    if (!held && (rc = ac_session_lock(s, st, set)) != AUTOCERT_OK)
         return rc;
     rc = load_cached(s, st, set, &have_key);
-    if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key)
+    if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key && can_register)
         rc = register_new(s, st, set);
+    else if (rc == AUTOCERT_ERR_NOT_FOUND && !have_key)
+        rc = ac_err(s->ctx, AUTOCERT_ERR_NOT_FOUND, "no account of %s in the cache",
+                    AC_SAFE(s->directory_url));
     else if (rc == AUTOCERT_OK && s->account.url == NULL)
         rc = look_up(s, st, set);
-    ac_session_unlock(s, set);
+    if (!held)
+        ac_session_unlock(s, set);
     return rc;
 }
 
-autocert_err ac_account_ensure(ac_session *s)
+static autocert_err account_get(ac_session *s, int can_register)
 {
     autocert_storage *st = NULL;
     char *set = NULL;
@@ -189,7 +195,7 @@ autocert_err ac_account_ensure(ac_session *s)
     /* The common case reads without a lock: sets are replaced whole. */
     rc = load_cached(s, st, set, &have_key);
     if ((rc == AUTOCERT_ERR_NOT_FOUND && !have_key) || (rc == AUTOCERT_OK && !s->account.url))
-        rc = complete_locked(s, st, set);
+        rc = complete_locked(s, st, set, can_register);
     if (rc != AUTOCERT_OK) {
         EVP_PKEY_free(s->account.key);
         s->account.key = NULL;
@@ -198,6 +204,16 @@ autocert_err ac_account_ensure(ac_session *s)
     }
     free(set);
     return rc;
+}
+
+autocert_err ac_account_ensure(ac_session *s)
+{
+    return account_get(s, 1);
+}
+
+autocert_err ac_account_load(ac_session *s)
+{
+    return account_get(s, 0);
 }
 
 /* Under the account's lock: the URL another process saved for the same key

@@ -23,6 +23,12 @@ autocert_err ac_jws_sign(autocert_ctx *ctx, EVP_PKEY *key, const char *kid,
 autocert_err ac_jws_eab(autocert_ctx *ctx, EVP_PKEY *account_key, const char *eab_kid,
                         const unsigned char *mac_key, size_t mac_len, const char *url,
                         json_t **out);
+/* The inner JWS of a key change (RFC 8555 section 7.3.5): signed by
+ * `new_key`, whose JWK it embeds, for `url` (the directory's keyChange),
+ * over {"account": account_url, "oldKey": JWK of old_key}.  *out is a new
+ * reference, the payload of the outer request signed by the old key. */
+autocert_err ac_jws_key_change(autocert_ctx *ctx, EVP_PKEY *new_key, EVP_PKEY *old_key,
+                               const char *account_url, const char *url, json_t **out);
 /* The JWS "alg" for a key: "ES256", "ES384", "RS256"; NULL if unsupported. */
 const char *ac_jws_alg(EVP_PKEY *key);
 
@@ -35,12 +41,21 @@ typedef struct {
     long retry_after;        /* seconds, -1 when absent */
     unsigned long connects;  /* connections opened for this request */
     double connect_s;        /* time spent opening them (TCP and TLS) */
+    char **alternates;       /* Link: <URL>;rel="alternate" targets, absolute */
+    size_t n_alternates;
 } ac_http_resp;
 
 void ac_http_resp_init(ac_http_resp *r);
 void ac_http_resp_free(ac_http_resp *r);
 /* Seconds from a Retry-After value (delta-seconds or HTTP-date); -1 if bad. */
 long ac_http_parse_retry_after(const char *value, time_t now);
+#define AC_MAX_ALTERNATES 8 /* Link alternates kept from one response */
+/* Adds the targets of the links of one Link header value (RFC 8288) whose
+ * rel is "alternate" to r->alternates: absolute http(s) URLs as they are,
+ * paths ("/...") resolved against the origin of `base` (the request's URL),
+ * other references skipped.  A value that does not parse ends the parsing
+ * there; at most AC_MAX_ALTERNATES are kept.  -1 when out of memory. */
+int ac_http_parse_links(ac_http_resp *r, const char *value, const char *base);
 
 typedef struct {
     const char *method;  /* "GET", "HEAD" or "POST" (body as application/jose+json) */
@@ -118,6 +133,8 @@ autocert_err ac_session_sleep(ac_session *s, double seconds, const char *what);
  * time the session has left; released by ac_session_unlock or cleanup. */
 autocert_err ac_session_lock(ac_session *s, autocert_storage *st, const char *set);
 void ac_session_unlock(ac_session *s, const char *set);
+/* Nonzero when the session holds the lock of `set`. */
+int ac_session_holds(const ac_session *s, const char *set);
 /* Waits `seconds` because the CA asked to come back later: the session's
  * locks are released meanwhile (others may work on those sets), taken back
  * after, and `relocked` says whether to go on. */
@@ -168,6 +185,10 @@ autocert_err ac_acme_need_status(autocert_ctx *ctx, json_t *obj, const char *wha
 /* ---- account.c -------------------------------------------------------- */
 /* Loads or creates the account of the session's directory. */
 autocert_err ac_account_ensure(ac_session *s);
+/* Loads the cached account of the session's directory (looking up its URL
+ * when only the key is cached), never registering one: NOT_FOUND naming the
+ * directory when the cache has none (or only a deactivated one). */
+autocert_err ac_account_load(ac_session *s);
 /* The CA no longer knows the session's account (accountDoesNotExist for
  * its URL, e.g. a test CA that restarted): registers the same key anew
  * (newAccount, not only an existing one) and saves the new URL, or takes
@@ -206,7 +227,9 @@ autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac
  * valid. */
 autocert_err ac_order_finalize(ac_session *s, ac_order *o, EVP_PKEY *key, const ac_ident *ids,
                                size_t n);
-/* Downloads the certificate chain of a valid order; *chain PEM, malloc'd. */
+/* Downloads the certificate chain of a valid order; *chain PEM, malloc'd.
+ * With a preferred chain set on the context, the chain whose top
+ * certificate matches it among the default and the alternates. */
 autocert_err ac_order_download(ac_session *s, ac_order *o, char **chain);
 
 /* ---- authz.c: the authorizations of an order ----------------------------- */
@@ -214,6 +237,17 @@ autocert_err ac_order_download(ac_session *s, ac_order *o, char **chain);
  * a challenge for each pending one through `r`, waits until all are ready,
  * asks the CA to validate them all, then polls them together. */
 autocert_err ac_order_authorize(ac_session *s, ac_order *o, ac_responder *r);
+
+/* ---- chain.c: the preferred chain ----------------------------------------- */
+/* Nonzero when the top (last) certificate of the PEM chain has `want` as
+ * its issuer's or its own CN; its issuer's CN goes into issuer (n bytes). */
+int ac_chain_matches(const char *pem, const char *want, char *issuer, size_t n);
+/* Keeps *chain (malloc'd PEM, the default chain of a certificate URL) when
+ * it matches `want`, else replaces it with the first of the alternate
+ * chains (absolute URLs, fetched in turn) that does; when none does, or
+ * one cannot be fetched, the default stays, with a note in the log. */
+void ac_chain_choose(ac_session *s, const char *want, char **chain, char *const *alternates,
+                     size_t n);
 
 /* ---- issued.c: what the CA handed back ----------------------------------- */
 /* Checks the PEM chain downloaded for an order before anything is stored:

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -60,7 +61,118 @@ void ac_http_resp_free(ac_http_resp *r)
     ac_buf_free(&r->body);
     free(r->location);
     free(r->nonce);
+    autocert_strv_free(r->alternates, r->n_alternates);
     ac_http_resp_init(r);
+}
+
+/* ---- Link (RFC 8288) ---------------------------------------------------- */
+
+#define LINK_WS " \t"
+
+/* Appends `url` (len bytes), resolved against `base`, to r->alternates. */
+static int add_alternate(ac_http_resp *r, const char *url, size_t len, const char *base)
+{
+    const char *scheme_end = strstr(base, "://"), *path;
+    size_t origin = 0, n;
+    char *abs, **v;
+
+    if (r->n_alternates >= AC_MAX_ALTERNATES || len == 0 || len > 2048)
+        return 0;
+    if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0) {
+        if (url[0] != '/' || (len > 1 && url[1] == '/') || scheme_end == NULL)
+            return 0; /* only absolute URLs and absolute paths */
+        path = strchr(scheme_end + 3, '/');
+        origin = path ? (size_t)(path - base) : strlen(base);
+    }
+    n = origin + len + 1;
+    if ((abs = malloc(n)) == NULL)
+        return -1;
+    snprintf(abs, n, "%.*s%.*s", (int)origin, base, (int)len, url);
+    if ((v = realloc(r->alternates, (r->n_alternates + 1) * sizeof(char *))) == NULL) {
+        free(abs);
+        return -1;
+    }
+    r->alternates = v;
+    r->alternates[r->n_alternates++] = abs;
+    return 0;
+}
+
+/* Whether a rel value (a token or a quoted string, `len` bytes) names the
+ * relation "alternate" among its space-separated relations. */
+static int rel_is_alternate(const char *v, size_t len)
+{
+    size_t i = 0, w;
+
+    if (len >= 2 && v[0] == '"') {
+        v++;
+        len -= 2;
+    }
+    while (i < len) {
+        while (i < len && v[i] == ' ')
+            i++;
+        for (w = 0; i + w < len && v[i + w] != ' '; w++)
+            ;
+        if (w == 9 && strncasecmp(v + i, "alternate", 9) == 0)
+            return 1;
+        i += w;
+    }
+    return 0;
+}
+
+/* The parameters after one link's target, up to the ',' that ends it:
+ * *alt when one is rel=alternate; the position after it, NULL when bad. */
+static const char *link_params(const char *p, int *alt)
+{
+    while (*p && *p != ',') {
+        const char *name, *val;
+        size_t nlen, vlen;
+
+        p += strspn(p, LINK_WS);
+        if (*p != ';')
+            return *p == ',' || *p == '\0' ? p : NULL;
+        p += 1 + strspn(p + 1, LINK_WS);
+        name = p;
+        nlen = strcspn(p, "=;," LINK_WS);
+        p += nlen + strspn(p + nlen, LINK_WS);
+        if (*p != '=')
+            continue; /* a parameter without a value */
+        p += 1 + strspn(p + 1, LINK_WS);
+        val = p;
+        if (*p == '"') {
+            const char *q = strchr(p + 1, '"');
+            if (q == NULL)
+                return NULL;
+            p = q + 1;
+        } else {
+            p += strcspn(p, ";," LINK_WS);
+        }
+        vlen = (size_t)(p - val);
+        if (nlen == 3 && strncasecmp(name, "rel", 3) == 0 && rel_is_alternate(val, vlen))
+            *alt = 1;
+    }
+    return p;
+}
+
+int ac_http_parse_links(ac_http_resp *r, const char *value, const char *base)
+{
+    const char *p = value;
+
+    while (p && *p) {
+        const char *url, *end;
+        int alt = 0;
+
+        p += strspn(p, LINK_WS ",");
+        if (*p == '\0')
+            break;
+        if (*p != '<' || (end = strchr(p + 1, '>')) == NULL)
+            break;
+        url = p + 1;
+        if ((p = link_params(end + 1, &alt)) == NULL)
+            break;
+        if (alt && add_alternate(r, url, (size_t)(end - url), base) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 long ac_http_parse_retry_after(const char *value, time_t now)
@@ -189,8 +301,23 @@ static void prepare(const ac_curl_api *cu, handle *h, const ac_http_req *req, ac
     }
 }
 
+/* The alternates of every Link header (a failure loses only alternates). */
+static void collect_links(const ac_curl_api *cu, CURL *c, const char *url, ac_http_resp *resp)
+{
+    struct curl_header *h = NULL;
+    size_t i, n = 1;
+
+    for (i = 0; i < n && i < 32; i++) {
+        if (cu->easy_header(c, "Link", i, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL)
+            return;
+        n = h->amount;
+        if (ac_http_parse_links(resp, h->value, url) != 0)
+            return;
+    }
+}
+
 /* Status, connection count and the headers ACME uses. */
-static void collect(const ac_curl_api *cu, CURL *c, ac_http_resp *resp)
+static void collect(const ac_curl_api *cu, CURL *c, const char *url, ac_http_resp *resp)
 {
     long nc = 0;
     char *ra;
@@ -205,6 +332,7 @@ static void collect(const ac_curl_api *cu, CURL *c, ac_http_resp *resp)
             cu->easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &us);
         resp->connect_s = (double)us / 1e6;
     }
+    collect_links(cu, c, url, resp);
     resp->location = header_dup(cu, c, "Location");
     resp->nonce = header_dup(cu, c, "Replay-Nonce");
     ra = header_dup(cu, c, "Retry-After");
@@ -235,7 +363,7 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
         return ac_err(ctx, cc == CURLE_OPERATION_TIMEDOUT ? AUTOCERT_ERR_TIMEOUT : AUTOCERT_ERR_NETWORK,
                       "%s %s: %s", req->method, AC_SAFE(req->url),
                       AC_SAFE(errbuf[0] ? errbuf : cu->easy_strerror(cc)));
-    collect(cu, h->curl, resp);
+    collect(cu, h->curl, req->url, resp);
     return AUTOCERT_OK;
 }
 

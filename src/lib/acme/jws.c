@@ -273,3 +273,32 @@ out:
     free(payload);
     return rc;
 }
+
+autocert_err ac_jws_key_change(autocert_ctx *ctx, EVP_PKEY *new_key, EVP_PKEY *old_key,
+                               const char *account_url, const char *url, json_t **out)
+{
+    const char *alg = ac_jws_alg(new_key);
+    json_t *hdr = NULL, *body = NULL;
+    char *payload = NULL;
+    autocert_err rc;
+
+    *out = NULL;
+    if (alg == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_UNSUPPORTED, "account key type %s cannot sign ACME requests",
+                      ac_key_type_of(new_key));
+    /* Inner JWS (RFC 8555 section 7.3.5): the new key embedded, no nonce. */
+    hdr = json_pack("{s:s, s:o*, s:s}", "alg", alg, "jwk", ac_jwk(new_key), "url", url);
+    body = json_pack("{s:s, s:o*}", "account", account_url, "oldKey", ac_jwk(old_key));
+    if (hdr == NULL || body == NULL || json_object_get(hdr, "jwk") == NULL ||
+        json_object_get(body, "oldKey") == NULL ||
+        (payload = json_dumps(body, JSON_COMPACT)) == NULL) {
+        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "cannot build the key change");
+        goto out;
+    }
+    rc = assemble(ctx, hdr, payload, new_key, NULL, 0, out);
+out:
+    json_decref(hdr);
+    json_decref(body);
+    free(payload);
+    return rc;
+}

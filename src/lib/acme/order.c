@@ -213,6 +213,8 @@ autocert_err ac_order_download(ac_session *s, ac_order *o, char **chain)
         else
             *chain = ac_buf_steal(&resp.body);
     }
+    if (rc == AUTOCERT_OK && *chain && s->ctx->preferred_chain)
+        ac_chain_choose(s, s->ctx->preferred_chain, chain, resp.alternates, resp.n_alternates);
     ac_http_resp_free(&resp);
     return rc;
 }

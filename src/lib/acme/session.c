@@ -101,6 +101,16 @@ autocert_err ac_session_lock(ac_session *s, autocert_storage *st, const char *se
     return AUTOCERT_OK;
 }
 
+int ac_session_holds(const ac_session *s, const char *set)
+{
+    size_t i;
+
+    for (i = 0; i < s->n_locks; i++)
+        if (strcmp(s->locks[i].set, set) == 0)
+            return 1;
+    return 0;
+}
+
 void ac_session_unlock(ac_session *s, const char *set)
 {
     size_t i;
