@@ -66,6 +66,9 @@ const char *ac_strerror(int e, char *buf, size_t n);
 autocert_err ac_err(autocert_ctx *ctx, autocert_err code, const char *fmt, ...) AC_PRINTF(3, 4);
 /* Same, with the OpenSSL error queue appended (and cleared). */
 autocert_err ac_err_ssl(autocert_ctx *ctx, autocert_err code, const char *fmt, ...) AC_PRINTF(3, 4);
+/* Nonzero when OpenSSL's error queue says it ran out of memory (its first
+ * or last error); the queue is left as it is. */
+int ac_ssl_nomem(void);
 /* Records an ACME problem document (RFC 7807, RFC 8555 section 6.7, with
  * subproblems) received with HTTP status `status`; returns the mapped code
  * (AUTOCERT_ERR_ACME, _EAB_REQUIRED, _TOS, ...).  `context` prefixes it
