@@ -164,8 +164,14 @@ static json_t *meta_to_doc(const ac_cert_meta *m)
         json_decref(names);
         return NULL;
     }
+    /* A name that cannot be added fails the document: a meta.json that
+     * lacks a name would not match its certificate. */
     for (i = 0; i < m->n_names; i++)
-        json_array_append_new(names, json_string(m->names[i]));
+        if (json_array_append_new(names, json_string(m->names[i])) != 0) {
+            json_decref(doc);
+            json_decref(names);
+            return NULL;
+        }
     if (json_object_set_new(doc, "names", names) != 0 ||
         json_object_set_new(doc, "directory", json_string(m->directory ? m->directory : "")) ||
         json_object_set_new(doc, "key_type", json_string(m->key_type ? m->key_type : "")) ||
