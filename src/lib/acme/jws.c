@@ -122,11 +122,17 @@ static autocert_err sign_raw(autocert_ctx *ctx, EVP_PKEY *key, const char *input
     const unsigned char *p;
     ECDSA_SIG *es = NULL;
     const BIGNUM *r, *s;
-    const EVP_MD *hash = strcmp(ac_jws_alg(key), "ES384") == 0 ? EVP_sha384() : EVP_sha256();
+    const char *alg = ac_jws_alg(key);
+    const EVP_MD *hash = alg && strcmp(alg, "ES384") == 0 ? EVP_sha384() : EVP_sha256();
     autocert_err rc = AUTOCERT_ERR_CRYPTO;
     int n;
 
     *sig = NULL;
+    /* No algorithm: the key's type could not be read (OpenSSL may have run
+     * out of memory looking it up). */
+    if (alg == NULL)
+        return ac_err_ssl(ctx, ac_ssl_nomem() ? AUTOCERT_ERR_NOMEM : AUTOCERT_ERR_CRYPTO,
+                          "cannot tell the %s key's signature algorithm", ac_key_type_of(key));
     md = EVP_MD_CTX_new();
     if (md == NULL || !EVP_DigestSignInit(md, NULL, hash, NULL, key) ||
         !EVP_DigestSign(md, NULL, &dlen, (const unsigned char *)input, strlen(input)) ||
