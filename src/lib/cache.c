@@ -188,7 +188,7 @@ static json_t *meta_to_doc(const ac_cert_meta *m)
 static char *meta_text(const ac_cert_meta *m)
 {
     json_t *doc = meta_to_doc(m);
-    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    char *text = doc ? ac_json_dump(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 
     json_decref(doc);
     return text;
@@ -507,7 +507,7 @@ autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, cons
         return rc;
     j = json_pack("{s:s, s:s, s:s*, s:s}", "url", url, "directory", directory_url, "email",
                   ctx->email, "key_type", ac_key_type_of(key));
-    if (j == NULL || (meta = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+    if (j == NULL || (meta = ac_json_dump(j, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     } else {
         items[0] = (autocert_item){AC_ITEM_ACCOUNT_KEY, pem, pemlen, 1};

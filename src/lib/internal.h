@@ -228,6 +228,13 @@ autocert_err ac_files_absent(autocert_ctx *ctx, const ac_outfile *f, size_t n);
  * failure the files of this call are removed again. */
 autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, int force);
 
+/* ---- json.c: JSON text -------------------------------------------------- */
+#define AC_JSON_MAX (16u * 1024 * 1024)
+/* The text of `j` (json_dump_callback flags), malloc'd; NULL when any part
+ * of it could not be written (out of memory, or longer than `max`). */
+char *ac_json_dump_max(const json_t *j, size_t flags, size_t max);
+char *ac_json_dump(const json_t *j, size_t flags);
+
 /* ---- ctx.c: configuration ---------------------------------------------- */
 /* What autocert_timings reports, kept in the context. */
 typedef enum {
