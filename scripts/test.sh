@@ -1,8 +1,8 @@
 #!/bin/sh
-# test.sh: the whole test suite: a -Werror build with `make check`, `make distcheck` (the release tarball builds and passes on its own), an ASan+UBSan build with `make check`, then every libFuzzer target for a bounded time.
+# test.sh: the whole test suite: a -Werror build with `make check`, `make distcheck` (the release tarball builds and passes on its own), an ASan+UBSan build with `make check`, the CLI integration tests under valgrind memcheck (`make check-valgrind`), then every libFuzzer target for a bounded time.
 #
 # Installs missing build dependencies first when run as root (scripts/install-deps.sh).
-# Build directories: build-werror/, build-sanitizers/ and build-fuzz/ in the source tree.
+# Build directories: build-werror/, build-sanitizers/, build-valgrind/ and build-fuzz/ in the source tree.
 # Environment: JOBS (default 2), FUZZ_SECONDS (each fuzz target's run, default 12).
 set -eu
 
@@ -34,9 +34,13 @@ count() {
     echo "${n:-0}"
 }
 
+# run_pass NAME CONFIGURE-ARGS...: a build in build-NAME and its `make check`
+# (TARGET, default check, whose log is LOG, default test-suite.log).
 run_pass() {
     name=$1
     shift
+    target=${TARGET:-check}
+    log=${LOG:-test-suite.log}
     dir=$top/build-$name
     echo "=== $name: configure $*"
     rm -rf "$dir"
@@ -45,22 +49,22 @@ run_pass() {
     "$top/configure" -q "$@"
     echo "=== $name: make -j$jobs"
     make -j"$jobs" >make.out 2>&1 || { cat make.out; echo "=== $name: build failed"; return 1; }
-    echo "=== $name: make check"
+    echo "=== $name: make $target"
     rc=0
-    make -j"$jobs" check >check.out 2>&1 || rc=$?
+    make -j"$jobs" "$target" >check.out 2>&1 || rc=$?
     grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' check.out || true
-    if [ -f test-suite.log ]; then
-        total_pass=$((total_pass + $(count PASS test-suite.log) + $(count XFAIL test-suite.log)))
-        total_fail=$((total_fail + $(count FAIL test-suite.log) + $(count XPASS test-suite.log) + $(count ERROR test-suite.log)))
-        total_skip=$((total_skip + $(count SKIP test-suite.log)))
+    if [ -f "$log" ]; then
+        total_pass=$((total_pass + $(count PASS "$log") + $(count XFAIL "$log")))
+        total_fail=$((total_fail + $(count FAIL "$log") + $(count XPASS "$log") + $(count ERROR "$log")))
+        total_skip=$((total_skip + $(count SKIP "$log")))
     fi
     if [ "$rc" -ne 0 ]; then
-        if [ -f test-suite.log ]; then
-            cat test-suite.log
+        if [ -f "$log" ]; then
+            cat "$log"
         else
             cat check.out
         fi
-        echo "=== $name: make check failed"
+        echo "=== $name: make $target failed"
         return 1
     fi
     cd "$top"
@@ -88,6 +92,10 @@ if [ "$status" -eq 0 ]; then
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
     export ASAN_OPTIONS UBSAN_OPTIONS
     run_pass sanitizers --enable-werror --enable-sanitizers || status=1
+fi
+# Memcheck: a plain build of its own, the CLI integration tests two at a time.
+if [ "$status" -eq 0 ]; then
+    TARGET=check-valgrind LOG=test-suite-valgrind.log run_pass valgrind --enable-werror || status=1
 fi
 # fuzz: the libFuzzer targets (clang) from their seeds, FUZZ_SECONDS each,
 # two at a time: any crash, leak, timeout or terminal control fails.

@@ -206,8 +206,14 @@ static json_t *meta_to_doc(const ac_cert_meta *m)
         json_decref(names);
         return NULL;
     }
+    /* A name that cannot be added fails the document: a meta.json that
+     * lacks a name would not match its certificate. */
     for (i = 0; i < m->n_names; i++)
-        json_array_append_new(names, json_string(m->names[i]));
+        if (json_array_append_new(names, json_string(m->names[i])) != 0) {
+            json_decref(doc);
+            json_decref(names);
+            return NULL;
+        }
     if (json_object_set_new(doc, "names", names) != 0 ||
         json_object_set_new(doc, "directory", json_string(m->directory ? m->directory : "")) ||
         json_object_set_new(doc, "key_type", json_string(m->key_type ? m->key_type : "")) ||
@@ -228,7 +234,7 @@ static json_t *meta_to_doc(const ac_cert_meta *m)
 static char *meta_text(const ac_cert_meta *m)
 {
     json_t *doc = meta_to_doc(m);
-    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    char *text = doc ? ac_json_dump(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 
     json_decref(doc);
     return text;
@@ -635,7 +641,7 @@ autocert_err ac_cache_account_replace(autocert_ctx *ctx, autocert_storage *st, c
 
     if ((rc = ac_key_to_pem(ctx, key, &pem, &pemlen)) != AUTOCERT_OK)
         return rc;
-    if ((meta = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+    if ((meta = ac_json_dump(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     } else {
         items[0] = (autocert_item){AC_ITEM_ACCOUNT_KEY, pem, pemlen, 1};
@@ -664,7 +670,7 @@ autocert_err ac_cache_account_save(autocert_ctx *ctx, autocert_storage *st, cons
 autocert_err ac_cache_account_doc_store(autocert_ctx *ctx, autocert_storage *st, const char *set,
                                         json_t *doc)
 {
-    char *meta = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    char *meta = ac_json_dump(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
     autocert_item item;
     autocert_err rc;
 

@@ -190,12 +190,21 @@ out:
 /* Writes the first certificate of `in` to `leaf` and every other one to
  * `rest`; *count is how many there were.  Other PEM blocks are skipped; a
  * certificate that does not decode is an error. */
-static autocert_err pem_sort(autocert_ctx *ctx, BIO *in, BIO *leaf, BIO *rest, int *count)
+static autocert_err pem_sort(autocert_ctx *ctx, const char *pem, size_t len, BIO *in, BIO *leaf,
+                             BIO *rest, int *count)
 {
+    static const char begin[] = "-----BEGIN CERTIFICATE-----";
     X509 *x = NULL;
     unsigned long e;
-    int ok;
+    int ok, marked = 0;
+    const char *p = pem, *end = pem + len;
 
+    /* Reading stops early when OpenSSL runs out of memory, on an error that
+     * need not say so: every certificate the text marks must be read. */
+    while ((p = memmem(p, (size_t)(end - p), begin, sizeof(begin) - 1)) != NULL) {
+        marked++;
+        p += sizeof(begin) - 1;
+    }
     *count = 0;
     while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
         ok = PEM_write_bio_X509(*count == 0 ? leaf : rest, x);
@@ -207,7 +216,10 @@ static autocert_err pem_sort(autocert_ctx *ctx, BIO *in, BIO *leaf, BIO *rest, i
     /* The loop must end on "no start line" (the end of the input); any other
      * reason is a certificate that does not decode. */
     e = ERR_peek_last_error();
-    if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+    if (ac_ssl_nomem())
+        return ac_err_ssl(ctx, AUTOCERT_ERR_NOMEM, "certificate chain: out of memory");
+    if (*count < marked ||
+        (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)))
         return ac_err_ssl(ctx, AUTOCERT_ERR_PROTOCOL,
                           "certificate chain: certificate %d does not decode", *count + 1);
     ERR_clear_error();
@@ -235,7 +247,7 @@ autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len, char *
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = pem_sort(ctx, in, b1, b2, &count)) != AUTOCERT_OK)
+    if ((rc = pem_sort(ctx, pem, len, in, b1, b2, &count)) != AUTOCERT_OK)
         goto out;
     if (count == 0) {
         rc = ac_err(ctx, AUTOCERT_ERR_PROTOCOL, "certificate download: no PEM certificate in the response");

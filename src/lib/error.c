@@ -203,6 +203,16 @@ autocert_err ac_err(autocert_ctx *ctx, autocert_err code, const char *fmt, ...)
     return code;
 }
 
+static int is_nomem(unsigned long e)
+{
+    return e != 0 && ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE;
+}
+
+int ac_ssl_nomem(void)
+{
+    return is_nomem(ERR_peek_error()) || is_nomem(ERR_peek_last_error());
+}
+
 autocert_err ac_err_ssl(autocert_ctx *ctx, autocert_err code, const char *fmt, ...)
 {
     ac_buf b;

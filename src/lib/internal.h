@@ -66,6 +66,9 @@ const char *ac_strerror(int e, char *buf, size_t n);
 autocert_err ac_err(autocert_ctx *ctx, autocert_err code, const char *fmt, ...) AC_PRINTF(3, 4);
 /* Same, with the OpenSSL error queue appended (and cleared). */
 autocert_err ac_err_ssl(autocert_ctx *ctx, autocert_err code, const char *fmt, ...) AC_PRINTF(3, 4);
+/* Nonzero when OpenSSL's error queue says it ran out of memory (its first
+ * or last error); the queue is left as it is. */
+int ac_ssl_nomem(void);
 /* Records an ACME problem document (RFC 7807, RFC 8555 section 6.7, with
  * subproblems) received with HTTP status `status`; returns the mapped code
  * (AUTOCERT_ERR_ACME, _EAB_REQUIRED, _TOS, ...).  `context` prefixes it
@@ -253,6 +256,12 @@ autocert_err ac_files_write(autocert_ctx *ctx, const ac_outfile *f, size_t n, in
  * the reason in why (wn bytes).  The library is never closed. */
 int ac_dl_load(const char *soname, const char *const *names, void **const *slots, size_t n,
                char *why, size_t wn);
+/* ---- json.c: JSON text -------------------------------------------------- */
+#define AC_JSON_MAX (16u * 1024 * 1024)
+/* The text of `j` (json_dump_callback flags), malloc'd; NULL when any part
+ * of it could not be written (out of memory, or longer than `max`). */
+char *ac_json_dump_max(const json_t *j, size_t flags, size_t max);
+char *ac_json_dump(const json_t *j, size_t flags);
 
 /* ---- ctx.c: configuration ---------------------------------------------- */
 /* What autocert_timings reports, kept in the context. */

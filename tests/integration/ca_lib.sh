@@ -2,7 +2,8 @@
 # cleanup trap that stops every process started (by PID), helpers to run autocert.
 #
 # Environment read: AUTOCERT_BIN, top_srcdir, top_builddir (set by `make check`),
-# AC_KEEP=1 (keep the work directory).  Exit 77 (skip) only when openssl is missing.
+# AC_KEEP=1 (keep the work directory), AC_VALGRIND=1 (run autocert under valgrind
+# memcheck: memcheck.sh), AC_TIMEOUT (seconds one run may take, default 60).  Exit 77 (skip) only when openssl is missing.
 
 set -eu
 
@@ -22,6 +23,8 @@ unset AUTOCERT_CACHE
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/autocert-$AC_SCRIPT_NAME.XXXXXX")
 AC_PIDS=""
+. "$top_srcdir/tests/integration/memcheck.sh"
+ac_memcheck_setup 60
 
 ac_stop() {
     if kill -0 "$1" 2>/dev/null; then
@@ -70,9 +73,11 @@ ac_ok() {
 # ac_run ARGS...: runs autocert, stdout/stderr to $WORK/stdout, $WORK/stderr, status in AC_RC.
 ac_run() {
     set +e
-    timeout -k 5 60 "$AUTOCERT_BIN" "$@" >"$WORK/stdout" 2>"$WORK/stderr"
+    timeout -k 5 "$AC_TIMEOUT" "$AUTOCERT_BIN" "$@" >"$WORK/stdout" 2>"$WORK/stderr"
     AC_RC=$?
     set -e
+    [ "$AC_RC" -ne 124 ] || ac_fail "autocert $* did not finish in $AC_TIMEOUT s"
+    ac_memcheck_verdict || ac_fail "memcheck errors in autocert $*"
     if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/stderr"; then
         ac_fail "sanitizer report from autocert $*"
     fi
@@ -116,6 +121,7 @@ ac_sum() {
 }
 
 ac_done() {
+    ac_memcheck_verdict || ac_fail "memcheck errors"
     echo "PASS: $AC_SCRIPT_NAME"
     exit 0
 }

@@ -11,6 +11,8 @@
 # when not in a namespace, default 20000), AC_KEEP=1 (keep the work directory),
 # AC_PEBBLE_NEW_DIR (where a Pebble with ARI and profiles is, see
 # ac_find_pebble_new), AC_PEBBLE=new (every test runs on that Pebble).
+# AC_VALGRIND=1 (run autocert under valgrind memcheck: memcheck.sh),
+# AC_TIMEOUT (seconds one run of autocert may take, default 120).
 #
 # When run as root where `unshare -n` works, the script re-executes itself in a
 # private network namespace: nothing it starts is reachable from the host, and
@@ -116,6 +118,8 @@ AC_DIRECTORY="https://127.0.0.1:$AC_ACME_PORT/dir"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/autocert-$AC_SCRIPT_NAME.XXXXXX")
 CACHE=$WORK/cache
 AC_PIDS=""
+. "$top_srcdir/tests/integration/memcheck.sh"
+ac_memcheck_setup 120
 
 # ac_stop PID: TERM, wait up to 5 s, then KILL; reaps the child.
 ac_stop() {
@@ -405,11 +409,12 @@ ac_exec() {
     shift
     [ -x "$AUTOCERT_BIN" ] || ac_fail "no autocert binary at $AUTOCERT_BIN"
     set +e
-    timeout -k 5 "${AC_TIMEOUT:-120}" "$AUTOCERT_BIN" "$@" >"$WORK/stdout" 2>"$WORK/stderr"
+    timeout -k 5 "$AC_TIMEOUT" "$AUTOCERT_BIN" "$@" >"$WORK/stdout" 2>"$WORK/stderr"
     AC_RC=$?
     set -e
     echo "\$ autocert $ac_label -> exit $AC_RC"
-    [ "$AC_RC" -ne 124 ] || ac_fail "autocert $ac_label did not finish in ${AC_TIMEOUT:-120} s"
+    [ "$AC_RC" -ne 124 ] || ac_fail "autocert $ac_label did not finish in $AC_TIMEOUT s"
+    ac_memcheck_verdict || ac_fail "memcheck errors in autocert $ac_label"
     if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/stderr"; then
         ac_fail "sanitizer report"
     fi
@@ -595,6 +600,7 @@ ac_no_cert() {
 
 # ac_done: the test passed.
 ac_done() {
+    ac_memcheck_verdict || ac_fail "memcheck errors"
     echo "PASS: $AC_SCRIPT_NAME"
     exit 0
 }

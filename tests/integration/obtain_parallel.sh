@@ -31,7 +31,7 @@ run_bg() {
     ac_bglog=$1
     shift
     # shellcheck disable=SC2086 # AC_HTTP_ARGS is a list of words
-    ac_spawn "$ac_bglog" timeout -k 5 120 "$AUTOCERT_BIN" obtain --directory "$AC_DIRECTORY" \
+    ac_spawn "$ac_bglog" timeout -k 5 "$AC_TIMEOUT" "$AUTOCERT_BIN" obtain --directory "$AC_DIRECTORY" \
         --ca-bundle "$WORK/tls-ca.pem" --cache "$CACHE" --agree-tos $AC_HTTP_ARGS "$@"
 }
 

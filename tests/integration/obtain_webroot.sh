@@ -15,7 +15,7 @@ ac_static_server "$webroot" "$AC_HTTP_PORT"
 name=web.example.org
 set +e
 AUTOCERT_DIRECTORY=$AC_DIRECTORY AUTOCERT_CA_BUNDLE=$WORK/tls-ca.pem AUTOCERT_CACHE=$CACHE \
-    timeout -k 5 120 "$AUTOCERT_BIN" obtain "$name" --agree-tos --webroot "$webroot" \
+    timeout -k 5 "$AC_TIMEOUT" "$AUTOCERT_BIN" obtain "$name" --agree-tos --webroot "$webroot" \
     >"$WORK/stdout" 2>"$WORK/stderr"
 rc=$?
 set -e

@@ -263,7 +263,7 @@ autocert_err ac_acme_post(ac_session *s, const char *url, json_t *payload, const
         return ac_err(s->ctx, AUTOCERT_ERR_INVALID, "%s: no account key loaded", what);
     if (url == NULL)
         return ac_err(s->ctx, AUTOCERT_ERR_PROTOCOL, "%s: the server gave no URL for it", what);
-    if (payload && (text = json_dumps(payload, JSON_COMPACT)) == NULL)
+    if (payload && (text = ac_json_dump(payload, JSON_COMPACT)) == NULL)
         return ac_err(s->ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     for (;;) {
         json_t *p;

@@ -101,7 +101,7 @@ autocert_err ac_jwk_thumbprint(autocert_ctx *ctx, EVP_PKEY *key, char **out)
         return ac_err(ctx, AUTOCERT_ERR_CRYPTO, "cannot express the %s key as a JWK",
                       ac_key_type_of(key));
     /* RFC 7638: required members only, lexical order, no white space. */
-    text = json_dumps(jwk, JSON_COMPACT | JSON_SORT_KEYS);
+    text = ac_json_dump(jwk, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(jwk);
     if (text == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
@@ -122,11 +122,17 @@ static autocert_err sign_raw(autocert_ctx *ctx, EVP_PKEY *key, const char *input
     const unsigned char *p;
     ECDSA_SIG *es = NULL;
     const BIGNUM *r, *s;
-    const EVP_MD *hash = strcmp(ac_jws_alg(key), "ES384") == 0 ? EVP_sha384() : EVP_sha256();
+    const char *alg = ac_jws_alg(key);
+    const EVP_MD *hash = alg && strcmp(alg, "ES384") == 0 ? EVP_sha384() : EVP_sha256();
     autocert_err rc = AUTOCERT_ERR_CRYPTO;
     int n;
 
     *sig = NULL;
+    /* No algorithm: the key's type could not be read (OpenSSL may have run
+     * out of memory looking it up). */
+    if (alg == NULL)
+        return ac_err_ssl(ctx, ac_ssl_nomem() ? AUTOCERT_ERR_NOMEM : AUTOCERT_ERR_CRYPTO,
+                          "cannot tell the %s key's signature algorithm", ac_key_type_of(key));
     md = EVP_MD_CTX_new();
     if (md == NULL || !EVP_DigestSignInit(md, NULL, hash, NULL, key) ||
         !EVP_DigestSign(md, NULL, &dlen, (const unsigned char *)input, strlen(input)) ||
@@ -178,7 +184,7 @@ static autocert_err assemble(autocert_ctx *ctx, json_t *protected_hdr, const cha
     autocert_err rc = AUTOCERT_ERR_NOMEM;
 
     *out = NULL;
-    hdr = json_dumps(protected_hdr, JSON_COMPACT);
+    hdr = ac_json_dump(protected_hdr, JSON_COMPACT);
     if (hdr == NULL || ac_b64url_encode(hdr, strlen(hdr), &h64) != AUTOCERT_OK ||
         ac_b64url_encode(payload, strlen(payload), &p64) != AUTOCERT_OK)
         goto nomem;
@@ -246,7 +252,7 @@ autocert_err ac_jws_sign(autocert_ctx *ctx, EVP_PKEY *key, const char *kid,
     json_decref(hdr);
     if (rc != AUTOCERT_OK)
         return rc;
-    *out = json_dumps(jws, JSON_COMPACT);
+    *out = ac_json_dump(jws, JSON_COMPACT);
     json_decref(jws);
     return *out ? AUTOCERT_OK : ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
 }
@@ -262,7 +268,7 @@ autocert_err ac_jws_eab(autocert_ctx *ctx, EVP_PKEY *account_key, const char *ea
     *out = NULL;
     jwk = ac_jwk(account_key);
     hdr = json_pack("{s:s, s:s, s:s}", "alg", "HS256", "kid", eab_kid, "url", url);
-    if (jwk == NULL || hdr == NULL || (payload = json_dumps(jwk, JSON_COMPACT)) == NULL) {
+    if (jwk == NULL || hdr == NULL || (payload = ac_json_dump(jwk, JSON_COMPACT)) == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "cannot build external account binding");
         goto out;
     }
@@ -291,7 +297,7 @@ autocert_err ac_jws_key_change(autocert_ctx *ctx, EVP_PKEY *new_key, EVP_PKEY *o
     body = json_pack("{s:s, s:o*}", "account", account_url, "oldKey", ac_jwk(old_key));
     if (hdr == NULL || body == NULL || json_object_get(hdr, "jwk") == NULL ||
         json_object_get(body, "oldKey") == NULL ||
-        (payload = json_dumps(body, JSON_COMPACT)) == NULL) {
+        (payload = ac_json_dump(body, JSON_COMPACT)) == NULL) {
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "cannot build the key change");
         goto out;
     }

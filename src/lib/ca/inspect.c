@@ -643,7 +643,7 @@ autocert_err autocert_inspect_file(autocert_ctx *ctx, const char *path, const ch
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    *out = (flags & AUTOCERT_INSPECT_JSON) ? json_dumps(doc, JSON_COMPACT) : render_text(doc);
+    *out = (flags & AUTOCERT_INSPECT_JSON) ? ac_json_dump(doc, JSON_COMPACT) : render_text(doc);
     if (*out == NULL)
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
 out:
