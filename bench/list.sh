@@ -24,6 +24,8 @@ trap 'rm -rf "$WORK"' EXIT
 ${CC:-cc} -O2 -o "$WORK/runstat" "$top_srcdir/bench/runstat.c"
 
 # One certificate for "entry.example" from a private CA, split as obtain stores it.
+# Each entry's meta.json is as after a renew run: the CA's renewal window is
+# not to be asked for again yet, so a renew scan reads metadata only.
 "$AUTOCERT_BIN" -q ca create --out "$WORK/ca"
 "$AUTOCERT_BIN" -q ca issue --ca-cert "$WORK/ca/ca.crt" --ca-key "$WORK/ca/ca.key" \
     --dns entry.example --out "$WORK/node"
@@ -41,8 +43,8 @@ while [ "$i" -lt "$ENTRIES" ]; do
     cp "$WORK/cert.pem" "$WORK/chain.pem" "$d/"
     cp "$WORK/node/node.crt" "$d/fullchain.pem"
     install -m 600 "$WORK/node/node.key" "$d/privkey.pem"
-    printf '{"names": ["entry.example"], "directory": "https://acme.example/dir", "key_type": "ec256", "not_before": %s, "not_after": %s, "issued_at": %s}\n' \
-        "$((na - 330 * 86400))" "$na" "$((na - 330 * 86400))" >"$d/meta.json"
+    printf '{"names": ["entry.example"], "directory": "https://acme.example/dir", "key_type": "ec256", "not_before": %s, "not_after": %s, "issued_at": %s, "renewal": {"ari": {"next_check": %s}}}\n' \
+        "$((na - 330 * 86400))" "$na" "$((na - 330 * 86400))" "$((na - 200 * 86400))" >"$d/meta.json"
     i=$((i + 1))
 done
 

@@ -51,8 +51,9 @@ void ac_renew_plan_make(const ac_cert_meta *m, const ac_renew_state *s, unsigned
  * of the entry's certificate and updates *s (chosen time, next check, the
  * certificate ID), saving it in meta.json under the entry's lock when
  * `save`.  A CA without ARI is asked again after a day; a malformed window
- * is ignored with a warning; a failed request leaves the lifetime rule.
- * Never fails the renewal: problems are logged. */
+ * is ignored with a warning; a CA that does not answer is not asked again
+ * by this process, nothing is written, and the window kept from before (if
+ * any) stands.  Never fails the renewal: problems are logged. */
 void ac_renew_ari_refresh(autocert_ctx *ctx, autocert_storage *st, const char *entry,
                           const ac_cert_meta *m, ac_renew_state *s, int save);
 

@@ -14,25 +14,35 @@
 #define FAILED_RECHECK 3600  /* after a failed request, an hour */
 #define LOCK_WAIT_S 10
 
-/* Nonzero when this process found that the CA at `url` has no ARI. */
-static int known_without(autocert_ctx *ctx, const char *url)
+/* What this process learnt of the CA at `url`: KNOWN_NOTHING, or that it
+ * has no ARI (asked again in a day), or that it did not answer (not asked
+ * again by this process, nothing written: the next run asks). */
+enum { KNOWN_NOTHING, KNOWN_NO_ARI, KNOWN_DOWN };
+
+static int known(autocert_ctx *ctx, const char *url)
 {
     size_t i;
-    int found = 0;
+    int k = KNOWN_NOTHING;
 
     pthread_mutex_lock(&ctx->lock);
-    for (i = 0; i < ctx->n_no_ari && !found; i++)
-        found = strcmp(ctx->no_ari[i], url) == 0;
+    for (i = 0; i < ctx->n_no_ari && k == KNOWN_NOTHING; i++)
+        if (strcmp(ctx->no_ari[i] + 1, url) == 0)
+            k = ctx->no_ari[i][0] == 'n' ? KNOWN_NO_ARI : KNOWN_DOWN;
     pthread_mutex_unlock(&ctx->lock);
-    return found;
+    return k;
 }
 
-static void note_without(autocert_ctx *ctx, const char *url)
+static void note(autocert_ctx *ctx, const char *url, int what)
 {
-    char **v, *copy = strdup(url);
+    size_t len = strlen(url);
+    char **v, *copy = malloc(len + 2);
 
+    if (copy == NULL)
+        return;
+    copy[0] = what == KNOWN_NO_ARI ? 'n' : 'd';
+    memcpy(copy + 1, url, len + 1);
     pthread_mutex_lock(&ctx->lock);
-    if (copy && (v = realloc(ctx->no_ari, (ctx->n_no_ari + 1) * sizeof(char *))) != NULL) {
+    if ((v = realloc(ctx->no_ari, (ctx->n_no_ari + 1) * sizeof(char *))) != NULL) {
         ctx->no_ari = v;
         ctx->no_ari[ctx->n_no_ari++] = copy;
         copy = NULL;
@@ -81,24 +91,30 @@ static void take(autocert_ctx *ctx, const char *entry, const char *id, const ac_
                autocert_last_error(ctx));
         s->ari_next_check = w->retry_after ? w->retry_after : now + FAILED_RECHECK;
     } else {
+        /* No answer: the window kept from before, if any, stands. */
         ac_log(ctx, AUTOCERT_LOG_INFO, "%s: cannot ask the CA for its renewal window: %s", entry,
                autocert_last_error(ctx));
         s->ari_next_check = now + FAILED_RECHECK;
+        ac_err_clear(ctx);
+        return;
     }
-    /* A window that was never this certificate's, or is malformed, is no
-     * plan: the lifetime rule stands. */
+    /* No ARI, or a malformed window: no plan from the CA, the lifetime rule
+     * stands. */
     s->ari_chosen = s->ari_start = s->ari_end = 0;
     ac_err_clear(ctx);
 }
 
-/* Asks the CA for the window of the certificate `pem` into *s. */
-static void ask(autocert_ctx *ctx, const char *entry, const ac_cert_meta *m, const char *pem,
-                ac_renew_state *s, time_t now)
+/* Asks the CA for the window of the certificate `pem` into *s; nonzero
+ * when the CA answered (a window, no ARI, a malformed window): worth
+ * keeping. */
+static int ask(autocert_ctx *ctx, const char *entry, const ac_cert_meta *m, const char *pem,
+               ac_renew_state *s, time_t now)
 {
     ac_session sess;
     ac_ari_window w;
     char *id = NULL;
     autocert_err rc;
+    int answered;
 
     memset(&w, 0, sizeof(w));
     if ((rc = ac_ari_cert_id(ctx, pem, &id)) != AUTOCERT_OK) {
@@ -107,11 +123,15 @@ static void ask(autocert_ctx *ctx, const char *entry, const ac_cert_meta *m, con
         rc = ac_ari_fetch(&sess, id, &w);
         ac_session_cleanup(&sess);
         if (rc == AUTOCERT_ERR_UNSUPPORTED)
-            note_without(ctx, m->directory);
+            note(ctx, m->directory, KNOWN_NO_ARI);
+        else if (rc == AUTOCERT_ERR_NETWORK || rc == AUTOCERT_ERR_TIMEOUT)
+            note(ctx, m->directory, KNOWN_DOWN);
     }
+    answered = rc == AUTOCERT_OK || rc == AUTOCERT_ERR_UNSUPPORTED || rc == AUTOCERT_ERR_PROTOCOL;
     take(ctx, entry, id ? id : "", &w, rc, s, now);
     ac_ari_window_clear(&w);
     free(id);
+    return answered;
 }
 
 /* Saves the ARI part of *s into the entry's renewal state, under its lock:
@@ -156,18 +176,26 @@ void ac_renew_ari_refresh(autocert_ctx *ctx, autocert_storage *st, const char *e
     unsigned char *pem = NULL;
     size_t len = 0;
     char *set;
+    int keep = 0;
 
     if (now < s->ari_next_check)
         return;
-    if (known_without(ctx, m->directory)) {
+    switch (known(ctx, m->directory)) {
+    case KNOWN_NO_ARI:
         s->ari_next_check = now + NO_ARI_RECHECK;
-    } else if ((set = ac_cache_cert_set(entry)) != NULL) {
+        keep = 1;
+        break;
+    case KNOWN_DOWN:
+        break; /* the window kept from before, if any, stands */
+    default:
+        if ((set = ac_cache_cert_set(entry)) == NULL)
+            break;
         if (ac_storage_load(ctx, st, set, AC_ITEM_CERT, &pem, &len) == AUTOCERT_OK)
-            ask(ctx, entry, m, (const char *)pem, s, now);
+            keep = ask(ctx, entry, m, (const char *)pem, s, now);
         ac_err_clear(ctx);
         free(pem);
         free(set);
     }
-    if (save)
+    if (save && keep)
         save_ari(ctx, st, entry, s);
 }
