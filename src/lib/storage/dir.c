@@ -47,8 +47,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +58,7 @@
 
 #include <openssl/crypto.h>
 
+#include "storage/dirfs.h"
 #include "storage/storage.h"
 
 #define STORE_LOCK ".lock"
@@ -89,21 +88,6 @@ static void set_split(const char *set, size_t *area_len, const char **name)
 
     *area_len = (size_t)(slash - set);
     *name = slash + 1;
-}
-
-/* "a/b" or "a/b/c" (c may be NULL), malloc'd. */
-static char *path3(const char *a, const char *b, const char *c)
-{
-    size_t n = strlen(a) + 1 + strlen(b) + (c ? 1 + strlen(c) : 0) + 1;
-    char *s = malloc(n);
-
-    if (s == NULL)
-        return NULL;
-    if (c)
-        snprintf(s, n, "%s/%s/%s", a, b, c);
-    else
-        snprintf(s, n, "%s/%s", a, b);
-    return s;
 }
 
 /* "ROOT/<area>" of a set key, malloc'd. */
@@ -152,83 +136,15 @@ static char *dot_path(const char *area, const char *name, const char *kind, int 
     return s;
 }
 
-static autocert_err io_err(int e)
-{
-    return e == ENOMEM ? AUTOCERT_ERR_NOMEM : AUTOCERT_ERR_IO;
-}
-
-/* Writes a message into `detail` (cut to its size). */
-static void say(char *detail, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(detail, AUTOCERT_STORAGE_DETAIL, fmt, ap);
-    va_end(ap);
-}
-
-/* Says what failed in `detail` ("<op> <path>: <reason>"); returns its code.
- * ELOOP comes from O_NOFOLLOW: the cache follows no symbolic link. */
-static autocert_err fail(char *detail, const char *op, const char *path, int e)
-{
-    say(detail, "%s %s: %s", op, path ? path : "",
-        e == ELOOP ? "a symbolic link, refused" : AC_STRERROR(e));
-    return io_err(e);
-}
-
-/* EXISTS when `sb` (of `path`, not followed) is not what autocert makes:
- * a link, another type than `type`, another user's.  Such a thing is never
- * read, replaced or deleted. */
-static autocert_err foreign(const struct stat *sb, mode_t type, const char *path, char *detail)
-{
-    if (S_ISLNK(sb->st_mode))
-        say(detail, "cannot use %s: a symbolic link, refused", path);
-    else if ((sb->st_mode & S_IFMT) != type)
-        say(detail, "cannot use %s: %s", path,
-            S_ISDIR(sb->st_mode) ? "a directory, not a file"
-            : type == S_IFDIR    ? AC_STRERROR(ENOTDIR)
-                                 : "not a regular file");
-    else if (sb->st_uid != geteuid())
-        say(detail, "cannot use %s: it belongs to uid %lu, not to this user (uid %lu)", path,
-            (unsigned long)sb->st_uid, (unsigned long)geteuid());
-    else
-        return AUTOCERT_OK;
-    return AUTOCERT_ERR_EXISTS;
-}
-
-/* The user's own directory that its owner may not read, write or enter. */
-static autocert_err closed_dir(const struct stat *sb, const char *path, char *detail)
-{
-    if ((sb->st_mode & 0700) == 0700)
-        return AUTOCERT_OK;
-    say(detail, "cannot use %s: mode %03o, its owner may not read, write and enter it (%s)", path,
-        (unsigned)(sb->st_mode & 07777), AC_STRERROR(EACCES));
-    return AUTOCERT_ERR_IO;
-}
-
-/* An existing directory of the cache: a real directory of the user's that
- * the user may use.  NOT_FOUND (no detail) when absent. */
-static autocert_err check_dir(const char *path, char *detail)
-{
-    struct stat sb;
-    autocert_err rc;
-
-    if (lstat(path, &sb) != 0)
-        return errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : fail(detail, "cannot use", path, errno);
-    if ((rc = foreign(&sb, S_IFDIR, path, detail)) != AUTOCERT_OK)
-        return rc;
-    return closed_dir(&sb, path, detail);
-}
-
 /* Creates ROOT/<area> (0700) if needed; an existing one must pass check_dir. */
 static autocert_err ensure_area(const char *area, char *detail)
 {
-    autocert_err rc = check_dir(area, detail);
+    autocert_err rc = ac_dirfs_check_dir(area, detail);
 
     if (rc != AUTOCERT_ERR_NOT_FOUND)
         return rc;
     if (ac_mkdir(area, 0700, AC_MKDIR_NOFOLLOW, NULL) != 0)
-        return fail(detail, "cannot create directory", area, errno);
+        return ac_dirfs_fail(detail, "cannot create directory", area, errno);
     return AUTOCERT_OK;
 }
 
@@ -243,7 +159,7 @@ static autocert_err flock_wait(int fd, int op, double deadline)
         if (errno == EINTR)
             continue;
         if (errno != EWOULDBLOCK)
-            return io_err(errno);
+            return ac_dirfs_io_err(errno);
         if (ac_now() >= deadline)
             return AUTOCERT_ERR_LOCKED;
         ac_sleep_s(LOCK_POLL_S);
@@ -257,10 +173,10 @@ static autocert_err take(const char *path, int op, double deadline, int *fd, cha
 
     *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (*fd < 0)
-        return fail(detail, "cannot open lock file", path, errno);
+        return ac_dirfs_fail(detail, "cannot open lock file", path, errno);
     if ((rc = flock_wait(*fd, op, deadline)) != AUTOCERT_OK) {
         if (rc != AUTOCERT_ERR_LOCKED)
-            fail(detail, "cannot lock", path, errno);
+            ac_dirfs_fail(detail, "cannot lock", path, errno);
         close(*fd);
         *fd = -1;
     }
@@ -319,7 +235,7 @@ static autocert_err dir_lock(void *be, const char *set, int wait_s, char *detail
     double deadline = ac_now() + (wait_s > 0 ? (double)wait_s : 0.0);
     const char *name;
     size_t area_len;
-    char *area = area_path(d, set), *store = path3(d->root, STORE_LOCK, NULL), *path = NULL;
+    char *area = area_path(d, set), *store = ac_dirfs_path3(d->root, STORE_LOCK, NULL), *path = NULL;
     held *h = calloc(1, sizeof(*h));
     autocert_err rc = AUTOCERT_ERR_NOMEM;
 
@@ -390,8 +306,8 @@ static autocert_err read_fd(int fd, const char *path, unsigned char **data, size
     autocert_err rc;
 
     if (fstat(fd, &sb) != 0)
-        return fail(detail, "cannot read", path, errno);
-    if ((rc = foreign(&sb, S_IFREG, path, detail)) != AUTOCERT_OK)
+        return ac_dirfs_fail(detail, "cannot read", path, errno);
+    if ((rc = ac_dirfs_foreign(&sb, S_IFREG, path, detail)) != AUTOCERT_OK)
         return rc;
     if (sb.st_size < 0 || (unsigned long long)sb.st_size > AC_MAX_FILE) {
         snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s: larger than %u bytes", path, AC_MAX_FILE);
@@ -414,7 +330,7 @@ static autocert_err read_fd(int fd, const char *path, unsigned char **data, size
             int e = errno;
             /* The item may be a key: leave nothing of it behind. */
             ac_free_secret(buf, size + 1);
-            return fail(detail, "cannot read", path, e);
+            return ac_dirfs_fail(detail, "cannot read", path, e);
         }
         if (r == 0)
             break;
@@ -437,29 +353,29 @@ static autocert_err open_failed(int dfd, const char *name, const char *path, mod
     if (e == ENOENT)
         return AUTOCERT_ERR_NOT_FOUND;
     if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-        if ((rc = foreign(&sb, type, path, detail)) != AUTOCERT_OK)
+        if ((rc = ac_dirfs_foreign(&sb, type, path, detail)) != AUTOCERT_OK)
             return rc;
         if (S_ISDIR(sb.st_mode))
-            return closed_dir(&sb, path, detail);
+            return ac_dirfs_closed_dir(&sb, path, detail);
     }
-    return fail(detail, "cannot open", path, e);
+    return ac_dirfs_fail(detail, "cannot open", path, e);
 }
 
-/* Opens the set directory `setpath` (in `area`, which must pass check_dir). */
+/* Opens the set directory `setpath` (in `area`, which must pass ac_dirfs_check_dir). */
 static autocert_err open_set(const char *area, const char *setpath, int *dfd, char *detail)
 {
     struct stat sb;
     autocert_err rc;
 
     *dfd = -1;
-    if ((rc = check_dir(area, detail)) != AUTOCERT_OK)
+    if ((rc = ac_dirfs_check_dir(area, detail)) != AUTOCERT_OK)
         return rc;
     *dfd = open(setpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (*dfd < 0)
         return open_failed(AT_FDCWD, setpath, setpath, S_IFDIR, errno, detail);
     if (fstat(*dfd, &sb) != 0)
-        rc = fail(detail, "cannot use", setpath, errno);
-    else if ((rc = foreign(&sb, S_IFDIR, setpath, detail)) == AUTOCERT_OK)
+        rc = ac_dirfs_fail(detail, "cannot use", setpath, errno);
+    else if ((rc = ac_dirfs_foreign(&sb, S_IFDIR, setpath, detail)) == AUTOCERT_OK)
         return AUTOCERT_OK;
     close(*dfd);
     *dfd = -1;
@@ -470,8 +386,8 @@ static autocert_err dir_load(void *be, const char *set, const char *item, unsign
                              size_t *len, char *detail)
 {
     dir_be *d = be;
-    char *area = area_path(d, set), *setpath = path3(d->root, set, NULL);
-    char *path = path3(d->root, set, item);
+    char *area = area_path(d, set), *setpath = ac_dirfs_path3(d->root, set, NULL);
+    char *path = ac_dirfs_path3(d->root, set, item);
     int dfd = -1, fd = -1;
     autocert_err rc = AUTOCERT_ERR_NOMEM;
 
@@ -520,7 +436,7 @@ static autocert_err write_items(const char *tmp, const autocert_item *items, siz
         return AUTOCERT_ERR_NOMEM;
     if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
         free(fds);
-        return fail(detail, "cannot open", tmp, errno);
+        return ac_dirfs_fail(detail, "cannot open", tmp, errno);
     }
     for (i = 0; i < n; i++)
         if ((fds[i] = ac_file_create_open(dfd, items[i].name, items[i].data, items[i].len,
@@ -536,63 +452,7 @@ static autocert_err write_items(const char *tmp, const autocert_item *items, siz
     }
     close(dfd);
     free(fds);
-    return e == 0 ? AUTOCERT_OK : fail(detail, "cannot write", tmp, e);
-}
-
-/* The items of the set directory `live` are all regular files of the
- * user's: nothing else is ever deleted with it. */
-static autocert_err check_items(const char *live, char *detail)
-{
-    char path[PATH_MAX];
-    struct stat sb;
-    struct dirent *de;
-    DIR *dir;
-    int fd = open(live, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    autocert_err rc = AUTOCERT_OK;
-
-    if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
-        rc = fail(detail, "cannot open", live, errno);
-        if (fd >= 0)
-            close(fd);
-        return rc;
-    }
-    while (rc == AUTOCERT_OK && (de = readdir(dir)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", live, de->d_name);
-        if (fstatat(dirfd(dir), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
-            rc = errno == ENOENT ? AUTOCERT_OK : fail(detail, "cannot use", path, errno);
-        else
-            rc = foreign(&sb, S_IFREG, path, detail);
-    }
-    closedir(dir);
-    return rc;
-}
-
-/* The live set `live` may be replaced or removed: absent, or a directory
- * of the user's holding only the user's files.  One its owner may not
- * enter is opened up (0700) first; *reopened is then its old mode, for the
- * caller to put back where the replacement does not happen. */
-static autocert_err replaceable(const char *live, mode_t *reopened, char *detail)
-{
-    struct stat sb;
-    autocert_err rc;
-
-    *reopened = 0;
-    if (lstat(live, &sb) != 0)
-        return errno == ENOENT ? AUTOCERT_OK : fail(detail, "cannot use", live, errno);
-    if ((rc = foreign(&sb, S_IFDIR, live, detail)) != AUTOCERT_OK)
-        return rc;
-    if ((sb.st_mode & 0700) != 0700) {
-        if (chmod(live, 0700) != 0)
-            return fail(detail, "cannot open up", live, errno);
-        *reopened = (sb.st_mode & 07777) | S_IFDIR;
-    }
-    if ((rc = check_items(live, detail)) != AUTOCERT_OK && *reopened) {
-        chmod(live, *reopened & 07777);
-        *reopened = 0;
-    }
-    return rc;
+    return e == 0 ? AUTOCERT_OK : ac_dirfs_fail(detail, "cannot write", tmp, e);
 }
 
 /* Exchanges the directories `a` and `b` atomically: 0, or -1 with errno. */
@@ -620,10 +480,10 @@ static autocert_err replace_by_rename(const char *area, const char *name, const 
         return AUTOCERT_ERR_NOMEM;
     /* rename(2) may replace the empty directory mkdtemp made. */
     if (mkdtemp(old) == NULL || rename(live, old) != 0) {
-        rc = fail(detail, "cannot move aside", live, errno);
+        rc = ac_dirfs_fail(detail, "cannot move aside", live, errno);
         rmdir(old);
     } else if (rename(tmp, live) != 0) {
-        rc = fail(detail, "cannot rename into place", live, errno);
+        rc = ac_dirfs_fail(detail, "cannot rename into place", live, errno);
         rename(old, live); /* put the previous generation back */
     } else {
         ac_remove_tree(old);
@@ -656,16 +516,16 @@ static autocert_err place(const char *area, const char *name, const char *tmp,
             }
         }
         if (errno != ENOENT)
-            return fail(detail, "cannot replace", live, errno);
+            return ac_dirfs_fail(detail, "cannot replace", live, errno);
         /* No live set: move the new one into place. */
         if (rename(tmp, live) == 0) {
             *placed = 1;
             return AUTOCERT_OK;
         }
         if (errno != ENOTEMPTY && errno != EEXIST)
-            return fail(detail, "cannot rename into place", live, errno);
+            return ac_dirfs_fail(detail, "cannot rename into place", live, errno);
     }
-    return fail(detail, "cannot replace", live, EBUSY);
+    return ac_dirfs_fail(detail, "cannot replace", live, EBUSY);
 }
 
 static autocert_err dir_store(void *be, const char *set, const autocert_item *items, size_t n,
@@ -674,7 +534,7 @@ static autocert_err dir_store(void *be, const char *set, const autocert_item *it
     dir_be *d = be;
     const char *name;
     size_t area_len;
-    char *area = area_path(d, set), *tmp = NULL, *live = path3(d->root, set, NULL);
+    char *area = area_path(d, set), *tmp = NULL, *live = ac_dirfs_path3(d->root, set, NULL);
     int made = 0, placed = 0;
     mode_t reopened = 0;
     autocert_err rc = AUTOCERT_ERR_NOMEM;
@@ -685,12 +545,12 @@ static autocert_err dir_store(void *be, const char *set, const autocert_item *it
     if ((rc = ensure_area(area, detail)) != AUTOCERT_OK)
         goto out;
     if (mkdtemp(tmp) == NULL) {
-        rc = fail(detail, "cannot create a directory in", area, errno);
+        rc = ac_dirfs_fail(detail, "cannot create a directory in", area, errno);
         goto out;
     }
     made = 1;
     if ((rc = write_items(tmp, items, n, detail)) != AUTOCERT_OK ||
-        (rc = replaceable(live, &reopened, detail)) != AUTOCERT_OK)
+        (rc = ac_dirfs_replaceable(live, &reopened, detail)) != AUTOCERT_OK)
         goto out;
     rc = place(area, name, tmp, live, &placed, detail);
     if (!placed && reopened)
@@ -698,7 +558,7 @@ static autocert_err dir_store(void *be, const char *set, const autocert_item *it
     if (rc != AUTOCERT_OK)
         goto out;
     if (ac_fsync_dir(area) != 0)
-        rc = fail(detail, "cannot sync", area, errno);
+        rc = ac_dirfs_fail(detail, "cannot sync", area, errno);
 out:
     if (made && !placed)
         ac_remove_tree(tmp);
@@ -712,7 +572,7 @@ static autocert_err dir_store_item(void *be, const char *set, const autocert_ite
                                    char *detail)
 {
     dir_be *d = be;
-    char *setpath = path3(d->root, set, NULL), *path = path3(d->root, set, item->name);
+    char *setpath = ac_dirfs_path3(d->root, set, NULL), *path = ac_dirfs_path3(d->root, set, item->name);
     char *tmp = NULL;
     struct stat sb;
     autocert_err rc = AUTOCERT_ERR_NOMEM;
@@ -721,16 +581,16 @@ static autocert_err dir_store_item(void *be, const char *set, const autocert_ite
         goto out;
     if (lstat(setpath, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         rc = errno == ENOENT || errno == 0 ? AUTOCERT_ERR_NOT_FOUND
-                                          : fail(detail, "cannot open", setpath, errno);
+                                          : ac_dirfs_fail(detail, "cannot open", setpath, errno);
         goto out;
     }
     if (ac_file_create_temp(setpath, ".autocert-tmp.", item->data, item->len,
                             item->secret ? 0600 : 0644, AC_WRITE_SYNC, &tmp) != 0)
-        rc = fail(detail, "cannot write a file in", setpath, errno);
+        rc = ac_dirfs_fail(detail, "cannot write a file in", setpath, errno);
     else if (rename(tmp, path) != 0)
-        rc = fail(detail, "cannot rename into place", path, errno);
+        rc = ac_dirfs_fail(detail, "cannot rename into place", path, errno);
     else if (ac_fsync_dir(setpath) != 0)
-        rc = fail(detail, "cannot sync", setpath, errno);
+        rc = ac_dirfs_fail(detail, "cannot sync", setpath, errno);
     else
         rc = AUTOCERT_OK;
     if (rc != AUTOCERT_OK && tmp)
@@ -744,66 +604,11 @@ out:
 
 /* ---- listing and removing ----------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Appends "<prefix><name>" to the growing array *v. */
-static autocert_err push_key(char ***v, size_t *count, size_t *cap, const char *prefix,
-                             const char *name)
-{
-    size_t plen = strlen(prefix), nlen = strlen(name);
-    char *key;
-
-    if (*count == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        char **nv = realloc(*v, nc * sizeof(**v));
-        if (nv == NULL)
-            return AUTOCERT_ERR_NOMEM;
-        *v = nv;
-        *cap = nc;
-    }
-    if ((key = malloc(plen + nlen + 1)) == NULL)
-        return AUTOCERT_ERR_NOMEM;
-    memcpy(key, prefix, plen);
-    memcpy(key + plen, name, nlen + 1);
-    (*v)[(*count)++] = key;
-    return AUTOCERT_OK;
-}
-
-/* The set directories of the open area `dir`: dot names and anything but a
- * directory are not sets. */
-static autocert_err read_area(DIR *dir, const char *prefix, const char *area, char ***v,
-                              size_t *count, char *detail)
-{
-    size_t cap = 0;
-    struct dirent *de;
-    struct stat sb;
-    autocert_err rc = AUTOCERT_OK;
-
-    for (;;) {
-        errno = 0;
-        if ((de = readdir(dir)) == NULL)
-            return errno ? fail(detail, "cannot read", area, errno) : AUTOCERT_OK;
-        if (de->d_name[0] == '.')
-            continue;
-        /* The type from the directory itself where the file system gives
-         * it: no stat for each of thousands of entries. */
-        if (de->d_type != DT_UNKNOWN ? de->d_type != DT_DIR
-                                     : fstatat(dirfd(dir), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-                                           !S_ISDIR(sb.st_mode))
-            continue;
-        if ((rc = push_key(v, count, &cap, prefix, de->d_name)) != AUTOCERT_OK)
-            return rc;
-    }
-}
-
 static autocert_err dir_list(void *be, const char *prefix, char ***keys, size_t *n, char *detail)
 {
     dir_be *d = be;
     size_t count = 0;
-    char *area = path3(d->root, prefix, NULL), **v = NULL;
+    char *area = ac_dirfs_path3(d->root, prefix, NULL), **v = NULL;
     DIR *dir = NULL;
     int fd;
     autocert_err rc = AUTOCERT_OK;
@@ -816,15 +621,15 @@ static autocert_err dir_list(void *be, const char *prefix, char ***keys, size_t 
     fd = open(area, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
         if (fd >= 0 || errno != ENOENT)
-            rc = fail(detail, "cannot open", area, errno);
+            rc = ac_dirfs_fail(detail, "cannot open", area, errno);
         if (fd >= 0)
             close(fd);
         goto out;
     }
-    if ((rc = read_area(dir, prefix, area, &v, &count, detail)) != AUTOCERT_OK)
+    if ((rc = ac_dirfs_read_area(dir, prefix, area, &v, &count, detail)) != AUTOCERT_OK)
         goto out;
     if (count > 1)
-        qsort(v, count, sizeof(*v), cmp_str);
+        qsort(v, count, sizeof(*v), ac_dirfs_cmp_str);
     *keys = v;
     *n = count;
     v = NULL;
@@ -842,7 +647,7 @@ static autocert_err dir_remove(void *be, const char *set, char *detail)
     dir_be *d = be;
     const char *name;
     size_t area_len;
-    char *area = area_path(d, set), *tmp = NULL, *live = path3(d->root, set, NULL);
+    char *area = area_path(d, set), *tmp = NULL, *live = ac_dirfs_path3(d->root, set, NULL);
     struct stat sb;
     mode_t reopened = 0;
     autocert_err rc = AUTOCERT_ERR_NOMEM;
@@ -852,22 +657,22 @@ static autocert_err dir_remove(void *be, const char *set, char *detail)
         goto out;
     /* Anything but a directory of the user's holding the user's files is
      * left as it is. */
-    if ((rc = check_dir(area, detail)) != AUTOCERT_OK)
+    if ((rc = ac_dirfs_check_dir(area, detail)) != AUTOCERT_OK)
         goto out;
     if (lstat(live, &sb) != 0) {
-        rc = errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : fail(detail, "cannot remove", live, errno);
+        rc = errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : ac_dirfs_fail(detail, "cannot remove", live, errno);
         goto out;
     }
-    if ((rc = replaceable(live, &reopened, detail)) != AUTOCERT_OK)
+    if ((rc = ac_dirfs_replaceable(live, &reopened, detail)) != AUTOCERT_OK)
         goto out;
     /* rename(2) replaces the empty directory mkdtemp made. */
     if (mkdtemp(tmp) == NULL) {
-        rc = fail(detail, "cannot create a directory in", area, errno);
+        rc = ac_dirfs_fail(detail, "cannot create a directory in", area, errno);
     } else if (rename(live, tmp) != 0) {
-        rc = errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : fail(detail, "cannot remove", live, errno);
+        rc = errno == ENOENT ? AUTOCERT_ERR_NOT_FOUND : ac_dirfs_fail(detail, "cannot remove", live, errno);
         rmdir(tmp);
     } else if (ac_remove_tree(tmp) != 0 || ac_fsync_dir(area) != 0) {
-        rc = fail(detail, "cannot remove", tmp, errno);
+        rc = ac_dirfs_fail(detail, "cannot remove", tmp, errno);
     }
     if (rc != AUTOCERT_OK && reopened)
         chmod(live, reopened & 07777);
@@ -882,7 +687,7 @@ static char *dir_path(void *be, const char *set, const char *item)
 {
     dir_be *d = be;
 
-    return path3(d->root, set, item);
+    return ac_dirfs_path3(d->root, set, item);
 }
 
 static const char *dir_describe(void *be)
@@ -922,124 +727,23 @@ const autocert_storage_ops ac_dir_ops = {
 
 /* ---- opening ------------------------------------------------------------ */
 
-/* The home directory of the effective user, from the password database. */
-static autocert_err home_of_user(char **out)
-{
-    struct passwd pw, *res = NULL;
-    size_t bufsz = 4096;
-    char *buf = NULL, *nb;
-    int e;
-
-    for (;;) {
-        if ((nb = realloc(buf, bufsz)) == NULL) {
-            free(buf);
-            return AUTOCERT_ERR_NOMEM;
-        }
-        buf = nb;
-        e = getpwuid_r(geteuid(), &pw, buf, bufsz, &res);
-        if (e != ERANGE || bufsz >= 1024 * 1024)
-            break;
-        bufsz *= 2;
-    }
-    if (e != 0 || res == NULL || pw.pw_dir == NULL || pw.pw_dir[0] == '\0')
-        *out = NULL;
-    else
-        *out = strdup(pw.pw_dir);
-    free(buf);
-    return *out ? AUTOCERT_OK : AUTOCERT_ERR_IO;
-}
-
-/* The default root: $AUTOCERT_CACHE, else ~/.autocert-cache. malloc'd. */
-static autocert_err default_root(char **out, char *detail)
-{
-    const char *env = getenv("AUTOCERT_CACHE"), *home = getenv("HOME");
-    char *pwhome = NULL;
-    autocert_err rc = AUTOCERT_OK;
-
-    *out = NULL;
-    if (env && *env)
-        return (*out = strdup(env)) ? AUTOCERT_OK : AUTOCERT_ERR_NOMEM;
-    if ((home == NULL || *home == '\0') && (rc = home_of_user(&pwhome)) != AUTOCERT_OK) {
-        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "no home directory for the cache: set HOME or "
-                                                  "AUTOCERT_CACHE");
-        return rc;
-    }
-    if ((*out = path3(pwhome ? pwhome : home, ".autocert-cache", NULL)) == NULL)
-        rc = AUTOCERT_ERR_NOMEM;
-    free(pwhome);
-    return rc;
-}
-
-/* An absolute copy of `dir` without trailing slashes. malloc'd. */
-static autocert_err absolute(const char *dir, char **out, char *detail)
-{
-    char cwd[PATH_MAX];
-    size_t n;
-
-    *out = NULL;
-    if (dir[0] == '/') {
-        *out = strdup(dir);
-    } else {
-        if (getcwd(cwd, sizeof(cwd)) == NULL)
-            return fail(detail, "cannot resolve", dir, errno);
-        *out = path3(strcmp(cwd, "/") == 0 ? "" : cwd, dir, NULL);
-    }
-    if (*out == NULL)
-        return AUTOCERT_ERR_NOMEM;
-    n = strlen(*out);
-    while (n > 1 && (*out)[n - 1] == '/')
-        (*out)[--n] = '\0';
-    return AUTOCERT_OK;
-}
-
-/* Creates the root or checks an existing one: a directory, 0700. */
-static autocert_err prepare_root(const char *root, char *detail)
-{
-    struct stat sb;
-
-    if (stat(root, &sb) != 0) {
-        if (errno != ENOENT)
-            return fail(detail, "cannot open", root, errno);
-        if (ac_mkdir_parents(root) != 0 || stat(root, &sb) != 0)
-            return fail(detail, "cannot create", root, errno);
-    }
-    /* Reached through a link (to the user's own directory) it is used;
-     * keys go here: whoever owns the directory could swap them. */
-    if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
-        return foreign(&sb, S_IFDIR, root, detail);
-    if ((sb.st_mode & 0700) != 0700)
-        return closed_dir(&sb, root, detail);
-    if ((sb.st_mode & 077) != 0 && chmod(root, 0700) != 0)
-        return fail(detail, "cannot restrict", root, errno);
-    return AUTOCERT_OK;
-}
-
 autocert_err ac_dir_open(const char *dir, void **be, char *detail)
 {
-    char *given = NULL;
     dir_be *d = NULL;
     autocert_err rc;
 
     *be = NULL;
     if (dir != NULL && *dir == '\0')
         return AUTOCERT_ERR_INVALID;
-    if (dir == NULL) {
-        if ((rc = default_root(&given, detail)) != AUTOCERT_OK)
-            return rc;
-        dir = given;
-    }
     if ((d = calloc(1, sizeof(*d))) == NULL || pthread_mutex_init(&d->mu, NULL) != 0) {
         free(d);
-        free(given);
         return AUTOCERT_ERR_NOMEM;
     }
-    if ((rc = absolute(dir, &d->root, detail)) == AUTOCERT_OK &&
-        (rc = prepare_root(d->root, detail)) == AUTOCERT_OK) {
+    if ((rc = ac_dirfs_root(dir, &d->root, detail)) == AUTOCERT_OK) {
         *be = d;
         d = NULL;
     }
     dir_destroy(d);
-    free(given);
     return rc;
 }
 
