@@ -339,6 +339,10 @@ static int order_options_ok(fakeca *ca, json_t *payload, answer *a)
     }
     if (replaces == NULL)
         return 1;
+    if (ca->k.replaces_broken) {
+        fail(a, 500, "serverInternal", "could not find an order for the given certificate");
+        return 0;
+    }
     for (i = 0; i < ca->n_replaced; i++) {
         if (strcmp(ca->replaced[i], replaces) == 0) {
             fail(a, 409, "alreadyReplaced", "the certificate has a replacement order already");

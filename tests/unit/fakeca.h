@@ -58,6 +58,8 @@ typedef struct {
                                * (invalidProfile).  Without them it ignores
                                * "profile".  "replaces" naming a certificate ID
                                * for the second time: alreadyReplaced (409) */
+    int replaces_broken;      /* newOrder with "replaces" fails: serverInternal (500),
+                               * as Pebble 2.10 answers at times */
     int ari;                  /* the directory has renewalInfo (FAKECA_ARI_URL) */
     const char *ari_body;     /* what GET FAKECA_ARI_URL/<id> answers (NULL: a
                                * window from one to two days from now) */

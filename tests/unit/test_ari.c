@@ -549,13 +549,21 @@ static void test_already_replaced(void **state)
     assert_int_equal(fakeca_req_at(f->ca, (size_t)third)->status, 201);
     assert_int_equal(warned, 1);
 
+    /* A CA that fails on "replaces" itself: once more without. */
+    fakeca_knobs_of(f->ca)->replaces_broken = 1;
+    assert_int_equal(ac_order_new(&s, name, 1, &opts, &o), AUTOCERT_OK);
+    assert_int_equal(o.replaces_dropped, 1);
+    ac_order_clear(&o);
+    assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), 5);
+    fakeca_knobs_of(f->ca)->replaces_broken = 0;
+
     /* Another problem is not retried. */
     fakeca_knobs_of(f->ca)->profiles = 1;
     const ac_order_opts bad = {"tlsserver", "other.ID"};
     assert_int_equal(ac_order_new(&s, name, 1, &bad, &o), AUTOCERT_ERR_ACME);
     assert_string_equal(autocert_last_problem_type(f->ctx),
                         "urn:ietf:params:acme:error:invalidProfile");
-    assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), 4);
+    assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), 6);
     ac_session_cleanup(&s);
 }
 

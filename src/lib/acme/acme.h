@@ -213,6 +213,7 @@ typedef struct {
 } ac_order;
 
 #define AC_PROBLEM_ALREADY_REPLACED "urn:ietf:params:acme:error:alreadyReplaced"
+#define AC_PROBLEM_SERVER_INTERNAL "urn:ietf:params:acme:error:serverInternal"
 
 void ac_order_clear(ac_order *o);
 /* newOrder for `ids` (borrowed: they must outlive the order).  An order

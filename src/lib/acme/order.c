@@ -94,10 +94,14 @@ autocert_err ac_order_new(ac_session *s, const ac_ident *ids, size_t n, const ac
     autocert_err rc = order_new_once(s, ids, n, opts, o);
 
     /* RFC 9773 section 5: the certificate has a replacement already (an
-     * earlier run's order, or another client's).  Once more without
-     * "replaces", never more: the problem cannot come back without it. */
+     * earlier run's order, or another client's), or the CA cannot take
+     * "replaces" for it (Pebble 2.10 at times answers serverInternal, "could
+     * not find an order for the given certificate").  "replaces" is only
+     * advice to the CA: once more without it, never more, so that a renewal
+     * never fails for it. */
     if (rc == AUTOCERT_ERR_ACME && opts != NULL && opts->replaces != NULL &&
-        strcmp(autocert_last_problem_type(s->ctx), AC_PROBLEM_ALREADY_REPLACED) == 0) {
+        (strcmp(autocert_last_problem_type(s->ctx), AC_PROBLEM_ALREADY_REPLACED) == 0 ||
+         strcmp(autocert_last_problem_type(s->ctx), AC_PROBLEM_SERVER_INTERNAL) == 0)) {
         ac_log(s->ctx, AUTOCERT_LOG_WARN, "%s: ordering without \"replaces\"",
                autocert_last_error(s->ctx));
         plain = *opts;
