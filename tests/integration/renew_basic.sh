@@ -95,11 +95,19 @@ ac_ok "two renewed in parallel through one responder, JSON lines"
 
 # 5. A failure (the CA cannot reach the responder): the certificate stays,
 #    the failure is recorded, the failure hook runs; the next run backs off.
-old_a=$(serial a.example)
+#    Pebble hands back an authorization it validated before one order in a
+#    hundred even with PEBBLE_AUTHZREUSE=0 (it draws rand.Intn(100) > 0): no
+#    validation is then needed and the renewal rightly succeeds.  Such a run
+#    is tried again, three times at most.
 AC_HTTP_ARGS_SAVED=$AC_HTTP_ARGS
 AC_HTTP_ARGS="--http-port $AC_DEAD_PORT --bind 127.0.0.1"
-ac_renew --days "$days" --cert a.example --timeout 10 \
-    --failure-hook "echo \"\$AUTOCERT_NAME \$AUTOCERT_FAILURES\" >'$WORK/failure.txt'"
+for try in 1 2 3; do
+    old_a=$(serial a.example)
+    ac_renew --days "$days" --cert a.example --timeout 10 \
+        --failure-hook "echo \"\$AUTOCERT_NAME \$AUTOCERT_FAILURES\" >'$WORK/failure.txt'"
+    [ "$AC_RC" -eq 0 ] && grep -q 'already authorized' "$WORK/stderr" || break
+    echo "  Pebble reused a valid authorization (try $try): once more"
+done
 AC_HTTP_ARGS=$AC_HTTP_ARGS_SAVED
 ac_failed "renew with the responder out of reach"
 ac_stderr_names "a.example"
