@@ -426,6 +426,85 @@ autocert_err autocert_renew(autocert_ctx *ctx, const char *name, unsigned flags,
 autocert_err autocert_renew_metrics(autocert_ctx *ctx, const char *path);
 
 /* ------------------------------------------------------------------------ */
+/* The server manager: certificates for a TLS server's names, loaded from the
+ * cache at start, obtained and renewed by a background thread, served from
+ * memory by SNI (include/autocert_openssl.h binds it to an OpenSSL SSL_CTX;
+ * autocert_manager_lookup serves servers on other TLS libraries).  One
+ * certificate per name, in the cache entry named after it, so that
+ * `autocert renew` and `autocert list` see the same entries. */
+
+typedef struct autocert_manager autocert_manager;
+
+typedef enum {
+    AUTOCERT_EVENT_LOADED = 0,   /* a cached certificate is served: at start, or one
+                                  * another process (autocert renew) stored */
+    AUTOCERT_EVENT_OBTAINED = 1, /* a new certificate for a name that had none */
+    AUTOCERT_EVENT_RENEWED = 2,  /* a renewed certificate replaced the one served */
+    AUTOCERT_EVENT_FAILED = 3    /* obtaining or renewing failed: `reason` says why */
+} autocert_event;
+
+/* Called in the manager's thread (or in the caller's, from
+ * autocert_manager_start and autocert_manager_renew); `name` is the host,
+ * `reason` a readable message (escaped, safe to print; "" when there is
+ * nothing to say); both are borrowed for the call. */
+typedef void (*autocert_event_fn)(void *arg, autocert_event event, const char *name,
+                                  const char *reason);
+
+/* A manager working with the configuration of `ctx`: directory, CA bundle,
+ * contact, terms, EAB, key type, challenge, storage, logger.  `ctx` must
+ * outlive the manager and must not be changed or used by another manager
+ * while it runs.  NOMEM when out of memory. */
+autocert_err autocert_manager_new(autocert_ctx *ctx, autocert_manager **out);
+/* Stops the background thread (waiting for an order under way to end, at
+ * most the context's timeout) and the challenge responder, and cleanses
+ * the keys held in memory.  NULL is a no-op. */
+void autocert_manager_free(autocert_manager *m);
+/* The host policy: the exact DNS names the manager may order for (checked
+ * and normalized as autocert_identifier_normalize does; IP addresses and
+ * wildcards are INVALID: SNI carries neither).  A handshake for any other
+ * name never causes an order.  Replaces the list; before start only.
+ * INVALID naming the first bad name, NO_NAMES for an empty list. */
+autocert_err autocert_manager_set_hosts(autocert_manager *m, const char *const *names, size_t n);
+void autocert_manager_set_event_cb(autocert_manager *m, autocert_event_fn fn, void *arg);
+/* The port of the TLS listener the manager is attached to (0: unknown).
+ * Unless autocert_set_challenge() chose a type, the manager answers
+ * TLS-ALPN-01 when it is 443 and HTTP-01 otherwise.  Before start only. */
+void autocert_manager_set_tls_port(autocert_manager *m, unsigned port);
+/* Loads the cached certificates of the hosts (served at once), opens the
+ * challenge responder (for HTTP-01 the daemon binds its port now, see
+ * autocert_set_http01; it answers challenges and redirects every other
+ * request to https), then starts the background thread, which obtains the
+ * missing certificates, renews on the rules of autocert_renew(), and picks
+ * up certificates another process stored (checked once a second).  Call it
+ * before dropping privileges, after attaching to the TLS listener. */
+autocert_err autocert_manager_start(autocert_manager *m);
+/* The challenge type answered: "tls-alpn-01", "http-01" or "dns-01". */
+const char *autocert_manager_challenge(const autocert_manager *m);
+/* Renews `name` (a host of the policy) now, in the caller's thread, as
+ * autocert_renew() does with `flags` (AUTOCERT_RENEW_FORCE: even when not
+ * due), and serves the new certificate from the next handshake on.  Only
+ * after start.  NOT_FOUND for a name outside the policy. */
+autocert_err autocert_manager_renew(autocert_manager *m, const char *name, unsigned flags,
+                                    autocert_renew_info *info);
+/* Number of hosts that have a certificate served now. */
+size_t autocert_manager_count(autocert_manager *m);
+/* For servers on other TLS libraries: the certificate served for `name`
+ * (an SNI name: case and one trailing dot do not matter) as PEM, the
+ * certificate followed by its chain, and its private key.  Both malloc'd:
+ * free *chain_pem with free(), *key_pem with autocert_secret_free().
+ * NOT_FOUND when the name is outside the policy or has no certificate yet. */
+autocert_err autocert_manager_lookup(autocert_manager *m, const char *name, char **chain_pem,
+                                     char **key_pem);
+/* For servers on other TLS libraries answering TLS-ALPN-01 (RFC 8737): when
+ * a challenge for `name` is live, the self-signed certificate (with the
+ * acmeIdentifier extension) and key to present to a ClientHello offering
+ * ALPN "acme-tls/1", as PEM; NOT_FOUND when none is.  Freed as above. */
+autocert_err autocert_manager_alpn_challenge(autocert_manager *m, const char *name,
+                                             char **cert_pem, char **key_pem);
+/* Cleanses and frees a string holding a secret; NULL is a no-op. */
+void autocert_secret_free(char *s);
+
+/* ------------------------------------------------------------------------ */
 /* Revocation (RFC 8555 section 7.6) */
 
 /* Reason codes of RFC 5280 section 5.3.1 that a subscriber may give. */

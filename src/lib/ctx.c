@@ -182,6 +182,7 @@ autocert_err autocert_set_challenge(autocert_ctx *ctx, const char *type)
     else
         return ac_err(ctx, AUTOCERT_ERR_INVALID,
                       "challenge type '%s' is not supported (http-01 or dns-01)", AC_SAFE(type));
+    ctx->challenge_set = type != NULL;
     return AUTOCERT_OK;
 }
 

@@ -290,7 +290,14 @@ struct autocert_ctx {
     unsigned http_port;
     char *webroot;
     char *preferred_chain; /* issuer CN of the top certificate wanted, or NULL */
-    const char *challenge; /* "http-01" or "dns-01": static */
+    const char *challenge; /* "http-01", "dns-01" or "tls-alpn-01": static */
+    int challenge_set;     /* autocert_set_challenge was called */
+    /* Set by a server manager: a TLS listener answers TLS-ALPN-01 from the
+     * live table of the shared responder (the solver refuses otherwise). */
+    int tls_listener;
+    /* Nonzero: the HTTP-01 daemon redirects every request that is not a
+     * challenge to https on this port (443: no port in the URL). */
+    unsigned https_redirect_port;
     char *dns_hook;
     unsigned hook_timeout_s;
     autocert_key_type key_type;

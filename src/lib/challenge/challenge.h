@@ -160,4 +160,21 @@ autocert_err ac_dns01_txt_value(autocert_ctx *ctx, const char *key_auth, char **
  * when out of memory. */
 char *ac_dns01_record_name(const char *ident);
 
+/* ---- tlsalpn01.c: TLS-ALPN-01 (RFC 8737) on a server's own TLS listener ---- */
+/* The solver publishes challenges of type "tls-alpn-01" in the live table by
+ * identifier; a TLS listener (the server manager's OpenSSL binding) answers
+ * them.  Its check refuses a context without such a listener. */
+extern const ac_solver_ops ac_tlsalpn01_solver;
+
+#define AC_ACME_TLS_ALPN "acme-tls/1"
+
+/* The self-signed certificate that answers the challenge of `ident` (a DNS
+ * name): a new P-256 key, subjectAltName dNSName `ident`, and the critical
+ * id-pe-acmeIdentifier extension (1.3.6.1.5.5.7.1.31) holding the DER
+ * OCTET STRING of SHA-256(key_auth).  *cert and *key are the caller's
+ * (X509 * and EVP_PKEY *, kept as void * so that this header needs no
+ * OpenSSL types). */
+autocert_err ac_tlsalpn01_cert(autocert_ctx *ctx, const char *ident, const char *key_auth,
+                               void **cert, void **key);
+
 #endif /* AC_CHALLENGE_H */
