@@ -75,6 +75,10 @@ static void test_add_lookup_remove(void **state)
     assert_null(by_token(f->live, "http-01", "example.com"));
     assert_null(by_ident(f->live, "http-01", "www.example.com"));
     assert_null(by_token(f->live, "http-01", NULL));
+    /* An identifier in any case (an SNI name may differ from the order's);
+     * a token is exact. */
+    assert_string_equal(by_ident(f->live, "http-01", "Example.COM"), KEYAUTH);
+    assert_null(by_token(f->live, "http-01", "EVAGXFADS6PSRB2LAV9IZF17DT3JUXGJ-PCT92WR-OA"));
 
     ac_live_remove(f->live, TOKEN);
     assert_null(by_token(f->live, "http-01", TOKEN));

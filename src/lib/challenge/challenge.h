@@ -24,7 +24,7 @@ autocert_err ac_live_add(ac_live *l, autocert_ctx *ctx, const char *type, const 
                          const char *token, const char *key_auth);
 void ac_live_remove(ac_live *l, const char *token);
 /* Copies the key authorization of a live challenge, found by token (or by
- * identifier) and type, into buf: 0, or -1 when there is none. */
+ * identifier, in any case) and type, into buf: 0, or -1 when there is none. */
 int ac_live_by_token(ac_live *l, const char *type, const char *token, char *buf, size_t n);
 int ac_live_by_ident(ac_live *l, const char *type, const char *ident, char *buf, size_t n);
 /* Nonzero when `token` contains only base64url characters (1 to 256). */

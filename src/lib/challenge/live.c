@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "challenge/challenge.h"
 
@@ -164,7 +165,9 @@ void ac_live_remove(ac_live *l, const char *token)
 }
 
 /* The key authorization of the first entry of `type` whose `field` (token
- * or identifier) is `value`, copied into buf. */
+ * or identifier) is `value`, copied into buf.  An identifier is a DNS name
+ * (or an IP address): its case does not matter, as an SNI name's may
+ * differ from the order's. */
 static int lookup(ac_live *l, const char *type, int by_ident, const char *value, char *buf,
                   size_t n)
 {
@@ -176,7 +179,9 @@ static int lookup(ac_live *l, const char *type, int by_ident, const char *value,
     pthread_mutex_lock(&l->lock);
     for (i = 0; i < l->n && found < 0; i++) {
         const entry *e = &l->e[i];
-        if (strcmp(e->type, type) == 0 && strcmp(by_ident ? e->ident : e->token, value) == 0)
+        int same = by_ident ? strcasecmp(e->ident, value) == 0 : strcmp(e->token, value) == 0;
+
+        if (strcmp(e->type, type) == 0 && same)
             found = snprintf(buf, n, "%s", e->key_auth) < (int)n ? 0 : -1;
     }
     pthread_mutex_unlock(&l->lock);
