@@ -141,9 +141,7 @@ autocert_err autocert_responder_start(autocert_ctx *ctx)
         ac_responder_free(r);
         return rc;
     }
-    ctx->responder = r;
-    ctx->responder_free = shared_free;
-    return AUTOCERT_OK;
+    return ac_responder_share(ctx, r);
 }
 
 void autocert_responder_stop(autocert_ctx *ctx)
@@ -151,6 +149,16 @@ void autocert_responder_stop(autocert_ctx *ctx)
     if (ctx->responder != NULL)
         ctx->responder_free(ctx->responder);
     ctx->responder = NULL;
+}
+
+autocert_err ac_responder_share(autocert_ctx *ctx, ac_responder *r)
+{
+    if (ctx->responder != NULL)
+        return ac_err(ctx, AUTOCERT_ERR_EXISTS, "the context has a challenge responder already "
+                      "(autocert_responder_start, or another manager)");
+    ctx->responder = r;
+    ctx->responder_free = shared_free;
+    return AUTOCERT_OK;
 }
 
 ac_responder *ac_responder_shared(autocert_ctx *ctx)

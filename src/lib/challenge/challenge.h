@@ -152,6 +152,11 @@ void ac_responder_cleanup(ac_responder *r, const ac_chal *c);
 autocert_err ac_responder_open(ac_responder *r, autocert_ctx *ctx);
 /* The responder kept open by autocert_responder_start, or NULL. */
 ac_responder *ac_responder_shared(autocert_ctx *ctx);
+/* Keeps `r` open as the context's shared responder, as
+ * autocert_responder_start does (autocert_responder_stop frees it): the
+ * server manager's, over its own live table.  EXISTS when the context has
+ * one already (r stays the caller's). */
+autocert_err ac_responder_share(autocert_ctx *ctx, ac_responder *r);
 
 /* ---- dns01.c: DNS-01 (RFC 8555 section 8.4) through the user's hook -------- */
 /* The TXT record's value: base64url(SHA-256(key_auth)); *out malloc'd. */

@@ -1,0 +1,167 @@
+/* worker.c: the manager's background thread: obtains missing certificates, renews due ones, picks up those another process stored. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "manager/manager.h"
+
+#define PICKUP_FILES_S 1.0 /* the stat of cert.pem: cheap */
+#define PICKUP_META_S 60.0 /* reading the metadata of a storage without files */
+#define RECHECK_S (12 * 3600) /* autocert_renew at least this often (as refresh.c) */
+#define MIN_WAIT_S 60         /* a renewal that is due but did not happen */
+
+/* Backoff after failed obtains: 1 min, 10 min, 100 min, then daily, as
+ * autocert_renew backs off. */
+static time_t backoff(unsigned failures)
+{
+    static const time_t steps[] = {60, 600, 6000, 86400};
+
+    return steps[failures == 0 ? 0 : failures > 4 ? 3 : failures - 1];
+}
+
+static int stopping(autocert_manager *m)
+{
+    int stop;
+
+    pthread_mutex_lock(&m->mu);
+    stop = m->stop;
+    pthread_mutex_unlock(&m->mu);
+    return stop;
+}
+
+/* A host without a certificate: order one (or find one cached). */
+static void obtain(autocert_manager *m, ac_mhost *h)
+{
+    const char *names[1] = {h->name};
+    char msg[600];
+    autocert_err rc;
+
+    ac_log(m->ctx, AUTOCERT_LOG_INFO, "%s: obtaining a certificate", h->name);
+    if ((rc = autocert_obtain(m->ctx, names, 1, 0, NULL)) == AUTOCERT_OK &&
+        (rc = ac_manager_refresh(m, h, AUTOCERT_EVENT_OBTAINED, "obtained", NULL)) ==
+            AUTOCERT_OK) {
+        h->failures = 0;
+        return;
+    }
+    /* The detail is per thread: read it here. */
+    snprintf(msg, sizeof(msg), "%s", autocert_last_error(m->ctx));
+    h->failures++;
+    h->retry_at = time(NULL) + backoff(h->failures);
+    ac_log(m->ctx, AUTOCERT_LOG_ERROR, "%s: cannot obtain a certificate (trying again in %lld s): "
+           "%s", h->name, (long long)backoff(h->failures), msg);
+    ac_manager_event(m, AUTOCERT_EVENT_FAILED, h->name, msg);
+}
+
+/* The next time to ask autocert_renew, after it answered `info`. */
+static time_t next_ask(const autocert_renew_info *info, time_t now)
+{
+    time_t t = info->outcome == AUTOCERT_RENEW_WAITING || info->wait_until > now
+                   ? info->wait_until : info->renew_at;
+
+    if (t <= now)
+        t = now + MIN_WAIT_S;
+    return t > now + RECHECK_S ? now + RECHECK_S : t;
+}
+
+/* A served host at or after its time: autocert_renew decides. */
+static void renew(autocert_manager *m, ac_mhost *h)
+{
+    autocert_renew_info info;
+    char msg[600];
+    autocert_err rc;
+    time_t now;
+
+    autocert_renew_info_init(&info);
+    rc = autocert_renew(m->ctx, h->name, 0, &info);
+    if (rc != AUTOCERT_OK)
+        snprintf(msg, sizeof(msg), "%s", autocert_last_error(m->ctx));
+    else if (info.outcome == AUTOCERT_RENEW_RENEWED &&
+             (rc = ac_manager_refresh(m, h, AUTOCERT_EVENT_RENEWED, "renewed", NULL)) != AUTOCERT_OK)
+        snprintf(msg, sizeof(msg), "%s", autocert_last_error(m->ctx));
+    now = time(NULL);
+    pthread_mutex_lock(&m->refresh);
+    if (rc != AUTOCERT_OK || info.outcome != AUTOCERT_RENEW_RENEWED)
+        h->renew_at = next_ask(&info, now);
+    pthread_mutex_unlock(&m->refresh);
+    if (rc != AUTOCERT_OK) {
+        ac_log(m->ctx, AUTOCERT_LOG_ERROR, "%s: renewal failed: %s", h->name, msg);
+        ac_manager_event(m, AUTOCERT_EVENT_FAILED, h->name, msg);
+    }
+}
+
+/* One pass over the hosts. */
+static void pass(autocert_manager *m)
+{
+    size_t i;
+    int served;
+    time_t renew_at;
+
+    for (i = 0; i < m->tab.n && !stopping(m); i++) {
+        ac_mhost *h = &m->tab.h[i];
+
+        if (ac_now() >= h->next_pick) {
+            ac_manager_pickup(m, h);
+            h->next_pick = ac_now() + (m->files ? PICKUP_FILES_S : PICKUP_META_S);
+        }
+        pthread_rwlock_rdlock(&m->tab.lock);
+        served = h->cur != NULL;
+        pthread_rwlock_unlock(&m->tab.lock);
+        pthread_mutex_lock(&m->refresh);
+        renew_at = h->renew_at;
+        pthread_mutex_unlock(&m->refresh);
+        if (!served && time(NULL) >= h->retry_at)
+            obtain(m, h);
+        else if (served && time(NULL) >= renew_at)
+            renew(m, h);
+    }
+}
+
+static void *run(void *arg)
+{
+    autocert_manager *m = arg;
+    struct timespec until;
+
+    for (;;) {
+        pass(m);
+        /* At most a second: the pick-up check, and the earliest due time
+         * is never more than a second away from being noticed. */
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += 1;
+        pthread_mutex_lock(&m->mu);
+        while (!m->stop && pthread_cond_timedwait(&m->cv, &m->mu, &until) != ETIMEDOUT)
+            ;
+        if (m->stop) {
+            pthread_mutex_unlock(&m->mu);
+            break;
+        }
+        pthread_mutex_unlock(&m->mu);
+    }
+    return NULL;
+}
+
+autocert_err ac_worker_start(autocert_manager *m)
+{
+    int e;
+
+    m->stop = 0;
+    if ((e = pthread_create(&m->worker, NULL, run, m)) != 0)
+        return ac_err(m->ctx, AUTOCERT_ERR_NOMEM, "cannot start the manager's thread: %s",
+                      AC_STRERROR(e));
+    m->worker_running = 1;
+    return AUTOCERT_OK;
+}
+
+void ac_worker_stop(autocert_manager *m)
+{
+    if (!m->worker_running)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->stop = 1;
+    pthread_cond_broadcast(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    pthread_join(m->worker, NULL);
+    m->worker_running = 0;
+}

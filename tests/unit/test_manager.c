@@ -1,0 +1,257 @@
+/* test_manager.c: the server manager against a CA in memory: host policy, loading and lookup, the worker obtaining, pick-up of certificates another process stored, prompt shutdown. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mgrfx.h"
+#include "manager/manager.h"
+
+static const char *const AB[] = {"a.example", "b.example"};
+
+/* ---- the host policy --------------------------------------------------------------- */
+
+static void refused(protofx *f, autocert_manager *m, const char *name, autocert_err want)
+{
+    const char *names[] = {"ok.example", name};
+
+    assert_int_equal(autocert_manager_set_hosts(m, names, 2), want);
+    if (strstr(autocert_last_error(f->ctx), name) == NULL)
+        fail_msg("'%s' refused without naming it: %s", name, autocert_last_error(f->ctx));
+}
+
+static void test_policy_refuses_bad_names(void **state)
+{
+    protofx *f = *state;
+    autocert_manager *m = NULL;
+    const char *none[] = {NULL};
+
+    assert_int_equal(autocert_manager_new(f->ctx, &m), AUTOCERT_OK);
+    refused(f, m, "192.0.2.7", AUTOCERT_ERR_INVALID);
+    refused(f, m, "2001:db8::7", AUTOCERT_ERR_INVALID);
+    refused(f, m, "*.wild.example", AUTOCERT_ERR_INVALID);
+    refused(f, m, "bad_name!.example", AUTOCERT_ERR_INVALID);
+    refused(f, m, "-dash.example", AUTOCERT_ERR_INVALID);
+    assert_int_equal(autocert_manager_set_hosts(m, none, 0), AUTOCERT_ERR_NO_NAMES);
+    /* Nothing was set: start refuses. */
+    assert_int_equal(autocert_manager_start(m), AUTOCERT_ERR_NO_NAMES);
+    assert_int_equal(autocert_manager_count(m), 0);
+    autocert_manager_free(m);
+    autocert_manager_free(NULL);
+}
+
+/* Hosts are normalized (case, one trailing dot) and lookups by SNI too. */
+static void test_policy_normalizes(void **state)
+{
+    protofx *f = *state;
+    const char *hosts[] = {"A.Example.", "a.example", "B.EXAMPLE"};
+    autocert_manager *m;
+    char *chain = NULL, *key = NULL;
+    size_t before;
+
+    mgrfx_obtain(f, "a.example");
+    mgrfx_obtain(f, "b.example");
+    before = fakeca_nreq(f->ca);
+    m = mgrfx_manager(f, hosts, 3, NULL);
+    assert_int_equal(m->tab.n, 2); /* the repeat is dropped */
+    assert_int_equal(autocert_manager_count(m), 2);
+    assert_int_equal(autocert_manager_lookup(m, "A.EXAMPLE.", &chain, &key), AUTOCERT_OK);
+    free(chain);
+    autocert_secret_free(key);
+    assert_int_equal(autocert_manager_lookup(m, "b.Example", &chain, &key), AUTOCERT_OK);
+    free(chain);
+    autocert_secret_free(key);
+    assert_int_equal(autocert_manager_lookup(m, "a.example..", &chain, &key),
+                     AUTOCERT_ERR_NOT_FOUND);
+    assert_null(chain);
+    assert_null(key);
+    autocert_manager_free(m);
+    assert_int_equal(fakeca_nreq(f->ca), before);
+}
+
+/* ---- loading and lookup ------------------------------------------------------------- */
+
+/* The PEM lookup: the cached chain, and a key that fits it. */
+static void check_lookup(protofx *f, autocert_manager *m, const char *name)
+{
+    char *chain = NULL, *key = NULL, rel[128], *cached;
+    EVP_PKEY *k = NULL;
+
+    assert_int_equal(autocert_manager_lookup(m, name, &chain, &key), AUTOCERT_OK);
+    snprintf(rel, sizeof(rel), "certs/%s/fullchain.pem", name);
+    assert_non_null(cached = protofx_cache_file(f, rel));
+    assert_string_equal(chain, cached);
+    assert_int_equal(ac_key_from_pem(f->ctx, key, strlen(key), "key", &k), AUTOCERT_OK);
+    assert_true(ac_key_matches_cert(k, chain, strlen(chain)));
+    EVP_PKEY_free(k);
+    free(cached);
+    free(chain);
+    autocert_secret_free(key);
+}
+
+static void test_start_loads_the_cache(void **state)
+{
+    protofx *f = *state;
+    autocert_manager *m;
+    char *chain = NULL, *key = NULL;
+    size_t before;
+
+    mgrfx_obtain(f, "a.example");
+    mgrfx_obtain(f, "b.example");
+    before = fakeca_nreq(f->ca);
+    m = mgrfx_manager(f, AB, 2, NULL);
+    /* Served at once, from start, with an event each; no request made. */
+    assert_int_equal(autocert_manager_count(m), 2);
+    assert_int_equal(mgrfx_events(AUTOCERT_EVENT_LOADED), 2);
+    check_lookup(f, m, "a.example");
+    check_lookup(f, m, "b.example");
+    assert_int_equal(autocert_manager_lookup(m, "c.example", &chain, &key), AUTOCERT_ERR_NOT_FOUND);
+    assert_non_null(strstr(autocert_last_error(f->ctx), "c.example"));
+    assert_int_equal(autocert_manager_lookup(m, "192.0.2.1", &chain, &key), AUTOCERT_ERR_NOT_FOUND);
+    assert_string_equal(autocert_manager_challenge(m), "http-01");
+    /* Outside the policy: no renewal either. */
+    assert_int_equal(autocert_manager_renew(m, "c.example", AUTOCERT_RENEW_FORCE, NULL),
+                     AUTOCERT_ERR_NOT_FOUND);
+    usleep(300000); /* the thread's first pass */
+    autocert_manager_free(m);
+    assert_int_equal(fakeca_nreq(f->ca), before);
+}
+
+/* An entry that names more than the host is not served but replaced. */
+static void test_foreign_entry_replaced(void **state)
+{
+    protofx *f = *state;
+    const char *both[] = {"a.example", "www.a.example"};
+    const char *hosts[] = {"a.example"};
+    int obtained[2] = {AUTOCERT_EVENT_OBTAINED, 1};
+    autocert_manager *m;
+
+    assert_int_equal(autocert_obtain(f->ctx, both, 2, 0, NULL), AUTOCERT_OK);
+    m = mgrfx_manager(f, hosts, 1, NULL);
+    assert_int_equal(mgrfx_events(AUTOCERT_EVENT_LOADED), 0);
+    assert_true(mgrfx_wait(mgrfx_event_seen, m, obtained));
+    assert_int_equal(autocert_manager_count(m), 1);
+    check_lookup(f, m, "a.example");
+    autocert_manager_free(m);
+}
+
+/* ---- the worker -------------------------------------------------------------------- */
+
+static void test_worker_obtains_missing(void **state)
+{
+    protofx *f = *state;
+    size_t two = 2;
+    autocert_manager *m;
+
+    mgrfx_obtain(f, "a.example");
+    m = mgrfx_manager(f, AB, 2, NULL);
+    assert_true(mgrfx_wait(mgrfx_count_is, m, &two));
+    assert_int_equal(mgrfx_events(AUTOCERT_EVENT_OBTAINED), 1);
+    assert_string_equal(mgrfx_ev.last_name, "b.example");
+    assert_int_equal(fakeca_issued(f->ca), 2);
+    check_lookup(f, m, "b.example");
+    autocert_manager_free(m);
+}
+
+static void test_worker_failure_reported(void **state)
+{
+    protofx *f = *state;
+    const char *hosts[] = {"c.example"};
+    int failed[2] = {AUTOCERT_EVENT_FAILED, 1};
+    autocert_manager *m;
+
+    fakeca_knobs_of(f->ca)->order_error = "urn:ietf:params:acme:error:rejectedIdentifier";
+    m = mgrfx_manager(f, hosts, 1, NULL);
+    assert_true(mgrfx_wait(mgrfx_event_seen, m, failed));
+    pthread_mutex_lock(&mgrfx_ev.mu);
+    assert_string_equal(mgrfx_ev.last_name, "c.example");
+    assert_non_null(strstr(mgrfx_ev.last_reason, "rejectedIdentifier"));
+    pthread_mutex_unlock(&mgrfx_ev.mu);
+    /* Backed off: no second order at once. */
+    usleep(1500000);
+    assert_int_equal(mgrfx_events(AUTOCERT_EVENT_FAILED), 1);
+    assert_int_equal(autocert_manager_count(m), 0);
+    autocert_manager_free(m);
+}
+
+/* A certificate stored by another process (here another context on the
+ * same cache) is served within about a second. */
+static void test_pickup_of_another_process(void **state)
+{
+    protofx *f = *state;
+    const char *a[] = {"a.example"};
+    int loaded[2] = {AUTOCERT_EVENT_LOADED, 2};
+    autocert_ctx *other = autocert_ctx_new();
+    autocert_manager *m;
+    X509 *before, *after;
+    double t0;
+
+    mgrfx_obtain(f, "a.example");
+    m = mgrfx_manager(f, a, 1, NULL);
+    before = mgrfx_served_leaf(m, "a.example");
+    fakeca_attach(f->ca, other);
+    autocert_set_agree_tos(other, 1);
+    autocert_set_webroot(other, f->webroot);
+    assert_int_equal(autocert_set_cache_dir(other, f->cache), AUTOCERT_OK);
+    assert_int_equal(autocert_obtain(other, a, 1, AUTOCERT_OBTAIN_FORCE, NULL), AUTOCERT_OK);
+    t0 = ac_now();
+    assert_true(mgrfx_wait(mgrfx_event_seen, m, loaded));
+    assert_true(ac_now() - t0 < 3.0);
+    pthread_mutex_lock(&mgrfx_ev.mu);
+    assert_non_null(strstr(mgrfx_ev.last_reason, "another process"));
+    pthread_mutex_unlock(&mgrfx_ev.mu);
+    after = mgrfx_served_leaf(m, "a.example");
+    assert_int_not_equal(X509_cmp(before, after), 0);
+    check_lookup(f, m, "a.example");
+    /* Seen once: no event again for the same entry. */
+    usleep(1500000);
+    assert_int_equal(mgrfx_events(AUTOCERT_EVENT_LOADED), 2);
+    X509_free(before);
+    X509_free(after);
+    autocert_manager_free(m);
+    autocert_ctx_free(other);
+}
+
+/* free() while the thread waits: it returns promptly. */
+static void test_free_is_prompt(void **state)
+{
+    protofx *f = *state;
+    autocert_manager *m;
+    double t0;
+
+    mgrfx_obtain(f, "a.example");
+    mgrfx_obtain(f, "b.example");
+    m = mgrfx_manager(f, AB, 2, NULL);
+    usleep(200000);
+    t0 = ac_now();
+    autocert_manager_free(m);
+    assert_true(ac_now() - t0 < 2.0);
+    /* The responder was the manager's: the context has none left. */
+    assert_null(f->ctx->responder);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_policy_refuses_bad_names, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_policy_normalizes, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_start_loads_the_cache, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_entry_replaced, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_obtains_missing, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_failure_reported, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_pickup_of_another_process, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_free_is_prompt, mgrfx_setup, protofx_teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

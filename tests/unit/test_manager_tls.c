@@ -1,0 +1,278 @@
+/* test_manager_tls.c: the manager's OpenSSL binding in real handshakes: certificate by SNI, ALPN, TLS-ALPN-01, and swaps while threads handshake. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <openssl/x509v3.h>
+
+#include "manager/manager.h"
+#include "mgrfx.h"
+
+static const char *const AB[] = {"a.example", "b.example"};
+
+#define TOKEN "tok_123-abc"
+#define KEY_AUTH TOKEN ".thumbprint_xyz"
+#define ACME_TLS "\x0a" "acme-tls/1"
+
+/* The CA's root, to verify chains. */
+static X509 *root_of(protofx *f)
+{
+    return mgrfx_first_cert(fakeca_root_pem(f->ca));
+}
+
+static void expect_peer(mgrfx_hs r, X509 *want)
+{
+    assert_true(r.ok);
+    assert_non_null(r.peer);
+    assert_int_equal(X509_cmp(r.peer, want), 0);
+    assert_false(r.challenge);
+    X509_free(r.peer);
+}
+
+static void expect_failure(mgrfx_hs r)
+{
+    assert_false(r.ok);
+    assert_false(r.challenge);
+    X509_free(r.peer);
+}
+
+static void test_certificate_by_sni(void **state)
+{
+    protofx *f = *state;
+    SSL_CTX *sctx = mgrfx_server_ctx();
+    X509 *root = root_of(f), *a, *b;
+    autocert_manager *m;
+    size_t before;
+
+    mgrfx_obtain(f, "a.example");
+    mgrfx_obtain(f, "b.example");
+    m = mgrfx_manager(f, AB, 2, sctx);
+    a = mgrfx_served_leaf(m, "a.example");
+    b = mgrfx_served_leaf(m, "b.example");
+    before = fakeca_nreq(f->ca);
+    expect_peer(mgrfx_handshake(sctx, "a.example", NULL, root), a);
+    expect_peer(mgrfx_handshake(sctx, "b.example", NULL, root), b);
+    expect_peer(mgrfx_handshake(sctx, "B.Example.", NULL, root), b);
+    /* No SNI: the first host's. */
+    expect_peer(mgrfx_handshake(sctx, NULL, NULL, root), a);
+    /* Outside the policy: the handshake fails, and nothing is ordered. */
+    expect_failure(mgrfx_handshake(sctx, "c.example", NULL, NULL));
+    expect_failure(mgrfx_handshake(sctx, "a.example.evil", NULL, NULL));
+    usleep(1200000); /* a pass of the thread */
+    assert_int_equal(fakeca_nreq(f->ca), before);
+    autocert_manager_free(m);
+    X509_free(a);
+    X509_free(b);
+    X509_free(root);
+    SSL_CTX_free(sctx);
+}
+
+static void test_alpn_selection(void **state)
+{
+    protofx *f = *state;
+    SSL_CTX *sctx = mgrfx_server_ctx();
+    autocert_manager *m;
+    mgrfx_hs r;
+
+    mgrfx_obtain(f, "a.example");
+    m = mgrfx_manager(f, AB, 1, sctx);
+    /* The server's order wins. */
+    r = mgrfx_handshake(sctx, "a.example", "\x08http/1.1\x02h2", NULL);
+    assert_true(r.ok);
+    assert_string_equal(r.alpn, "h2");
+    X509_free(r.peer);
+    r = mgrfx_handshake(sctx, "a.example", "\x08http/1.1", NULL);
+    assert_true(r.ok);
+    assert_string_equal(r.alpn, "http/1.1");
+    X509_free(r.peer);
+    /* Nothing in common: no protocol, the handshake goes on. */
+    r = mgrfx_handshake(sctx, "a.example", "\x04spdy", NULL);
+    assert_true(r.ok);
+    assert_string_equal(r.alpn, "");
+    X509_free(r.peer);
+    autocert_manager_free(m);
+    SSL_CTX_free(sctx);
+}
+
+/* The peer is the challenge certificate of `name`: its SAN, and the
+ * critical acmeIdentifier extension. */
+static void expect_challenge(mgrfx_hs r)
+{
+    ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1);
+    int i;
+
+    assert_true(r.ok);
+    assert_true(r.challenge);
+    assert_string_equal(r.alpn, "acme-tls/1");
+    assert_non_null(r.peer);
+    assert_true((i = X509_get_ext_by_OBJ(r.peer, oid, -1)) >= 0);
+    assert_true(X509_EXTENSION_get_critical(X509_get_ext(r.peer, i)));
+    assert_int_equal(X509_check_host(r.peer, "a.example", 0, 0, NULL), 1);
+    ASN1_OBJECT_free(oid);
+    X509_free(r.peer);
+}
+
+static void test_tls_alpn_challenge(void **state)
+{
+    protofx *f = *state;
+    SSL_CTX *sctx = mgrfx_server_ctx();
+    autocert_manager *m;
+    char *cert = NULL, *key = NULL;
+    mgrfx_hs r;
+
+    mgrfx_obtain(f, "a.example");
+    mgrfx_obtain(f, "b.example");
+    m = mgrfx_manager(f, AB, 2, sctx);
+    assert_int_equal(f->ctx->tls_listener, 1);
+    /* No challenge live: acme-tls/1 is refused. */
+    expect_failure(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
+    assert_int_equal(autocert_manager_alpn_challenge(m, "a.example", &cert, &key),
+                     AUTOCERT_ERR_NOT_FOUND);
+    assert_int_equal(ac_live_add(m->live, f->ctx, "tls-alpn-01", "a.example", TOKEN, KEY_AUTH),
+                     AUTOCERT_OK);
+    expect_challenge(mgrfx_handshake(sctx, "A.example", ACME_TLS "\x02h2", NULL));
+    /* Only for its name, and never without SNI. */
+    expect_failure(mgrfx_handshake(sctx, "b.example", ACME_TLS, NULL));
+    expect_failure(mgrfx_handshake(sctx, NULL, ACME_TLS, NULL));
+    /* Other clients of the name still get its certificate. */
+    r = mgrfx_handshake(sctx, "a.example", "\x02h2", NULL);
+    assert_true(r.ok);
+    assert_false(r.challenge);
+    X509_free(r.peer);
+    /* The same as PEM for other TLS libraries. */
+    assert_int_equal(autocert_manager_alpn_challenge(m, "a.example.", &cert, &key), AUTOCERT_OK);
+    assert_non_null(strstr(cert, "BEGIN CERTIFICATE"));
+    assert_non_null(strstr(key, "PRIVATE KEY"));
+    free(cert);
+    autocert_secret_free(key);
+    ac_live_remove(m->live, TOKEN);
+    expect_failure(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
+    autocert_manager_free(m);
+    SSL_CTX_free(sctx);
+}
+
+/* A host of the policy without a certificate yet: its handshakes fail,
+ * except the validation of its challenge. */
+static void test_no_certificate_yet(void **state)
+{
+    protofx *f = *state;
+    SSL_CTX *sctx = mgrfx_server_ctx();
+    const char *a[] = {"a.example"};
+    int failed[2] = {AUTOCERT_EVENT_FAILED, 1};
+    autocert_manager *m;
+
+    fakeca_knobs_of(f->ca)->order_error = "urn:ietf:params:acme:error:rejectedIdentifier";
+    m = mgrfx_manager(f, a, 1, sctx);
+    assert_true(mgrfx_wait(mgrfx_event_seen, m, failed));
+    expect_failure(mgrfx_handshake(sctx, "a.example", NULL, NULL));
+    expect_failure(mgrfx_handshake(sctx, NULL, "\x02h2", NULL));
+    assert_int_equal(ac_live_add(m->live, f->ctx, "tls-alpn-01", "a.example", TOKEN, KEY_AUTH),
+                     AUTOCERT_OK);
+    expect_challenge(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
+    expect_failure(mgrfx_handshake(sctx, "a.example", "\x02h2", NULL));
+    autocert_manager_free(m);
+    SSL_CTX_free(sctx);
+}
+
+/* ---- swaps while threads handshake ---------------------------------------------------- */
+
+typedef struct {
+    protofx *f;
+    autocert_manager *m;
+    SSL_CTX *sctx;
+    X509 *root;
+    volatile int stop;
+    int handshakes, failures;
+} load;
+
+static void *handshaker(void *arg)
+{
+    load *l = arg;
+    char *chain = NULL, *key = NULL;
+    EVP_PKEY *k = NULL;
+    mgrfx_hs r;
+
+    while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
+        /* A whole certificate: the chain verifies and the handshake proves
+         * the key; the lookup's key fits its chain. */
+        r = mgrfx_handshake(l->sctx, "a.example", NULL, l->root);
+        X509_free(r.peer);
+        if (autocert_manager_lookup(l->m, "a.example", &chain, &key) != AUTOCERT_OK ||
+            ac_key_from_pem(NULL, key, strlen(key), "key", &k) != AUTOCERT_OK ||
+            !ac_key_matches_cert(k, chain, strlen(chain)))
+            r.ok = 0;
+        EVP_PKEY_free(k);
+        k = NULL;
+        free(chain);
+        autocert_secret_free(key);
+        chain = key = NULL;
+        __atomic_add_fetch(&l->handshakes, 1, __ATOMIC_RELAXED);
+        if (!r.ok)
+            __atomic_add_fetch(&l->failures, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static void test_swap_under_load(void **state)
+{
+    protofx *f = *state;
+    load l;
+    pthread_t t[4];
+    autocert_renew_info info;
+    X509 *first, *last;
+    int i;
+
+    memset(&l, 0, sizeof(l));
+    l.f = f;
+    l.sctx = mgrfx_server_ctx();
+    l.root = root_of(f);
+    mgrfx_obtain(f, "a.example");
+    l.m = mgrfx_manager(f, AB, 1, l.sctx);
+    first = mgrfx_served_leaf(l.m, "a.example");
+    for (i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, handshaker, &l), 0);
+    for (i = 0; i < 6; i++) {
+        autocert_renew_info_init(&info);
+        if (autocert_manager_renew(l.m, "a.example", AUTOCERT_RENEW_FORCE, &info) != AUTOCERT_OK)
+            fail_msg("renew: %s", autocert_last_error(f->ctx));
+        assert_int_equal(info.outcome, AUTOCERT_RENEW_RENEWED);
+    }
+    __atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
+    for (i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(l.failures, 0);
+    assert_true(l.handshakes > 4);
+    assert_int_equal(mgrfx_events(AUTOCERT_EVENT_RENEWED), 6);
+    last = mgrfx_served_leaf(l.m, "a.example");
+    assert_int_not_equal(X509_cmp(first, last), 0);
+    expect_peer(mgrfx_handshake(l.sctx, "a.example", NULL, l.root), last);
+    X509_free(first);
+    X509_free(last);
+    autocert_manager_free(l.m);
+    X509_free(l.root);
+    SSL_CTX_free(l.sctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_certificate_by_sni, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_alpn_selection, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_alpn_challenge, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_no_certificate_yet, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_swap_under_load, mgrfx_setup, protofx_teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
