@@ -111,9 +111,14 @@ void mgrfx_obtain(protofx *f, const char *name)
         fail_msg("autocert_obtain %s: %s", name, autocert_last_error(f->ctx));
 }
 
-/* A manager of `hosts` on the fixture's context, started. */
 autocert_manager *mgrfx_manager(protofx *f, const char *const *hosts, size_t n,
                                     SSL_CTX *sctx)
+{
+    return mgrfx_manager_port(f, hosts, n, sctx, 0);
+}
+
+autocert_manager *mgrfx_manager_port(protofx *f, const char *const *hosts, size_t n,
+                                     SSL_CTX *sctx, unsigned tls_port)
 {
     autocert_manager *m = NULL;
 
@@ -121,6 +126,7 @@ autocert_manager *mgrfx_manager(protofx *f, const char *const *hosts, size_t n,
     current = m;
     assert_int_equal(autocert_manager_set_hosts(m, hosts, n), AUTOCERT_OK);
     autocert_manager_set_event_cb(m, mgrfx_on_event, &mgrfx_ev);
+    autocert_manager_set_tls_port(m, tls_port);
     if (sctx)
         assert_int_equal(autocert_openssl_attach(m, sctx, MGRFX_ALPN, MGRFX_ALPN_LEN),
                          AUTOCERT_OK);

@@ -46,6 +46,9 @@ void mgrfx_obtain(protofx *f, const char *name);
 /* A started manager of `hosts` on the fixture's context, reporting to
  * `mgrfx_ev`, attached to `sctx` with MGRFX_ALPN when sctx is not NULL. */
 autocert_manager *mgrfx_manager(protofx *f, const char *const *hosts, size_t n, SSL_CTX *sctx);
+/* The same with autocert_manager_set_tls_port(tls_port). */
+autocert_manager *mgrfx_manager_port(protofx *f, const char *const *hosts, size_t n,
+                                     SSL_CTX *sctx, unsigned tls_port);
 X509 *mgrfx_first_cert(const char *pem);
 SSL_CTX *mgrfx_server_ctx(void);
 
