@@ -87,6 +87,7 @@ static autocert_manager *current;
 int mgrfx_setup(void **state)
 {
     mgrfx_events_reset();
+    mgrfx_tls12 = 0;
     return protofx_setup(state);
 }
 
@@ -147,6 +148,8 @@ X509 *mgrfx_first_cert(const char *pem)
 
 /* ---- handshakes in memory ------------------------------------------------------------ */
 
+int mgrfx_tls12;
+
 SSL_CTX *mgrfx_server_ctx(void)
 {
     SSL_CTX *s = SSL_CTX_new(TLS_server_method());
@@ -184,6 +187,8 @@ mgrfx_hs mgrfx_handshake(SSL_CTX *sctx, const char *sni, const char *alpn, X509 
     assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
     SSL_set_bio(c, bc, bc);
     SSL_set_bio(s, bs, bs);
+    if (mgrfx_tls12)
+        SSL_set_max_proto_version(c, TLS1_2_VERSION);
     SSL_set_connect_state(c);
     SSL_set_accept_state(s);
     if (sni)

@@ -52,6 +52,10 @@ autocert_manager *mgrfx_manager_port(protofx *f, const char *const *hosts, size_
 X509 *mgrfx_first_cert(const char *pem);
 SSL_CTX *mgrfx_server_ctx(void);
 
+/* Nonzero: the client of mgrfx_handshake speaks TLS 1.2 at most (reset
+ * by mgrfx_setup). */
+extern int mgrfx_tls12;
+
 typedef struct {
     int ok;        /* both sides completed the handshake */
     X509 *peer;    /* the server's certificate (the caller frees), or NULL */

@@ -67,6 +67,10 @@ static void test_certificate_by_sni(void **state)
     expect_peer(mgrfx_handshake(sctx, "B.Example.", NULL, root), b);
     /* No SNI: the first host's. */
     expect_peer(mgrfx_handshake(sctx, NULL, NULL, root), a);
+    mgrfx_tls12 = 1;
+    expect_peer(mgrfx_handshake(sctx, "b.example", NULL, root), b);
+    expect_failure(mgrfx_handshake(sctx, "c.example", NULL, NULL));
+    mgrfx_tls12 = 0;
     /* Outside the policy: the handshake fails, and nothing is ordered. */
     expect_failure(mgrfx_handshake(sctx, "c.example", NULL, NULL));
     expect_failure(mgrfx_handshake(sctx, "a.example.evil", NULL, NULL));
@@ -157,6 +161,16 @@ static void test_tls_alpn_challenge(void **state)
     assert_non_null(strstr(key, "PRIVATE KEY"));
     free(cert);
     autocert_secret_free(key);
+    /* Over TLS 1.2 too, for a host served a certificate of the same key
+     * type (the cipher suite is chosen before ALPN). */
+    mgrfx_tls12 = 1;
+    expect_challenge(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
+    r = mgrfx_handshake(sctx, "a.example", "\x08http/1.1", NULL);
+    assert_true(r.ok);
+    assert_false(r.challenge);
+    assert_string_equal(r.alpn, "http/1.1");
+    X509_free(r.peer);
+    mgrfx_tls12 = 0;
     ac_live_remove(m->live, TOKEN);
     expect_failure(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
     mgrfx_done(m);
