@@ -16,6 +16,7 @@
 
 #include "mgrfx.h"
 #include "manager/manager.h"
+#include "storage/storage.h"
 
 static const char *const AB[] = {"a.example", "b.example"};
 
@@ -313,6 +314,42 @@ static void test_pickup_of_another_process(void **state)
     autocert_ctx_free(other);
 }
 
+/* A storage without files: the stamp is the validity in the metadata, and
+ * the manager serves from it as from a directory. */
+static void test_storage_without_files(void **state)
+{
+    protofx *f = *state;
+    const char *a[] = {"a.example"};
+    autocert_storage_ops ops = ac_dir_ops;
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    autocert_storage *st;
+    autocert_manager *m;
+    void *be = NULL;
+    ac_stamp s0, s1, s2;
+
+    ops.path = NULL;
+    assert_int_equal(ac_dir_open(f->cache, &be, detail), AUTOCERT_OK);
+    assert_non_null(st = autocert_storage_new(&ops, be));
+    autocert_set_storage_take(f->ctx, st);
+    ac_stamp_take(f->ctx, "a.example", &s0);
+    assert_false(s0.present);
+    mgrfx_obtain(f, "a.example");
+    ac_stamp_take(f->ctx, "a.example", &s1);
+    assert_true(s1.present);
+    assert_int_equal(s1.ino, 0);
+    assert_true(s1.not_after > s1.not_before);
+    assert_false(ac_stamp_equal(&s0, &s1));
+    sleep(1); /* the next certificate's validity starts a second later */
+    assert_int_equal(autocert_obtain(f->ctx, a, 1, AUTOCERT_OBTAIN_FORCE, NULL), AUTOCERT_OK);
+    ac_stamp_take(f->ctx, "a.example", &s2);
+    assert_false(ac_stamp_equal(&s1, &s2));
+    m = mgrfx_manager(f, a, 1, NULL);
+    assert_false(m->files);
+    assert_int_equal(autocert_manager_count(m), 1);
+    check_lookup(f, m, "a.example");
+    mgrfx_done(m);
+}
+
 /* free() while the thread waits: it returns promptly. */
 static void test_free_is_prompt(void **state)
 {
@@ -344,6 +381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_worker_renews_due, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_renew_races_worker, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_pickup_of_another_process, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_storage_without_files, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_free_is_prompt, mgrfx_setup, mgrfx_teardown),
     };
 
