@@ -91,7 +91,8 @@ static int answer_challenge(autocert_manager *m, SSL *ssl)
 
     if (sni == NULL || host_named(m, sni, name, sizeof(name)) == NULL ||
         !live_challenge(m, name, ka, sizeof(ka))) {
-        ac_log(m->ctx, AUTOCERT_LOG_INFO, "%s: a TLS-ALPN-01 validation without a challenge "
+        /* Anyone may send this: not worth more than a debug line. */
+        ac_log(m->ctx, AUTOCERT_LOG_DEBUG, "%s: a TLS-ALPN-01 validation without a challenge "
                "for it: refused", sni ? AC_SAFE(sni) : "(no SNI)");
         return 0;
     }
