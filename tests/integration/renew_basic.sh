@@ -98,10 +98,10 @@ ac_ok "two renewed in parallel through one responder, JSON lines"
 #    Pebble hands back an authorization it validated before one order in a
 #    hundred even with PEBBLE_AUTHZREUSE=0 (it draws rand.Intn(100) > 0): no
 #    validation is then needed and the renewal rightly succeeds.  Such a run
-#    is tried again, three times at most.
+#    is tried once more.
 AC_HTTP_ARGS_SAVED=$AC_HTTP_ARGS
 AC_HTTP_ARGS="--http-port $AC_DEAD_PORT --bind 127.0.0.1"
-for try in 1 2 3; do
+for try in 1 2; do
     old_a=$(serial a.example)
     ac_renew --days "$days" --cert a.example --timeout 10 \
         --failure-hook "echo \"\$AUTOCERT_NAME \$AUTOCERT_FAILURES\" >'$WORK/failure.txt'"
@@ -143,9 +143,16 @@ ac_renew --days "$days" --cert a.example --force
 [ "$(renewal a.example failures)" = 0 ] || ac_fail "failures not cleared by a renewal"
 ac_ok "--force renews through the backoff, which the success clears"
 
-# 7. The weekly limit: orders so far 1 (2.) + 1 (4.) + 1 (5., failed) + 1 (6.).
-ac_renew --days "$days" --cert a.example
-[ "$AC_RC" -eq 0 ] || ac_fail "the fifth order was refused: $(cat "$WORK/stderr")"
+# 7. The weekly limit: orders so far 1 (2.) + 1 (4.) + 1 (5., failed) + 1 (6.),
+#    and one more for each try of 5. in which Pebble reused an authorization.
+orders() {
+    jq '.renewal.orders | length' "$CACHE/certs/a.example/meta.json"
+}
+[ "$(orders)" -ge 4 ] && [ "$(orders)" -le 5 ] || ac_fail "orders recorded: $(orders)"
+if [ "$(orders)" -lt 5 ]; then
+    ac_renew --days "$days" --cert a.example
+    [ "$AC_RC" -eq 0 ] || ac_fail "the fifth order was refused: $(cat "$WORK/stderr")"
+fi
 ac_renew -v --days "$days" --cert a.example
 [ "$AC_RC" -eq 1 ] || ac_fail "a sixth order in a week: exit $AC_RC"
 [ "$(ac_requests)" = 0 ] || ac_fail "the weekly limit made requests"
