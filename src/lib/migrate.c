@@ -122,7 +122,7 @@ static autocert_err refuse_existing(autocert_ctx *ctx, autocert_storage *to, con
                 first = keys[i];
     if (rc == AUTOCERT_OK && clash > 0)
         rc = ac_err(ctx, AUTOCERT_ERR_EXISTS,
-                    "%s already holds %s%s: nothing copied (replacing needs force)",
+                    "%s already holds %s%s: nothing copied",
                     AC_SAFE(autocert_storage_describe(to)), first,
                     clash > 1 ? " and more sets" : "");
     autocert_strv_free(there, m);

@@ -41,8 +41,8 @@ static autocert_err item_data(ac_pg *pg, const char *set, const char *item, PGre
     autocert_err rc;
 
     if (n > AC_MAX_FILE + AC_PGCRYPT_OVERHEAD || sealed < 0 || sealed > 1) {
-        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s/%s in database %s: %s", set, item,
-                 pg->name, sealed ? "sealed in a way this autocert does not know" : "too large");
+        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "%s",
+                 sealed ? "sealed in a way this autocert does not know" : "too large");
         return AUTOCERT_ERR_CORRUPT;
     }
     if (sealed == 0) {
@@ -53,17 +53,19 @@ static autocert_err item_data(ac_pg *pg, const char *set, const char *item, PGre
         *len = n;
         return AUTOCERT_OK;
     }
+    /* The dispatcher's message names the store, the set and the item. */
     if (!pg->has_key) {
-        snprintf(detail, AUTOCERT_STORAGE_DETAIL,
-                 "%s/%s is encrypted in database %s and no key file is given (--cache-key-file)",
-                 set, item, pg->name);
+        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "encrypted, and no key file was given to "
+                                                  "open it");
         return AUTOCERT_ERR_PASSWORD;
     }
     rc = ac_pgcrypt_open(pg->key, set, item, gen, (const unsigned char *)raw, n, data, len);
-    if (rc == AUTOCERT_ERR_CORRUPT)
-        snprintf(detail, AUTOCERT_STORAGE_DETAIL,
-                 "%s/%s in database %s does not open with the key file: another key, or the "
-                 "row was changed or moved", set, item, pg->name);
+    if (rc == AUTOCERT_ERR_PASSWORD)
+        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "encrypted with another key than that of "
+                                                  "the key file: refused");
+    else if (rc == AUTOCERT_ERR_CORRUPT)
+        snprintf(detail, AUTOCERT_STORAGE_DETAIL, "corrupt: it does not authenticate as this "
+                 "item of this set (changed, or moved from another row)");
     return rc;
 }
 

@@ -14,11 +14,14 @@ char *ac_pg_redact(const char *conninfo);
 
 /* ---- pgcrypt.c: sealing secret items (no libpq needed) -------------------- */
 #define AC_PG_KEY_LEN 32
-/* Version byte, IV and tag around the ciphertext. */
+/* Around the ciphertext: a version byte, the key's id (the first bytes of
+ * SHA-256("autocert key id", key): which key sealed it), the IV, the tag. */
 #define AC_PGCRYPT_VERSION 1
+#define AC_PGCRYPT_KEYID_LEN 8
 #define AC_PGCRYPT_IV_LEN 12
 #define AC_PGCRYPT_TAG_LEN 16
-#define AC_PGCRYPT_OVERHEAD (1 + AC_PGCRYPT_IV_LEN + AC_PGCRYPT_TAG_LEN)
+#define AC_PGCRYPT_HEAD (1 + AC_PGCRYPT_KEYID_LEN + AC_PGCRYPT_IV_LEN)
+#define AC_PGCRYPT_OVERHEAD (AC_PGCRYPT_HEAD + AC_PGCRYPT_TAG_LEN)
 
 /* Reads the key file `path`: exactly 32 bytes, or 64 hexadecimal digits
  * with at most one newline after them; a regular file neither group nor
@@ -27,12 +30,13 @@ autocert_err ac_pgcrypt_read_key(const char *path, unsigned char key[AC_PG_KEY_L
                                  char *detail);
 /* AES-256-GCM of `in` bound to its place: the set key, the item name and
  * the set's generation are the additional authenticated data.  *out is
- * malloc'd: version byte, random IV, ciphertext, tag. */
+ * malloc'd: version byte, key id, random IV, ciphertext, tag. */
 autocert_err ac_pgcrypt_seal(const unsigned char key[AC_PG_KEY_LEN], const char *set,
                              const char *item, long long gen, const unsigned char *in,
                              size_t n, unsigned char **out, size_t *outlen);
-/* The reverse: *out malloc'd (NUL-terminated, cleanse it), CORRUPT when
- * the key, the place or the bytes are not those it was sealed with. */
+/* The reverse: *out malloc'd (NUL-terminated, cleanse it).  PASSWORD when
+ * another key sealed it (its id differs); CORRUPT when the place or the
+ * bytes are not those it was sealed with. */
 autocert_err ac_pgcrypt_open(const unsigned char key[AC_PG_KEY_LEN], const char *set,
                              const char *item, long long gen, const unsigned char *in,
                              size_t n, unsigned char **out, size_t *outlen);

@@ -121,6 +121,25 @@ static unsigned char *aad_of(const char *set, const char *item, long long gen, s
     return a;
 }
 
+/* The id of a key: which key sealed an item, so that another key is told
+ * apart from a changed row.  0, or -1. */
+static int key_id(const unsigned char *key, unsigned char *id)
+{
+    static const char tag[] = "autocert key id";
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok;
+
+    ok = c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+         EVP_DigestUpdate(c, tag, sizeof(tag)) == 1 &&
+         EVP_DigestUpdate(c, key, AC_PG_KEY_LEN) == 1 && EVP_DigestFinal_ex(c, md, &mdlen) == 1;
+    EVP_MD_CTX_free(c);
+    if (ok)
+        memcpy(id, md, AC_PGCRYPT_KEYID_LEN);
+    return ok ? 0 : -1;
+}
+
 /* One AES-256-GCM pass: encrypts (enc) or decrypts `in` into `out`; the
  * tag is written to or checked against `tag`.  0, or -1. */
 static int gcm(int enc, const unsigned char *key, const unsigned char *iv, const unsigned char *aad,
@@ -157,9 +176,9 @@ autocert_err ac_pgcrypt_seal(const unsigned char key[AC_PG_KEY_LEN], const char 
         return AUTOCERT_ERR_NOMEM;
     }
     o[0] = AC_PGCRYPT_VERSION;
-    if (RAND_bytes(o + 1, AC_PGCRYPT_IV_LEN) != 1 ||
-        gcm(1, key, o + 1, aad, aadlen, in, n, o + 1 + AC_PGCRYPT_IV_LEN,
-            o + 1 + AC_PGCRYPT_IV_LEN + n) != 0) {
+    if (key_id(key, o + 1) != 0 || RAND_bytes(o + 1 + AC_PGCRYPT_KEYID_LEN, AC_PGCRYPT_IV_LEN) != 1 ||
+        gcm(1, key, o + 1 + AC_PGCRYPT_KEYID_LEN, aad, aadlen, in, n, o + AC_PGCRYPT_HEAD,
+            o + AC_PGCRYPT_HEAD + n) != 0) {
         free(aad);
         free(o);
         return AUTOCERT_ERR_CRYPTO;
@@ -174,20 +193,25 @@ autocert_err ac_pgcrypt_open(const unsigned char key[AC_PG_KEY_LEN], const char 
                              const char *item, long long gen, const unsigned char *in,
                              size_t n, unsigned char **out, size_t *outlen)
 {
-    unsigned char tag[AC_PGCRYPT_TAG_LEN], *aad, *o;
+    unsigned char tag[AC_PGCRYPT_TAG_LEN], id[AC_PGCRYPT_KEYID_LEN], *aad, *o;
     size_t aadlen = 0, clen;
 
     *out = NULL;
     *outlen = 0;
     if (n < AC_PGCRYPT_OVERHEAD || in[0] != AC_PGCRYPT_VERSION)
         return AUTOCERT_ERR_CORRUPT;
+    if (key_id(key, id) != 0)
+        return AUTOCERT_ERR_CRYPTO;
+    if (CRYPTO_memcmp(id, in + 1, sizeof(id)) != 0)
+        return AUTOCERT_ERR_PASSWORD;
     clen = n - AC_PGCRYPT_OVERHEAD;
     memcpy(tag, in + n - AC_PGCRYPT_TAG_LEN, sizeof(tag));
     if ((aad = aad_of(set, item, gen, &aadlen)) == NULL || (o = malloc(clen + 1)) == NULL) {
         free(aad);
         return AUTOCERT_ERR_NOMEM;
     }
-    if (gcm(0, key, in + 1, aad, aadlen, in + 1 + AC_PGCRYPT_IV_LEN, clen, o, tag) != 0) {
+    if (gcm(0, key, in + 1 + AC_PGCRYPT_KEYID_LEN, aad, aadlen, in + AC_PGCRYPT_HEAD, clen, o,
+            tag) != 0) {
         free(aad);
         ac_free_secret(o, clen + 1);
         return AUTOCERT_ERR_CORRUPT;
