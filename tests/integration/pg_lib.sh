@@ -121,3 +121,44 @@ ac_pg_obtain() {
 pg_count_orders() {
     grep -c 'POST /order-plz' "$WORK/pebble.log" || true
 }
+
+# pg_make_hook: PG_HOOK, a DNS-01 hook command (no HTTP port to share
+# between processes) that publishes through pebble-challtestsrv.  While
+# $WORK/hold exists, its "add" first waits (at most 30 s) until $WORK/go
+# appears, after leaving $WORK/in-hook and its PID in $WORK/hook.pid: the
+# order stops there, its lock held.
+pg_make_hook() {
+    cat >"$WORK/hook.sh" <<EOS
+#!/bin/sh
+if [ "\$1" = add ] && [ -f "$WORK/hold" ]; then
+    echo \$\$ >"$WORK/hook.pid"
+    touch "$WORK/in-hook"
+    i=0
+    while [ ! -f "$WORK/go" ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
+fi
+CHALLTESTSRV_URL=http://127.0.0.1:$AC_CHALL_PORT exec sh "$top_srcdir/scripts/dns-hook-challtestsrv.sh" "\$@"
+EOS
+    PG_HOOK="sh $WORK/hook.sh \"\$@\""
+}
+
+# pg_set_whole SET: the certificate set holds its five items, of one
+# generation: fullchain.pem is cert.pem and chain.pem, the key is the
+# certificate's (keys stored in clear: no key file).
+pg_set_whole() {
+    [ "$(pg_psql "SELECT count(*) FROM autocert_items WHERE set_key = '$1'")" = 5 ] ||
+        ac_fail "$1 does not hold its five items"
+    [ "$(pg_psql "SELECT (SELECT data FROM autocert_items WHERE set_key = '$1' AND name = 'fullchain.pem') =
+        (SELECT data FROM autocert_items WHERE set_key = '$1' AND name = 'cert.pem') ||
+        (SELECT data FROM autocert_items WHERE set_key = '$1' AND name = 'chain.pem')")" = t ] ||
+        ac_fail "$1: fullchain.pem is not cert.pem followed by chain.pem"
+    pg_psql "SELECT encode(data, 'escape') FROM autocert_items WHERE set_key = '$1' AND name = 'privkey.pem'" |
+        openssl pkey -pubout >"$WORK/pub.key" 2>/dev/null || ac_fail "$1: no readable privkey.pem"
+    pg_psql "SELECT encode(data, 'escape') FROM autocert_items WHERE set_key = '$1' AND name = 'cert.pem'" |
+        openssl x509 -noout -pubkey >"$WORK/pub.cert" 2>/dev/null || ac_fail "$1: no readable cert.pem"
+    cmp -s "$WORK/pub.key" "$WORK/pub.cert" || ac_fail "$1: privkey.pem does not match cert.pem"
+}
+
+# pg_generation SET: the set's generation ("" when absent).
+pg_generation() {
+    pg_psql "SELECT generation FROM autocert_sets WHERE key = '$1'"
+}
