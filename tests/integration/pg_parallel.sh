@@ -88,4 +88,18 @@ pg_set_whole certs/p1.example.org
 pg_set_whole certs/p2.example.org
 ac_ok "kill -9 of a lock holder: the next run takes the lock at once, every set whole"
 
+# 3. Threads of one process, and a lock lost with its session (a tool over
+# the backend, built with PostgreSQL support).
+tool=$top_builddir/tests/tools/pg_threads
+if [ -x "$tool" ]; then
+    timeout -k 5 120 "$tool" "$AC_PG_URL" >"$WORK/threads.out" 2>&1 || {
+        cat "$WORK/threads.out"
+        ac_fail "pg_threads failed"
+    }
+    sed 's/^/  /' "$WORK/threads.out"
+    ac_ok "threads exclude each other; a lock lost with the session refuses writes"
+else
+    echo "  (no $tool: not built)"
+fi
+
 ac_done
