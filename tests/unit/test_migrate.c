@@ -184,9 +184,11 @@ static autocert_err bad_load(void *be, const char *s, const char *i, unsigned ch
                              size_t *len, char *d)
 {
     (void)be; (void)s; (void)d;
-    *data = (unsigned char *)strdup(strcmp(i, "cert.pem") == 0 ? "CERT altered" : "");
+    if (strcmp(i, "cert.pem") != 0)
+        return AUTOCERT_ERR_NOT_FOUND;
+    *data = (unsigned char *)strdup("CERT altered");
     *len = strlen((char *)*data);
-    return strcmp(i, "cert.pem") == 0 ? AUTOCERT_OK : AUTOCERT_ERR_NOT_FOUND;
+    return AUTOCERT_OK;
 }
 static autocert_err bad_store(void *be, const char *s, const autocert_item *it, size_t n, char *d)
 {

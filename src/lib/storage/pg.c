@@ -86,10 +86,14 @@ static autocert_err pg_load(void *be, const char *set, const char *item, unsigne
                           " JOIN autocert_sets s ON s.key = i.set_key"
                           " WHERE i.set_key = $1 AND i.name = $2",
                           2, vals, NULL, NULL, 1, PGRES_TUPLES_OK, &rc, detail)) != NULL) {
-        if (PQntuples(res) != 1 || PQnfields(res) != 4)
+        if (PQntuples(res) != 1 || PQnfields(res) != 4) {
             rc = AUTOCERT_ERR_NOT_FOUND;
-        else
+        } else {
             rc = item_data(pg, set, item, res, data, len, detail);
+            /* A key in clear leaves no copy in the result's memory. */
+            if (PQgetlength(res, 0, 1) == 1 && PQgetvalue(res, 0, 1)[0] != 0)
+                OPENSSL_cleanse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+        }
     }
     pthread_mutex_unlock(&pg->mu);
     PQclear(res);

@@ -100,7 +100,7 @@ PGresult *ac_pg_exec(ac_pg *pg, const char *sql, int n, const char *const *vals,
     /* Never a new session in the middle of an operation: its transaction
      * and its locks were in the old one. */
     if (pg->conn == NULL) {
-        ac_pg_detail(pg, detail, "lost the connection to database", "");
+        ac_pg_detail(pg, detail, "lost the connection to database", "not connected");
         *rc = AUTOCERT_ERR_NETWORK;
         return NULL;
     }
