@@ -48,13 +48,17 @@ ac_pg_obtain "$name" --cache-key-file "$key" -v
 ac_ok "served from the database cache"
 
 # 4. list and renew.
-ac_autocert list --cache "$AC_PG_URL"
+ac_exec "list --cache \$AC_PG_URL" list --cache "$AC_PG_URL"
 [ "$AC_RC" -eq 0 ] || ac_fail "list exited $AC_RC"
 grep -q "^$name	" "$WORK/stdout" || ac_fail "list does not show $name"
-ac_autocert list --verify --cache "$AC_PG_URL" --cache-key-file "$key"
+ac_exec "list --verify --cache \$AC_PG_URL" list --verify --cache "$AC_PG_URL" --cache-key-file "$key"
 [ "$AC_RC" -eq 0 ] || ac_fail "list --verify exited $AC_RC"
-AUTOCERT_CACHE=$AC_PG_URL AUTOCERT_CACHE_KEY_FILE=$key ac_autocert renew --force --cert "$name" \
-    --ca-bundle "$WORK/tls-ca.pem" $AC_HTTP_ARGS
+AUTOCERT_CACHE=$AC_PG_URL AUTOCERT_CACHE_KEY_FILE=$key
+export AUTOCERT_CACHE AUTOCERT_CACHE_KEY_FILE
+# shellcheck disable=SC2086 # AC_HTTP_ARGS is a list of words
+ac_exec "renew --force --cert $name (the cache from the environment)" renew --force \
+    --cert "$name" --ca-bundle "$WORK/tls-ca.pem" $AC_HTTP_ARGS
+unset AUTOCERT_CACHE AUTOCERT_CACHE_KEY_FILE
 [ "$AC_RC" -eq 0 ] || ac_fail "renew --force exited $AC_RC"
 [ "$(generation "$set")" = 2 ] || ac_fail "renew did not make generation 2 of $set"
 [ "$(pg_count_orders)" = $((orders + 1)) ] || ac_fail "renew placed $(($(pg_count_orders) - orders)) orders"
@@ -87,7 +91,7 @@ pg_psql "INSERT INTO autocert_sets (key, generation) SELECT 'certs/moved.example
     FROM autocert_sets WHERE key = '$set';
     INSERT INTO autocert_items (set_key, name, data, secret, sealed) SELECT 'certs/moved.example.org',
     name, data, secret, sealed FROM autocert_items WHERE set_key = '$set'"
-ac_autocert list --verify --cache "$AC_PG_URL" --cache-key-file "$key"
+ac_exec "list --verify --cache \$AC_PG_URL" list --verify --cache "$AC_PG_URL" --cache-key-file "$key"
 ac_failed "list --verify with a moved row"
 ac_stderr_names "certs/moved.example.org/privkey.pem"
 ac_stderr_has "corrupt"
