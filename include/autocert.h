@@ -192,9 +192,11 @@ autocert_err autocert_storage_open(struct autocert_ctx *ctx, const char *where, 
  * set key, item name and the set's generation, and sealed items are opened
  * with it.  The file holds exactly 32 bytes, or 64 hexadecimal digits
  * (with at most one newline after them: `openssl rand -hex 32`), and must
- * not be readable by group or others.  A sealed item read without the key
- * fails with AUTOCERT_ERR_PASSWORD naming it; with another key, or a row
- * moved to another set or name, with AUTOCERT_ERR_CORRUPT.
+ * not be readable by group or others.  A sealed item read without a key,
+ * or with another key than the one that sealed it (an id of that key is
+ * stored with it), fails with AUTOCERT_ERR_PASSWORD naming the item: never
+ * taken for a broken entry to replace.  A row changed, or moved to another
+ * set, name or generation, fails with AUTOCERT_ERR_CORRUPT.
  * AUTOCERT_ERR_UNSUPPORTED for the directory backend (its files are 0600).
  * ctx may be NULL. */
 autocert_err autocert_storage_set_key_file(struct autocert_ctx *ctx, autocert_storage *st,
