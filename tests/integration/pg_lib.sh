@@ -38,7 +38,7 @@ fi
 if [ "${AC_NETNS:-}" = 1 ]; then
     AC_PG_PORT=5432
 else
-    AC_PG_PORT=$((${AC_PORT_BASE:-20000} + ${AC_TEST_SLOT:-0} * 10 + 6))
+    AC_PG_PORT=$((${AC_PORT_BASE:-20000} + ${AC_TEST_SLOT:-0} * 10 + 8)) # offset 6 is AC_TLS_PORT
 fi
 AC_PG_DIR=$WORK/pg
 AC_PG_PASSWORD=pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
