@@ -104,6 +104,7 @@ pg_stop() {
 
 pg_cleanup() {
     ac_pg_rc=$?
+    set +e # a failing test's status must not end the cleanup here
     pg_stop
     (exit "$ac_pg_rc")
     ac_cleanup
