@@ -165,6 +165,45 @@ autocert_storage *autocert_storage_new(const autocert_storage_ops *ops, void *be
 /* The directory backend rooted at `dir` (created 0700 if missing).  NULL for
  * `dir` means $AUTOCERT_CACHE, else ~/.autocert-cache. */
 autocert_err autocert_storage_dir_new(const char *dir, autocert_storage **out);
+struct autocert_ctx; /* the context, below */
+
+/* The PostgreSQL backend: one database shared by a fleet of servers.
+ * `conninfo` is a libpq connection string, a URL
+ * "postgresql://user[:password]@host[:port]/dbname[?param=value...]"
+ * (postgres:// too) or "host=... dbname=..." pairs; the password may also
+ * come from ~/.pgpass or PGPASSWORD.  Connects at once (at most 10 s unless
+ * the string sets connect_timeout) and creates its tables on first use
+ * (autocert_schema, autocert_sets, autocert_items).  Each set is replaced
+ * whole in one transaction; a set's lock is a session-level advisory lock,
+ * which the server releases when a holder dies.  A lost connection fails
+ * the operation that finds it (AUTOCERT_ERR_NETWORK, naming the server,
+ * never the password), and the next one connects anew.  Secret items are
+ * stored as given unless a key file is set (autocert_storage_set_key_file).
+ * AUTOCERT_ERR_UNSUPPORTED in a build without PostgreSQL support. */
+autocert_err autocert_storage_pg_new(const char *conninfo, autocert_storage **out);
+/* The store named by `where`: a postgresql:// or postgres:// URL opens the
+ * PostgreSQL backend, anything else the directory backend; NULL is
+ * $AUTOCERT_CACHE (either kind), else ~/.autocert-cache.  A failure is
+ * recorded on ctx (which may be NULL) for autocert_last_error(). */
+autocert_err autocert_storage_open(struct autocert_ctx *ctx, const char *where, autocert_storage **out);
+/* Encryption at rest for a store that supports it (the PostgreSQL backend):
+ * secret items (private keys) stored from now on are sealed with
+ * AES-256-GCM under the 256-bit key in the file `path`, each bound to its
+ * set key, item name and the set's generation, and sealed items are opened
+ * with it.  The file holds exactly 32 bytes, or 64 hexadecimal digits
+ * (with at most one newline after them: `openssl rand -hex 32`), and must
+ * not be readable by group or others.  A sealed item read without a key,
+ * or with another key than the one that sealed it (an id of that key is
+ * stored with it), fails with AUTOCERT_ERR_PASSWORD naming the item: never
+ * taken for a broken entry to replace.  A row changed, or moved to another
+ * set, name or generation, fails with AUTOCERT_ERR_CORRUPT.
+ * AUTOCERT_ERR_UNSUPPORTED for the directory backend (its files are 0600).
+ * ctx may be NULL. */
+autocert_err autocert_storage_set_key_file(struct autocert_ctx *ctx, autocert_storage *st,
+                                           const char *path);
+/* What messages call the store: its directory, or its URL without the
+ * password.  Borrowed from `st`, never NULL. */
+const char *autocert_storage_describe(const autocert_storage *st);
 void autocert_storage_free(autocert_storage *st);
 /* The root directory of a directory backend (borrowed), else NULL. */
 const char *autocert_storage_dir_root(const autocert_storage *st);
@@ -264,8 +303,27 @@ void autocert_set_renew_days(autocert_ctx *ctx, unsigned days);
 /* Uses `st` as the cache; the context takes ownership of it (and frees the
  * one it had). */
 void autocert_set_storage_take(autocert_ctx *ctx, autocert_storage *st);
-/* Uses the directory backend at `dir` (see autocert_storage_dir_new). */
+/* Uses the cache at `dir`: the directory backend (see
+ * autocert_storage_dir_new), or the PostgreSQL backend when `dir` (or, for
+ * NULL, $AUTOCERT_CACHE) is a postgresql:// or postgres:// URL (see
+ * autocert_storage_open). */
 autocert_err autocert_set_cache_dir(autocert_ctx *ctx, const char *dir);
+/* autocert_storage_set_key_file on the context's cache (opening the
+ * default one first if none is set). */
+autocert_err autocert_set_cache_key_file(autocert_ctx *ctx, const char *path);
+
+/* Copies every set of the cache `from` (certs/<name>, accounts/<id>: the
+ * items autocert writes) into `to`, each under both sets' locks, then reads
+ * it back from `to` and compares it byte for byte.  Sets that exist in `to`
+ * already fail the whole run with AUTOCERT_ERR_EXISTS before anything is
+ * copied, naming them, unless `flags` has AUTOCERT_MIGRATE_FORCE (then they
+ * are replaced).  `fn` (may be NULL) is called after each set with its key
+ * and number of items.  Both stores stay the caller's. */
+#define AUTOCERT_MIGRATE_FORCE 1u
+typedef void (*autocert_migrate_fn)(void *arg, const char *set, size_t items);
+autocert_err autocert_cache_migrate(autocert_ctx *ctx, autocert_storage *from,
+                                    autocert_storage *to, unsigned flags,
+                                    autocert_migrate_fn fn, void *arg);
 
 /* Details of the last failure of a call on this handle in the calling
  * thread.  Borrowed until that thread's next call on the handle, never NULL

@@ -8,7 +8,8 @@ set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libcurl4-openssl-dev libjansson-dev libssl-dev libmicrohttpd-dev libcmocka-dev
 pebble openssl ca-certificates curl iproute2 util-linux busybox time uacme jq libcap2-bin
-clang libclang-rt-14-dev valgrind"
+clang libclang-rt-14-dev valgrind
+libpq-dev postgresql"
 
 missing=""
 for p in $PACKAGES; do

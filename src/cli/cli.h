@@ -59,8 +59,13 @@ typedef enum {
     CLI_O_WITH_CERT_KEY,
     /* the cache */
     CLI_O_CACHE,
+    CLI_O_CACHE_KEY_FILE,
     CLI_O_CACHED,
     CLI_O_LIST_VERIFY,
+    /* cache migrate */
+    CLI_O_MIGRATE_FROM,
+    CLI_O_MIGRATE_TO,
+    CLI_O_FORCE_MIGRATE,
     /* private CA: ca create, issue, sign */
     CLI_O_OUT,
     CLI_O_NAME,
@@ -142,7 +147,8 @@ struct cli_args {
     const char *deploy_hook, *failure_hook, *metrics_file;
     const char *challenge, *dns_hook;
     /* the cache */
-    const char *cache, *cached;
+    const char *cache, *cached, *cache_key_file;
+    const char *migrate_from, *migrate_to;
     int list_verify;
     /* private CA */
     autocert_ca_params ca;
@@ -173,7 +179,7 @@ struct cli_cmd {
 };
 
 extern const cli_cmd cli_cmd_obtain, cli_cmd_renew, cli_cmd_list, cli_cmd_revoke, cli_cmd_account,
-    cli_cmd_ca, cli_cmd_inspect, cli_cmd_verify, cli_cmd_export;
+    cli_cmd_ca, cli_cmd_inspect, cli_cmd_verify, cli_cmd_export, cli_cmd_cache;
 
 /* Settings: zeroed; cli_args_clear frees what the setters allocated and the context. */
 void cli_args_init(cli_args *a);
@@ -240,7 +246,8 @@ int cli_hook_run(const char *what, const char *cmd, char *const *env, unsigned t
  * empty (nothing printed: the caller names the input). */
 int cli_split_list(const char *arg, char ***v, size_t *n);
 /* Opens the cache given with --cache or $AUTOCERT_CACHE, if any (else the
- * library opens its default on first use).  0, or -1 after an error line. */
+ * library opens its default on first use), and gives it the key file of
+ * --cache-key-file.  0, or -1 after an error line. */
 int cli_cache_open(cli_args *a);
 /* The files of the cached ACME certificate `name` (--cached): *cert and *key
  * malloc'd; -1 after an error line. */

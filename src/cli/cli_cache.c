@@ -10,10 +10,19 @@ int cli_cache_open(cli_args *a)
 {
     autocert_err rc;
 
-    if (a->cache == NULL)
-        return 0;
-    if ((rc = autocert_set_cache_dir(a->ctx, a->cache)) != AUTOCERT_OK)
+    if (a->cache != NULL && (rc = autocert_set_cache_dir(a->ctx, a->cache)) != AUTOCERT_OK) {
+        /* A URL may hold a password: the library's message names the
+         * store without it. */
+        if (strstr(a->cache, "://") != NULL) {
+            cli_report(cli_source(a, CLI_O_CACHE), autocert_last_error(a->ctx), NULL);
+            return -1;
+        }
         return cli_invalid(a, CLI_O_CACHE, a->cache, "%s", autocert_last_error(a->ctx));
+    }
+    if (a->cache_key_file != NULL &&
+        (rc = autocert_set_cache_key_file(a->ctx, a->cache_key_file)) != AUTOCERT_OK)
+        return cli_invalid(a, CLI_O_CACHE_KEY_FILE, a->cache_key_file, "%s",
+                           autocert_last_error(a->ctx));
     return 0;
 }
 

@@ -8,7 +8,7 @@
 
 /* What every subcommand takes: which CA, how to reach it, which cache. */
 #define ACCOUNT_COMMON                                                                            \
-    CLI_O_DIRECTORY, CLI_O_STAGING, CLI_O_CA_BUNDLE, CLI_O_ALLOW_HTTP, CLI_O_CACHE, CLI_O_TIMEOUT
+    CLI_O_DIRECTORY, CLI_O_STAGING, CLI_O_CA_BUNDLE, CLI_O_ALLOW_HTTP, CLI_O_CACHE, CLI_O_CACHE_KEY_FILE, CLI_O_TIMEOUT
 
 static const cli_opt_id show_opts[] = {ACCOUNT_COMMON, CLI_O_NONE};
 static const cli_opt_id update_opts[] = {CLI_O_EMAIL, ACCOUNT_COMMON, CLI_O_NONE};

@@ -8,7 +8,7 @@
 
 static const cli_opt_id export_opts[] = {
     CLI_O_P12, CLI_O_CERT, CLI_O_KEY, CLI_O_CHAIN, CLI_O_P12_PW, CLI_O_KEY_PW, CLI_O_CACHED,
-    CLI_O_CACHE, CLI_O_FORCE_FILES, CLI_O_NONE,
+    CLI_O_CACHE, CLI_O_CACHE_KEY_FILE, CLI_O_FORCE_FILES, CLI_O_NONE,
 };
 
 /* The options that must and must not be given together. */

@@ -7,7 +7,7 @@
 #include "cli.h"
 
 static const cli_opt_id inspect_opts[] = {
-    CLI_O_JSON, CLI_O_INPUT_PW, CLI_O_CACHED, CLI_O_CACHE, CLI_O_NONE,
+    CLI_O_JSON, CLI_O_INPUT_PW, CLI_O_CACHED, CLI_O_CACHE, CLI_O_CACHE_KEY_FILE, CLI_O_NONE,
 };
 
 /* Prints the description of one file; -1 after an error line. */

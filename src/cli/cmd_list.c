@@ -6,7 +6,7 @@
 
 #include "cli.h"
 
-static const cli_opt_id list_opts[] = {CLI_O_CACHE, CLI_O_LIST_VERIFY, CLI_O_RENEW_JSON,
+static const cli_opt_id list_opts[] = {CLI_O_CACHE, CLI_O_CACHE_KEY_FILE, CLI_O_LIST_VERIFY, CLI_O_RENEW_JSON,
                                         CLI_O_NONE};
 
 /* The day of t, "YYYY-MM-DD". */

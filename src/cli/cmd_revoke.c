@@ -10,7 +10,7 @@
 #define ALREADY_REVOKED "urn:ietf:params:acme:error:alreadyRevoked"
 
 static const cli_opt_id revoke_opts[] = {
-    CLI_O_REASON, CLI_O_WITH_CERT_KEY, CLI_O_CA_BUNDLE, CLI_O_ALLOW_HTTP, CLI_O_CACHE,
+    CLI_O_REASON, CLI_O_WITH_CERT_KEY, CLI_O_CA_BUNDLE, CLI_O_ALLOW_HTTP, CLI_O_CACHE, CLI_O_CACHE_KEY_FILE,
     CLI_O_TIMEOUT, CLI_O_NONE,
 };
 

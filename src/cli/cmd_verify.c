@@ -7,7 +7,7 @@
 #include "cli.h"
 
 static const cli_opt_id verify_opts[] = {
-    CLI_O_TRUST, CLI_O_HOST, CLI_O_VERIFY_IP, CLI_O_PURPOSE, CLI_O_CACHED, CLI_O_CACHE,
+    CLI_O_TRUST, CLI_O_HOST, CLI_O_VERIFY_IP, CLI_O_PURPOSE, CLI_O_CACHED, CLI_O_CACHE, CLI_O_CACHE_KEY_FILE,
     CLI_O_NONE,
 };
 

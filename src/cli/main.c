@@ -13,6 +13,7 @@ static const cli_cmd *const commands[] = {
     &cli_cmd_list,
     &cli_cmd_revoke,
     &cli_cmd_account,
+    &cli_cmd_cache,
     /* Private CA toolkit */
     &cli_cmd_ca,
     &cli_cmd_inspect,

@@ -246,12 +246,22 @@ void autocert_set_storage_take(autocert_ctx *ctx, autocert_storage *st)
 autocert_err autocert_set_cache_dir(autocert_ctx *ctx, const char *dir)
 {
     autocert_storage *st = NULL;
-    autocert_err rc = ac_storage_dir_open(ctx, dir, &st);
+    autocert_err rc = ac_storage_open(ctx, dir, &st);
 
     if (rc != AUTOCERT_OK)
         return rc;
     autocert_set_storage_take(ctx, st);
     return AUTOCERT_OK;
+}
+
+autocert_err autocert_set_cache_key_file(autocert_ctx *ctx, const char *path)
+{
+    autocert_storage *st = NULL;
+    autocert_err rc = ac_storage(ctx, &st);
+
+    if (rc != AUTOCERT_OK)
+        return rc;
+    return autocert_storage_set_key_file(ctx, st, path);
 }
 
 autocert_err ac_storage(autocert_ctx *ctx, autocert_storage **out)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -243,6 +244,53 @@ static void test_key_rules(void **state)
     assert_false(ac_storage_name_ok(name));
 }
 
+/* A URL cache goes to the PostgreSQL backend: unreachable here (or not
+ * built), it fails naming the server, never the password. */
+static void test_url_selects_pg(void **state)
+{
+    autocert_ctx *ctx = *state;
+    autocert_storage *st = NULL;
+    autocert_err rc;
+    const char *msg;
+
+    rc = autocert_storage_open(ctx, "postgresql://u:s3cr3t@127.0.0.1:1/db?connect_timeout=2", &st);
+    assert_null(st);
+    assert_true(rc == AUTOCERT_ERR_NETWORK || rc == AUTOCERT_ERR_UNSUPPORTED);
+    msg = autocert_last_error(ctx);
+    assert_non_null(strstr(msg, "postgresql://u@127.0.0.1:1/db"));
+    assert_null(strstr(msg, "s3cr3t"));
+    assert_null(strchr(msg, '\n'));
+    if (rc == AUTOCERT_ERR_UNSUPPORTED)
+        assert_non_null(strstr(msg, "without PostgreSQL support"));
+    /* The same through the context, and through AUTOCERT_CACHE. */
+    assert_int_equal(autocert_set_cache_dir(ctx, "postgres://u:s3cr3t@127.0.0.1:1/db"), rc);
+    assert_null(strstr(autocert_last_error(ctx), "s3cr3t"));
+    setenv("AUTOCERT_CACHE", "postgresql://u:s3cr3t@127.0.0.1:1/db", 1);
+    assert_int_equal(autocert_set_cache_dir(ctx, NULL), rc);
+    assert_non_null(strstr(autocert_last_error(ctx), "postgresql://u@127.0.0.1:1/db"));
+    unsetenv("AUTOCERT_CACHE");
+    assert_int_equal(autocert_storage_pg_new(NULL, &st), AUTOCERT_ERR_INVALID);
+}
+
+/* A key file is for a store that seals: a directory's keys are files. */
+static void test_key_file_needs_pg(void **state)
+{
+    autocert_ctx *ctx = *state;
+    char dir[] = "/tmp/test_storage.XXXXXX";
+    autocert_storage *st = NULL;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(autocert_storage_open(ctx, dir, &st), AUTOCERT_OK);
+    assert_string_equal(autocert_storage_describe(st), dir);
+    assert_int_equal(autocert_storage_set_key_file(ctx, st, "/nonexistent"),
+                     AUTOCERT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(autocert_last_error(ctx), "PostgreSQL"));
+    autocert_storage_free(st);
+    assert_int_equal(autocert_set_cache_dir(ctx, dir), AUTOCERT_OK);
+    assert_int_equal(autocert_set_cache_key_file(ctx, "/nonexistent"), AUTOCERT_ERR_UNSUPPORTED);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +300,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_detail_in_message, reset, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_list_keeps_valid_keys, reset, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_key_rules, reset, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_url_selects_pg, reset, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_key_file_needs_pg, reset, ctx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

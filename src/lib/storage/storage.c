@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "storage/pg.h"
 #include "storage/storage.h"
 
 /* The operations every backend has, up to and including `destroy`. */
@@ -56,6 +59,73 @@ autocert_err ac_storage_dir_open(autocert_ctx *ctx, const char *dir, autocert_st
 autocert_err autocert_storage_dir_new(const char *dir, autocert_storage **out)
 {
     return ac_storage_dir_open(NULL, dir, out);
+}
+
+autocert_err ac_storage_pg_open(autocert_ctx *ctx, const char *conninfo, autocert_storage **out)
+{
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    const autocert_storage_ops *ops = NULL;
+    void *be = NULL;
+    autocert_err rc;
+
+    if (out == NULL || conninfo == NULL || *conninfo == '\0')
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "no PostgreSQL connection string");
+    *out = NULL;
+    if ((rc = ac_pg_open(conninfo, &ops, &be, detail)) != AUTOCERT_OK)
+        return ac_err(ctx, rc, "%s", detail[0] ? AC_SAFE(detail) : autocert_strerror(rc));
+    if ((*out = autocert_storage_new(ops, be)) == NULL) {
+        ops->destroy(be);
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    }
+    return AUTOCERT_OK;
+}
+
+autocert_err autocert_storage_pg_new(const char *conninfo, autocert_storage **out)
+{
+    return ac_storage_pg_open(NULL, conninfo, out);
+}
+
+autocert_err ac_storage_open(autocert_ctx *ctx, const char *where, autocert_storage **out)
+{
+    const char *env = getenv("AUTOCERT_CACHE");
+
+    if (where == NULL && env != NULL && ac_pg_is_url(env))
+        where = env;
+    if (where != NULL && ac_pg_is_url(where))
+        return ac_storage_pg_open(ctx, where, out);
+    return ac_storage_dir_open(ctx, where, out);
+}
+
+autocert_err autocert_storage_open(autocert_ctx *ctx, const char *where, autocert_storage **out)
+{
+    return ac_storage_open(ctx, where, out);
+}
+
+autocert_err autocert_storage_set_key_file(autocert_ctx *ctx, autocert_storage *st,
+                                           const char *path)
+{
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    unsigned char key[AC_PG_KEY_LEN];
+    autocert_err rc;
+
+    if (st == NULL || path == NULL || *path == '\0')
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "no key file");
+    if (!ac_pg_owns(&st->ops))
+        return ac_err(ctx, AUTOCERT_ERR_UNSUPPORTED,
+                      "the cache %s keeps keys as files: a key file is for a PostgreSQL cache",
+                      st->ops.describe ? AC_SAFE(st->ops.describe(st->be)) : "(storage)");
+    if ((rc = ac_pgcrypt_read_key(path, key, detail)) != AUTOCERT_OK)
+        return ac_err(ctx, rc, "%s", AC_SAFE(detail));
+    ac_pg_set_key(st->be, key);
+    OPENSSL_cleanse(key, sizeof(key));
+    return AUTOCERT_OK;
+}
+
+const char *autocert_storage_describe(const autocert_storage *st)
+{
+    const char *d = st && st->ops.describe ? st->ops.describe(st->be) : NULL;
+
+    return d ? d : "(storage)";
 }
 
 void autocert_storage_free(autocert_storage *st)

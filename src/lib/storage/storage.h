@@ -43,6 +43,13 @@ char *ac_storage_path(const autocert_storage *st, const char *set, const char *i
  * recorded on ctx with its reason. */
 autocert_err ac_storage_dir_open(autocert_ctx *ctx, const char *dir, autocert_storage **out);
 
+/* The store named by `where`: a PostgreSQL URL (postgresql:// or
+ * postgres://), else a directory; NULL: $AUTOCERT_CACHE (either kind),
+ * else ~/.autocert-cache.  A failure recorded on ctx. */
+autocert_err ac_storage_open(autocert_ctx *ctx, const char *where, autocert_storage **out);
+/* The PostgreSQL backend (see autocert_storage_pg_new), a failure recorded on ctx. */
+autocert_err ac_storage_pg_open(autocert_ctx *ctx, const char *conninfo, autocert_storage **out);
+
 /* ---- dir.c: the directory backend --------------------------------------- */
 extern const autocert_storage_ops ac_dir_ops;
 /* Opens (creating it 0700 if missing) the cache directory `dir`, NULL for
