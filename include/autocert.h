@@ -217,10 +217,14 @@ autocert_err autocert_set_webroot(autocert_ctx *ctx, const char *dir);
  * clears: the default chain. */
 autocert_err autocert_set_preferred_chain(autocert_ctx *ctx, const char *issuer_cn);
 /* The challenge type that proves control of the names: "http-01" (the
- * default; NULL sets it) or "dns-01" (TXT records published through the
- * DNS hook below; needed for wildcard names "*.example.com").  Only that
- * type is answered: a CA that does not offer it for an authorization is an
- * AUTOCERT_ERR_UNSUPPORTED failure.  INVALID for any other text. */
+ * default; NULL sets it), "dns-01" (TXT records published through the
+ * DNS hook below; needed for wildcard names "*.example.com") or
+ * "tls-alpn-01" (RFC 8737: answered by a server's own TLS listener on port
+ * 443, so only by a server manager bound to it, see autocert_openssl.h;
+ * any other operation fails with AUTOCERT_ERR_UNSUPPORTED before its first
+ * request to the CA).  Only that type is answered: a CA that does not
+ * offer it for an authorization is an AUTOCERT_ERR_UNSUPPORTED failure.
+ * INVALID for any other text. */
 autocert_err autocert_set_challenge(autocert_ctx *ctx, const char *type);
 /* The DNS-01 hook: a shell command, run as /bin/sh -c CMD with the values
  * as positional parameters, never pasted into the command text:

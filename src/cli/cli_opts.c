@@ -139,7 +139,10 @@ static int set_webroot(cli_args *a, cli_opt_id id, const char *val)
 
 static int set_challenge(cli_args *a, cli_opt_id id, const char *val)
 {
-    if (strcmp(val, "http-01") != 0 && strcmp(val, "dns-01") != 0)
+    /* tls-alpn-01 is the library's to refuse, with the reason: only a
+     * server's own TLS listener answers it. */
+    if (strcmp(val, "http-01") != 0 && strcmp(val, "dns-01") != 0 &&
+        strcmp(val, "tls-alpn-01") != 0)
         return cli_invalid(a, id, val, "http-01 or dns-01");
     a->challenge = val;
     return library_says(a, id, val, autocert_set_challenge(a->ctx, val));

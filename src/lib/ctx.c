@@ -179,9 +179,12 @@ autocert_err autocert_set_challenge(autocert_ctx *ctx, const char *type)
         ctx->challenge = "http-01";
     else if (strcmp(type, "dns-01") == 0)
         ctx->challenge = "dns-01";
+    else if (strcmp(type, "tls-alpn-01") == 0)
+        ctx->challenge = "tls-alpn-01";
     else
         return ac_err(ctx, AUTOCERT_ERR_INVALID,
-                      "challenge type '%s' is not supported (http-01 or dns-01)", AC_SAFE(type));
+                      "challenge type '%s' is not supported (http-01, dns-01 or tls-alpn-01)",
+                      AC_SAFE(type));
     ctx->challenge_set = type != NULL;
     return AUTOCERT_OK;
 }

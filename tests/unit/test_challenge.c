@@ -1,4 +1,4 @@
-/* test_challenge.c: the responder: its solver types, solvers opened on first use, webroot files, a shared live table. */
+/* test_challenge.c: the responder: its solver types, solvers opened on first use, webroot files, a shared live table, tls-alpn-01. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -304,6 +304,110 @@ static void test_daemon_uses_external_live(void **state)
     ac_live_free(live);
 }
 
+/* ---- tls-alpn-01: published for a server's TLS listener ---------------------------- */
+
+static const ac_chal alpn1 = {"tls-alpn-01", "Example.COM", TOKEN, KEYAUTH, 0};
+static const ac_chal alpn2 = {"tls-alpn-01", "www.example.com", TOKEN2, KEYAUTH2, 0};
+
+/* The key authorization the listener would find for `ident`, or NULL. */
+static const char *alpn_for(ac_live *live, const char *ident)
+{
+    static char buf[256];
+
+    return ac_live_by_ident(live, "tls-alpn-01", ident, buf, sizeof(buf)) == 0 ? buf : NULL;
+}
+
+static void test_tlsalpn01_needs_listener(void **state)
+{
+    fixture *f = *state;
+    ac_responder *r = NULL;
+
+    assert_int_equal(autocert_set_challenge(f->ctx, "tls-alpn-01"), AUTOCERT_OK);
+    /* Without a TLS listener: refused by the check, at opening, at present. */
+    assert_int_equal(ac_responder_check(f->ctx), AUTOCERT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(autocert_last_error(f->ctx),
+                           "tls-alpn-01 is answered by a server's own TLS listener"));
+    assert_non_null(strstr(autocert_last_error(f->ctx), "use http-01 or dns-01"));
+    assert_int_equal(ac_responder_new(f->ctx, NULL, &r), AUTOCERT_OK);
+    assert_string_equal(ac_responder_type(r, 0), "tls-alpn-01");
+    assert_int_equal(ac_responder_open(r, f->ctx), AUTOCERT_ERR_UNSUPPORTED);
+    assert_int_equal(ac_responder_present(r, f->ctx, &alpn1), AUTOCERT_ERR_UNSUPPORTED);
+    ac_responder_free(r);
+    assert_int_equal(autocert_responder_start(f->ctx), AUTOCERT_ERR_UNSUPPORTED);
+    /* With one, the check passes; other types do not need it. */
+    f->ctx->tls_listener = 1;
+    assert_int_equal(ac_responder_check(f->ctx), AUTOCERT_OK);
+    f->ctx->tls_listener = 0;
+    assert_int_equal(autocert_set_challenge(f->ctx, "http-01"), AUTOCERT_OK);
+    assert_int_equal(ac_responder_check(f->ctx), AUTOCERT_OK);
+}
+
+static void test_tlsalpn01_publish(void **state)
+{
+    fixture *f = *state;
+    ac_live *live = ac_live_new();
+    ac_responder *r = NULL;
+    char buf[256];
+
+    assert_non_null(live);
+    assert_int_equal(autocert_set_challenge(f->ctx, "tls-alpn-01"), AUTOCERT_OK);
+    f->ctx->tls_listener = 1;
+    /* No HTTP-01 daemon is opened: its port being busy does not matter. */
+    occupy_port(f);
+    assert_int_equal(ac_responder_new(f->ctx, live, &r), AUTOCERT_OK);
+    assert_int_equal(ac_responder_open(r, f->ctx), AUTOCERT_OK);
+    assert_int_equal(ac_responder_present(r, f->ctx, &alpn1), AUTOCERT_OK);
+    assert_int_equal(ac_responder_present(r, f->ctx, &alpn2), AUTOCERT_OK);
+    assert_int_equal(ac_responder_ready(r, f->ctx), AUTOCERT_OK);
+    /* Found by identifier, in any case, as an SNI name may come. */
+    assert_string_equal(alpn_for(live, "example.com"), KEYAUTH);
+    assert_string_equal(alpn_for(live, "EXAMPLE.com"), KEYAUTH);
+    assert_string_equal(alpn_for(live, "www.example.com"), KEYAUTH2);
+    assert_null(alpn_for(live, "other.example.com"));
+    assert_int_equal(ac_live_by_ident(live, "http-01", "example.com", buf, sizeof(buf)), -1);
+    assert_int_equal(ac_live_by_token(live, "tls-alpn-01", TOKEN, buf, sizeof(buf)), 0);
+    /* An HTTP-01 challenge is not its to answer. */
+    assert_int_equal(ac_responder_present(r, f->ctx, &chal1), AUTOCERT_ERR_UNSUPPORTED);
+    /* Cleanup withdraws one; closing withdraws the rest. */
+    ac_responder_cleanup(r, &alpn1);
+    assert_null(alpn_for(live, "example.com"));
+    assert_string_equal(alpn_for(live, "www.example.com"), KEYAUTH2);
+    ac_responder_cleanup(r, &alpn1); /* twice: harmless */
+    ac_responder_free(r);
+    assert_null(alpn_for(live, "www.example.com"));
+    ac_live_free(live);
+}
+
+static void test_tlsalpn01_refusals(void **state)
+{
+    fixture *f = *state;
+    ac_live *live = ac_live_new();
+    ac_responder *r = NULL;
+    ac_chal ip = {"tls-alpn-01", "192.0.2.7", TOKEN, KEYAUTH, 0};
+    ac_chal v6 = {"tls-alpn-01", "2001:db8::1", TOKEN, KEYAUTH, 0};
+    ac_chal wild = {"tls-alpn-01", "*.example.com", TOKEN, KEYAUTH, 0};
+    ac_chal bad = {"tls-alpn-01", "exa mple.com", TOKEN, KEYAUTH, 0};
+    ac_chal badtok = {"tls-alpn-01", "example.com", "no/token", KEYAUTH, 0};
+    char buf[256];
+
+    assert_non_null(live);
+    assert_int_equal(autocert_set_challenge(f->ctx, "tls-alpn-01"), AUTOCERT_OK);
+    f->ctx->tls_listener = 1;
+    assert_int_equal(ac_responder_new(f->ctx, live, &r), AUTOCERT_OK);
+    /* IP identifiers: the manager serves DNS names only. */
+    assert_int_equal(ac_responder_present(r, f->ctx, &ip), AUTOCERT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(autocert_last_error(f->ctx), "192.0.2.7"));
+    assert_int_equal(ac_responder_present(r, f->ctx, &v6), AUTOCERT_ERR_UNSUPPORTED);
+    assert_int_equal(ac_responder_present(r, f->ctx, &wild), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_responder_present(r, f->ctx, &bad), AUTOCERT_ERR_INVALID);
+    assert_int_equal(ac_responder_present(r, f->ctx, &badtok), AUTOCERT_ERR_INVALID);
+    /* Nothing was published. */
+    assert_int_equal(ac_live_by_token(live, "tls-alpn-01", TOKEN, buf, sizeof(buf)), -1);
+    assert_null(alpn_for(live, "example.com"));
+    ac_responder_free(r);
+    ac_live_free(live);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -315,6 +419,9 @@ int main(void)
         T(test_webroot_refusals),
         T(test_external_live),
         T(test_daemon_uses_external_live),
+        T(test_tlsalpn01_needs_listener),
+        T(test_tlsalpn01_publish),
+        T(test_tlsalpn01_refusals),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

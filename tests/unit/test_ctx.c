@@ -206,6 +206,38 @@ static void test_plain_setters(void **state)
     assert_int_equal(ctx->renew_days, 45);
 }
 
+static void test_challenge_type(void **state)
+{
+    autocert_ctx *ctx = *state;
+    char name[16];
+
+    assert_string_equal(ctx->challenge, "http-01");
+    assert_int_equal(ctx->challenge_set, 0);
+    assert_int_equal(ctx->tls_listener, 0);
+    assert_int_equal(ctx->https_redirect_port, 0);
+    assert_int_equal(autocert_set_challenge(ctx, "dns-01"), AUTOCERT_OK);
+    assert_string_equal(ctx->challenge, "dns-01");
+    assert_int_equal(ctx->challenge_set, 1);
+    /* The type is kept as a static string: the caller's may change. */
+    snprintf(name, sizeof(name), "tls-alpn-01");
+    assert_int_equal(autocert_set_challenge(ctx, name), AUTOCERT_OK);
+    name[0] = 'X';
+    assert_string_equal(ctx->challenge, "tls-alpn-01");
+    assert_int_equal(ctx->challenge_set, 1);
+    /* Anything else: INVALID, naming the three, and the type stays. */
+    assert_int_equal(autocert_set_challenge(ctx, "TLS-ALPN-01"), AUTOCERT_ERR_INVALID);
+    assert_non_null(strstr(autocert_last_error(ctx), "http-01, dns-01 or tls-alpn-01"));
+    assert_int_equal(autocert_set_challenge(ctx, "tls-sni-01"), AUTOCERT_ERR_INVALID);
+    assert_int_equal(autocert_set_challenge(ctx, ""), AUTOCERT_ERR_INVALID);
+    assert_string_equal(ctx->challenge, "tls-alpn-01");
+    /* NULL: the default, as if never chosen. */
+    assert_int_equal(autocert_set_challenge(ctx, NULL), AUTOCERT_OK);
+    assert_string_equal(ctx->challenge, "http-01");
+    assert_int_equal(ctx->challenge_set, 0);
+    assert_int_equal(autocert_set_challenge(ctx, "http-01"), AUTOCERT_OK);
+    assert_int_equal(ctx->challenge_set, 1);
+}
+
 /* ---- storage ------------------------------------------------------------------------ */
 
 /* A backend that only counts its destruction. */
@@ -500,6 +532,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_eab, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_http01, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_plain_setters, ctx_setup, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_challenge_type, ctx_setup, ctx_teardown),
         cmocka_unit_test(test_storage_take),
         cmocka_unit_test_setup_teardown(test_cache_dir, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_default_storage_once, tmp_setup, tmp_teardown),

@@ -1,6 +1,7 @@
 /* tlsalpn01.c: TLS-ALPN-01 (RFC 8737): the challenge certificate, and the solver that publishes for a server's TLS listener. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,3 +120,139 @@ out:
     ac_ident_clear(&id);
     return rc;
 }
+
+/* ---- the solver ------------------------------------------------------------ */
+
+/* What the solver published, to withdraw at close what no cleanup did.  A
+ * responder may be shared by orders in several threads: `lock` guards it. */
+typedef struct {
+    ac_live *live; /* the responder's, read by the TLS listener */
+    pthread_mutex_t lock;
+    char *tokens[AC_LIVE_MAX];
+    size_t n;
+} tlsalpn01;
+
+static autocert_err solver_check(autocert_ctx *ctx)
+{
+    if (!ctx->tls_listener)
+        return ac_err(ctx, AUTOCERT_ERR_UNSUPPORTED,
+                      "tls-alpn-01 is answered by a server's own TLS listener "
+                      "(autocert_openssl_attach): use http-01 or dns-01 here");
+    return AUTOCERT_OK;
+}
+
+static autocert_err solver_open(autocert_ctx *ctx, ac_live *live, void **state)
+{
+    tlsalpn01 *t;
+    autocert_err rc;
+
+    *state = NULL;
+    if ((rc = solver_check(ctx)) != AUTOCERT_OK)
+        return rc;
+    if ((t = calloc(1, sizeof(*t))) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    t->live = live;
+    pthread_mutex_init(&t->lock, NULL);
+    *state = t;
+    return AUTOCERT_OK;
+}
+
+/* Index of `token` among the published ones, or -1; the lock is held. */
+static long find_token(const tlsalpn01 *t, const char *token)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++)
+        if (strcmp(t->tokens[i], token) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Records `token` as published: 0, or -1 when out of room or memory. */
+static int remember(tlsalpn01 *t, const char *token)
+{
+    int ok = 0;
+
+    pthread_mutex_lock(&t->lock);
+    if (find_token(t, token) < 0) {
+        if (t->n < AC_LIVE_MAX && (t->tokens[t->n] = strdup(token)) != NULL)
+            t->n++;
+        else
+            ok = -1;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return ok;
+}
+
+static autocert_err solver_present(void *state, autocert_ctx *ctx, const ac_chal *c)
+{
+    tlsalpn01 *t = state;
+    ac_ident id = {AC_ID_DNS, NULL};
+    autocert_err rc;
+
+    /* The identifier as the listener will look it up: a DNS name, lower case. */
+    if ((rc = dns_ident(ctx, c->ident, &id)) != AUTOCERT_OK)
+        return rc;
+    if ((rc = ac_live_add(t->live, ctx, "tls-alpn-01", id.value, c->token, c->key_auth)) ==
+        AUTOCERT_OK) {
+        if (remember(t, c->token) != 0) {
+            ac_live_remove(t->live, c->token);
+            rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        } else {
+            ac_log(ctx, AUTOCERT_LOG_DEBUG, "tls-alpn-01: challenge for %s published", id.value);
+        }
+    }
+    ac_ident_clear(&id);
+    return rc;
+}
+
+static autocert_err solver_ready(void *state, autocert_ctx *ctx)
+{
+    /* The listener reads the table at each handshake: visible at once. */
+    (void)state;
+    (void)ctx;
+    return AUTOCERT_OK;
+}
+
+/* Withdraws `token` (NULL: the last one published): 0, or -1 when there
+ * is none. */
+static int withdraw(tlsalpn01 *t, const char *token)
+{
+    long i = -1;
+
+    pthread_mutex_lock(&t->lock);
+    if (token == NULL)
+        i = (long)t->n - 1;
+    else if (ac_token_valid(token))
+        i = find_token(t, token);
+    if (i >= 0) {
+        ac_live_remove(t->live, t->tokens[i]);
+        free(t->tokens[i]);
+        t->tokens[i] = t->tokens[--t->n];
+        t->tokens[t->n] = NULL;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return i >= 0 ? 0 : -1;
+}
+
+static void solver_cleanup(void *state, const ac_chal *c)
+{
+    withdraw(state, c->token);
+}
+
+static void solver_close(void *state)
+{
+    tlsalpn01 *t = state;
+
+    if (t == NULL)
+        return;
+    while (withdraw(t, NULL) == 0)
+        ;
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+const ac_solver_ops ac_tlsalpn01_solver = {
+    "tls-alpn-01", solver_check, solver_open, solver_present, solver_ready, solver_cleanup,
+    solver_close,
+};
