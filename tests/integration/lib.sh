@@ -93,7 +93,16 @@ ac_require_pebble_ari() {
 
 # --- ports -------------------------------------------------------------------
 # In a private namespace every test has the whole port space to itself; outside
-# one, each test gets a block of 10 ports from its slot.
+# one, each test gets a block of 10 ports from its slot:
+#   AC_ACME_PORT   Pebble's ACME directory
+#   AC_MGMT_PORT   Pebble's management interface
+#   AC_DNS_PORT    pebble-challtestsrv's DNS, Pebble's resolver
+#   AC_CHALL_PORT  pebble-challtestsrv's management interface
+#   AC_HTTP_PORT   the HTTP-01 responder, where Pebble's validator connects
+#   AC_DEAD_PORT   a port where nothing listens
+#   AC_TLS_PORT    a TLS server of the test answering TLS-ALPN-01 (start_pebble
+#                  tlsport=$AC_TLS_PORT points Pebble's validator at it)
+# Offsets 7 to 9 of a block are free.
 if [ "${AC_NETNS:-}" = 1 ]; then
     AC_ACME_PORT=14000
     AC_MGMT_PORT=15000
@@ -101,6 +110,7 @@ if [ "${AC_NETNS:-}" = 1 ]; then
     AC_CHALL_PORT=8055
     AC_HTTP_PORT=80
     AC_DEAD_PORT=81
+    AC_TLS_PORT=443
     AC_HTTP_ARGS=""
 else
     ac_base=$(( ${AC_PORT_BASE:-20000} + ${AC_TEST_SLOT:-0} * 10 ))
@@ -110,6 +120,7 @@ else
     AC_CHALL_PORT=$((ac_base + 3))
     AC_HTTP_PORT=$((ac_base + 4))
     AC_DEAD_PORT=$((ac_base + 5))
+    AC_TLS_PORT=$((ac_base + 6))
     AC_HTTP_ARGS="--http-port $AC_HTTP_PORT"
 fi
 AC_DIRECTORY="https://127.0.0.1:$AC_ACME_PORT/dir"
@@ -230,7 +241,7 @@ ac_make_tls() {
 
 # --- Pebble --------------------------------------------------------------------------
 # start_pebble [new] [profiles=NAME:SECONDS,...] [eab] [nonce=PERCENT] [httpport=PORT]
-#              [authzreuse=PERCENT (default 0)] [vasleep=N] [altroots=N]
+#              [tlsport=PORT] [authzreuse=PERCENT (default 0)] [vasleep=N] [altroots=N]
 #   new        the Pebble with ARI and profiles (ac_require_pebble_ari first);
 #              also the default when AC_PEBBLE=new
 #   profiles=  (new) the profiles it offers with their validity, e.g.
@@ -240,6 +251,9 @@ ac_make_tls() {
 #   eab        require External Account Binding; AC_EAB_KID / AC_EAB_KEY are valid credentials
 #   nonce=N    reject N % of valid nonces (default 0)
 #   httpport=N the port Pebble's validator connects to for HTTP-01 (default AC_HTTP_PORT)
+#   tlsport=N  the port Pebble's validator connects to for TLS-ALPN-01 (default
+#              AC_DEAD_PORT: nothing answers; a test with a TLS server of its
+#              own gives AC_TLS_PORT)
 #   altroots=N N alternate chains besides the default, each ending at a root of
 #              its own (PEBBLE_ALTERNATE_ROOTS; the roots: ac_mgmt roots/0, roots/1...)
 #   vasleep=N  Pebble sleeps before each validation, a random 0 to N-1 seconds
@@ -255,6 +269,7 @@ start_pebble() {
     ac_eab=false
     ac_nonce=0
     ac_vaport=$AC_HTTP_PORT
+    ac_tlsport=$AC_DEAD_PORT
     ac_reuse=0
     ac_altroots=0
     AC_PEBBLE_IS_NEW=0
@@ -270,6 +285,7 @@ start_pebble() {
         authzreuse=*) ac_reuse=${ac_opt#authzreuse=} ;;
         nonce=*) ac_nonce=${ac_opt#nonce=} ;;
         httpport=*) ac_vaport=${ac_opt#httpport=} ;;
+        tlsport=*) ac_tlsport=${ac_opt#tlsport=} ;;
         vasleep=*) ac_vasleep=PEBBLE_VA_SLEEPTIME=${ac_opt#vasleep=} ;;
         *) ac_fail "start_pebble: unknown option $ac_opt" ;;
         esac
@@ -305,7 +321,7 @@ start_pebble() {
     "certificate": "$WORK/tls.pem",
     "privateKey": "$WORK/tls.key",
     "httpPort": $ac_vaport,
-    "tlsPort": $AC_DEAD_PORT,
+    "tlsPort": $ac_tlsport,
     "ocspResponderURL": ""$ac_eabjson$ac_extrajson
   }
 }

@@ -80,10 +80,27 @@ int mgrfx_event_seen(autocert_manager *m, void *arg)
 
 /* ---- fixtures ---------------------------------------------------------------------- */
 
+/* The manager a test runs: freed by the teardown when a failed assertion
+ * left it running. */
+static autocert_manager *current;
+
 int mgrfx_setup(void **state)
 {
     mgrfx_events_reset();
     return protofx_setup(state);
+}
+
+int mgrfx_teardown(void **state)
+{
+    mgrfx_done(current);
+    return protofx_teardown(state);
+}
+
+void mgrfx_done(autocert_manager *m)
+{
+    autocert_manager_free(m);
+    if (m == current)
+        current = NULL;
 }
 
 void mgrfx_obtain(protofx *f, const char *name)
@@ -101,11 +118,13 @@ autocert_manager *mgrfx_manager(protofx *f, const char *const *hosts, size_t n,
     autocert_manager *m = NULL;
 
     assert_int_equal(autocert_manager_new(f->ctx, &m), AUTOCERT_OK);
+    current = m;
     assert_int_equal(autocert_manager_set_hosts(m, hosts, n), AUTOCERT_OK);
     autocert_manager_set_event_cb(m, mgrfx_on_event, &mgrfx_ev);
     if (sctx)
         assert_int_equal(autocert_openssl_attach(m, sctx, MGRFX_ALPN, MGRFX_ALPN_LEN),
                          AUTOCERT_OK);
+    current = m;
     if (autocert_manager_start(m) != AUTOCERT_OK)
         fail_msg("start: %s", autocert_last_error(f->ctx));
     return m;

@@ -35,8 +35,12 @@ int mgrfx_wait(int (*cond)(autocert_manager *m, void *arg), autocert_manager *m,
 int mgrfx_count_is(autocert_manager *m, void *arg);
 int mgrfx_event_seen(autocert_manager *m, void *arg);
 
-/* cmocka setup: protofx_setup with the events forgotten. */
+/* cmocka setup: protofx_setup with the events forgotten; the teardown
+ * frees the manager of mgrfx_manager first, if the test did not. */
 int mgrfx_setup(void **state);
+int mgrfx_teardown(void **state);
+/* Frees a manager of mgrfx_manager. */
+void mgrfx_done(autocert_manager *m);
 /* autocert_obtain of one name on the fixture's context, or the test fails. */
 void mgrfx_obtain(protofx *f, const char *name);
 /* A started manager of `hosts` on the fixture's context, reporting to

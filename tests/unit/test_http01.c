@@ -1,4 +1,4 @@
-/* test_http01.c: the HTTP-01 responder: the embedded daemon attacked on loopback (paths, methods, malformed requests, floods), its connection rules, and webroot files. */
+/* test_http01.c: the HTTP-01 responder: the embedded daemon attacked on loopback (paths, methods, malformed requests, floods), its connection rules, its redirect to https, and webroot files. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -855,6 +855,231 @@ static void assert_ca_served(unsigned port, const char *flood)
     }
 }
 
+/* ---- redirect to https ---------------------------------------------------------- */
+
+static void test_redirect_location(void **state)
+{
+    char out[AC_REDIRECT_TARGET_MAX + 512], big[AC_REDIRECT_TARGET_MAX + 64], host[400];
+
+    (void)state;
+#define LOC_IS(h, t, p, want)                                                     \
+    do {                                                                          \
+        assert_int_equal(ac_redirect_location(h, t, p, out, sizeof(out)), 0);     \
+        assert_string_equal(out, want);                                           \
+    } while (0)
+#define LOC_NO(h, t, p) assert_int_equal(ac_redirect_location(h, t, p, out, sizeof(out)), -1)
+    LOC_IS("example.com", "/", 8443, "https://example.com:8443/");
+    LOC_IS("example.com", "/a/b?c=d&e#f", 443, "https://example.com/a/b?c=d&e#f");
+    LOC_IS("Example.COM.", "/x", 443, "https://example.com/x");
+    LOC_IS("example.com:80", "/x", 443, "https://example.com/x");
+    LOC_IS("example.com:", "/x", 443, "https://example.com/x");
+    LOC_IS("example.com:8080", "/x", 4443, "https://example.com:4443/x");
+    LOC_IS("192.0.2.1", "/", 443, "https://192.0.2.1/");
+    LOC_IS("192.0.2.1:80", "/", 443, "https://192.0.2.1/");
+    LOC_IS("[::1]", "/", 443, "https://[::1]/");
+    LOC_IS("[2001:db8::1]:8080", "/p", 8443, "https://[2001:db8::1]:8443/p");
+    LOC_IS("localhost", "//x", 443, "https://localhost//x");
+    /* Hosts that are not one: no Location is made from them. */
+    LOC_NO(NULL, "/", 443);
+    LOC_NO("", "/", 443);
+    LOC_NO(":80", "/", 443);
+    LOC_NO("exa mple.com", "/", 443);
+    LOC_NO("example.com\r\nSet-Cookie: a=b", "/", 443);
+    LOC_NO("example.com\n", "/", 443);
+    LOC_NO("example.com\t", "/", 443);
+    LOC_NO("ex@mple.com", "/", 443);
+    LOC_NO("user@example.com", "/", 443);
+    LOC_NO("example.com/evil", "/", 443);
+    LOC_NO("example.com:80:90", "/", 443);
+    LOC_NO("example.com:http", "/", 443);
+    LOC_NO("example.com:123456", "/", 443);
+    LOC_NO("-example.com", "/", 443);
+    LOC_NO("*.example.com", "/", 443);
+    LOC_NO("exam\xc3\xa9ple.com", "/", 443);
+    LOC_NO("::1", "/", 443);
+    LOC_NO("[::1", "/", 443);
+    LOC_NO("[::1]x", "/", 443);
+    LOC_NO("[example.com]", "/", 443);
+    LOC_NO("[]", "/", 443);
+    LOC_NO("[::1]:80:80", "/", 443);
+    memset(host, 'a', sizeof(host) - 1);
+    host[sizeof(host) - 1] = '\0';
+    LOC_NO(host, "/", 443); /* one label of 399 */
+    /* Targets: from '/', printable, bounded. */
+    LOC_NO("example.com", NULL, 443);
+    LOC_NO("example.com", "", 443);
+    LOC_NO("example.com", "x", 443);
+    LOC_NO("example.com", "http://evil.example/", 443);
+    LOC_NO("example.com", "/a b", 443);
+    LOC_NO("example.com", "/a\r\nLocation: x", 443);
+    LOC_NO("example.com", "/\x7f", 443);
+    LOC_NO("example.com", "/\xc3\xa9", 443);
+    LOC_NO("example.com", "/", 0);
+    LOC_NO("example.com", "/", 65536);
+    big[0] = '/';
+    memset(big + 1, 'p', AC_REDIRECT_TARGET_MAX - 1);
+    big[AC_REDIRECT_TARGET_MAX] = '\0';
+    assert_int_equal(ac_redirect_location("example.com", big, 443, out, sizeof(out)), 0);
+    big[AC_REDIRECT_TARGET_MAX] = 'p';
+    big[AC_REDIRECT_TARGET_MAX + 1] = '\0';
+    LOC_NO("example.com", big, 443);
+    /* The answer does not fit: refused, not cut. */
+    assert_int_equal(ac_redirect_location("example.com", "/abc", 443, out, 23), -1);
+    assert_int_equal(ac_redirect_location("example.com", "/abc", 443, out, 24), 0);
+#undef LOC_IS
+#undef LOC_NO
+}
+
+/* A responder on 127.0.0.1 serving TOKEN and redirecting to https on
+ * `https_port`; its port in *port. */
+static ac_http01 *redirecting(autocert_ctx *ctx, unsigned https_port, unsigned *port)
+{
+    ac_http01 *h = NULL;
+
+    ctx->https_redirect_port = https_port;
+    assert_int_equal(ac_http01_start(ctx, NULL, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
+    assert_int_equal(ac_http01_add(h, ctx, "example.org", TOKEN, KEYAUTH), AUTOCERT_OK);
+    *port = ac_http01_port(h);
+    return h;
+}
+
+/* `method` of `target` with the header line `host` (NULL: none); the
+ * status, the answer in buf. */
+static int raw_host(unsigned port, const char *method, const char *target, const char *host,
+                    char *buf)
+{
+    char req[4096];
+    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\n%s%s%sConnection: close\r\n\r\n",
+                     method, target, host ? "Host: " : "", host ? host : "", host ? "\r\n" : "");
+
+    assert_true(n > 0 && (size_t)n < sizeof(req));
+    return raw_ask(port, req, (size_t)n, buf);
+}
+
+/* The answer's Location header value, in a static buffer; "" when none. */
+static const char *location_of(const char *answer)
+{
+    static char loc[RAW_MAX];
+    const char *p = strcasestr(answer, "\r\nLocation: "), *end;
+
+    loc[0] = '\0';
+    if (p != NULL && (end = strstr(p + 12, "\r\n")) != NULL)
+        snprintf(loc, sizeof(loc), "%.*s", (int)(end - p - 12), p + 12);
+    return loc;
+}
+
+static void assert_redirect(unsigned port, const char *method, const char *target,
+                            const char *host, const char *want)
+{
+    char buf[RAW_MAX];
+
+    assert_int_equal(raw_host(port, method, target, host, buf), 308);
+    assert_string_equal(location_of(buf), want);
+}
+
+static void assert_bad(unsigned port, const char *target, const char *host)
+{
+    char buf[RAW_MAX];
+    int status = raw_host(port, "GET", target, host, buf);
+
+    if (status != 400)
+        print_message("GET %.60s Host %.60s: %d\n", target, host ? host : "(none)", status);
+    assert_int_equal(status, 400);
+    assert_string_equal(location_of(buf), "");
+}
+
+static void test_redirect_daemon(void **state)
+{
+    autocert_ctx *ctx = autocert_ctx_new();
+    char buf[RAW_MAX], huge[1200];
+    unsigned port;
+    ac_http01 *h;
+
+    (void)state;
+    assert_non_null(ctx);
+    h = redirecting(ctx, 8443, &port);
+    assert_redirect(port, "GET", "/", "example.com", "https://example.com:8443/");
+    assert_redirect(port, "GET", "/a/b.html?x=1&y=%20#f", "www.example.com",
+                    "https://www.example.com:8443/a/b.html?x=1&y=%20#f");
+    assert_redirect(port, "HEAD", "/x", "example.com", "https://example.com:8443/x");
+    assert_redirect(port, "GET", "/x", "example.com:8080", "https://example.com:8443/x");
+    assert_redirect(port, "GET", "/x", "EXAMPLE.com:80", "https://example.com:8443/x");
+    assert_redirect(port, "GET", "/x", "[::1]:8080", "https://[::1]:8443/x");
+    assert_redirect(port, "GET", "/x", "[2001:db8::7]", "https://[2001:db8::7]:8443/x");
+    assert_redirect(port, "GET", "/x", "127.0.0.1", "https://127.0.0.1:8443/x");
+    /* Hosts it will not send anyone to. */
+    assert_bad(port, "/", NULL);
+    assert_bad(port, "/", "");
+    assert_bad(port, "/", "exa mple.com");
+    assert_bad(port, "/", "example.com\r\n evil.example"); /* a folded line */
+    assert_bad(port, "/", "example.com\revil");
+    assert_bad(port, "/", "ex@mple.com");
+    assert_bad(port, "/", "example.com/evil");
+    assert_bad(port, "/", "example.com:80:80");
+    assert_bad(port, "/", "[::1");
+    assert_bad(port, "/", "::1");
+    memset(huge, 'a', sizeof(huge) - 1);
+    huge[sizeof(huge) - 1] = '\0';
+    assert_bad(port, "/", huge);
+    /* Targets neither: absolute form, control bytes, too long. */
+    assert_bad(port, "http://evil.example/", "example.com");
+    assert_bad(port, "/a\x01z", "example.com");
+    assert_bad(port, "/\x7f", "example.com");
+    {
+        char *t = malloc(AC_REDIRECT_TARGET_MAX + 2), *req = malloc(AC_REDIRECT_TARGET_MAX + 128);
+        int n;
+
+        assert_non_null(t);
+        assert_non_null(req);
+        t[0] = '/';
+        memset(t + 1, 'p', AC_REDIRECT_TARGET_MAX);
+        t[AC_REDIRECT_TARGET_MAX + 1] = '\0';
+        n = snprintf(req, AC_REDIRECT_TARGET_MAX + 128,
+                     "GET %s HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n", t);
+        assert_int_equal(raw_ask(port, req, (size_t)n, buf), 400);
+        free(t);
+        free(req);
+    }
+    /* A request cut after its request line: its target's copy is freed
+     * all the same (the sanitizer build's leak check). */
+    {
+        static const char cut[] = "GET /cut/short HTTP/1.1\r\nHost: exa";
+        int fd = raw_connect(NULL, port);
+
+        assert_true(fd >= 0);
+        assert_int_equal(raw_send(fd, cut, strlen(cut)), 0);
+        (void)raw_read(fd, buf, 200);
+        close(fd);
+    }
+    /* Challenges are answered as before, never redirected; other methods 405. */
+    assert_served(port);
+    assert_int_equal(raw_host(port, "HEAD", PREFIX TOKEN, "example.com", buf), 200);
+    assert_int_equal(raw_host(port, "GET", PREFIX "unknownToken", "example.com", buf), 404);
+    assert_int_equal(raw_host(port, "GET", PREFIX TOKEN "?x", "example.com", buf), 404);
+    assert_int_equal(raw_host(port, "GET", PREFIX, "example.com", buf), 404);
+    assert_int_equal(raw_host(port, "POST", "/", "example.com", buf), 405);
+    assert_int_equal(raw_host(port, "PUT", "/x", "example.com", buf), 405);
+    assert_string_equal(location_of(buf), "");
+    ac_http01_stop(h);
+
+    /* Port 443: no port in the Location. */
+    h = redirecting(ctx, 443, &port);
+    assert_redirect(port, "GET", "/p?q", "example.com:80", "https://example.com/p?q");
+    assert_redirect(port, "GET", "/", "[::1]", "https://[::1]/");
+    ac_http01_stop(h);
+
+    /* Off by default: 404 as ever. */
+    h = redirecting(ctx, 0, &port);
+    assert_int_equal(raw_host(port, "GET", "/", "example.com", buf), 404);
+    assert_string_equal(location_of(buf), "");
+    assert_served(port);
+    ac_http01_stop(h);
+    assert_int_equal(ac_http01_start(NULL, NULL, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
+    assert_int_equal(raw_host(ac_http01_port(h), "GET", "/x", "example.com", buf), 404);
+    ac_http01_stop(h);
+    autocert_ctx_free(ctx);
+}
+
 /* 300 idle connections from one address, then 300 from sixteen: the
  * responder holds some (never libmicrohttpd's limit) and the CA's
  * requests are all answered. */
@@ -1411,6 +1636,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_token_valid),
         cmocka_unit_test(test_token_of),
+        cmocka_unit_test(test_redirect_location),
+        cmocka_unit_test(test_redirect_daemon),
         cmocka_unit_test(test_attack_paths),
         cmocka_unit_test(test_attack_long_targets),
         cmocka_unit_test(test_attack_methods),

@@ -75,7 +75,7 @@ static void test_policy_normalizes(void **state)
                      AUTOCERT_ERR_NOT_FOUND);
     assert_null(chain);
     assert_null(key);
-    autocert_manager_free(m);
+    mgrfx_done(m);
     assert_int_equal(fakeca_nreq(f->ca), before);
 }
 
@@ -123,7 +123,7 @@ static void test_start_loads_the_cache(void **state)
     assert_int_equal(autocert_manager_renew(m, "c.example", AUTOCERT_RENEW_FORCE, NULL),
                      AUTOCERT_ERR_NOT_FOUND);
     usleep(300000); /* the thread's first pass */
-    autocert_manager_free(m);
+    mgrfx_done(m);
     assert_int_equal(fakeca_nreq(f->ca), before);
 }
 
@@ -142,7 +142,7 @@ static void test_foreign_entry_replaced(void **state)
     assert_true(mgrfx_wait(mgrfx_event_seen, m, obtained));
     assert_int_equal(autocert_manager_count(m), 1);
     check_lookup(f, m, "a.example");
-    autocert_manager_free(m);
+    mgrfx_done(m);
 }
 
 /* ---- the worker -------------------------------------------------------------------- */
@@ -160,7 +160,7 @@ static void test_worker_obtains_missing(void **state)
     assert_string_equal(mgrfx_ev.last_name, "b.example");
     assert_int_equal(fakeca_issued(f->ca), 2);
     check_lookup(f, m, "b.example");
-    autocert_manager_free(m);
+    mgrfx_done(m);
 }
 
 static void test_worker_failure_reported(void **state)
@@ -181,7 +181,36 @@ static void test_worker_failure_reported(void **state)
     usleep(1500000);
     assert_int_equal(mgrfx_events(AUTOCERT_EVENT_FAILED), 1);
     assert_int_equal(autocert_manager_count(m), 0);
-    autocert_manager_free(m);
+    mgrfx_done(m);
+}
+
+/* A served certificate that is due is renewed by the thread, and the new
+ * one served. */
+static void test_worker_renews_due(void **state)
+{
+    protofx *f = *state;
+    const char *a[] = {"a.example"};
+    int renewed[2] = {AUTOCERT_EVENT_RENEWED, 1};
+    autocert_manager *m;
+    X509 *before, *after;
+
+    fakeca_knobs_of(f->ca)->backdate_days = 80; /* 10 of 90 days left: due */
+    mgrfx_obtain(f, "a.example");
+    fakeca_knobs_of(f->ca)->backdate_days = 0;
+    m = mgrfx_manager(f, a, 1, NULL);
+    before = mgrfx_served_leaf(m, "a.example");
+    assert_true(mgrfx_wait(mgrfx_event_seen, m, renewed));
+    after = mgrfx_served_leaf(m, "a.example");
+    assert_int_not_equal(X509_cmp(before, after), 0);
+    assert_int_equal(fakeca_issued(f->ca), 2);
+    check_lookup(f, m, "a.example");
+    /* Not due any more: nothing more is ordered, nothing picked up. */
+    usleep(1500000);
+    assert_int_equal(fakeca_issued(f->ca), 2);
+    assert_int_equal(mgrfx_events(AUTOCERT_EVENT_LOADED), 1);
+    X509_free(before);
+    X509_free(after);
+    mgrfx_done(m);
 }
 
 /* A certificate stored by another process (here another context on the
@@ -218,7 +247,7 @@ static void test_pickup_of_another_process(void **state)
     assert_int_equal(mgrfx_events(AUTOCERT_EVENT_LOADED), 2);
     X509_free(before);
     X509_free(after);
-    autocert_manager_free(m);
+    mgrfx_done(m);
     autocert_ctx_free(other);
 }
 
@@ -234,7 +263,7 @@ static void test_free_is_prompt(void **state)
     m = mgrfx_manager(f, AB, 2, NULL);
     usleep(200000);
     t0 = ac_now();
-    autocert_manager_free(m);
+    mgrfx_done(m);
     assert_true(ac_now() - t0 < 2.0);
     /* The responder was the manager's: the context has none left. */
     assert_null(f->ctx->responder);
@@ -243,14 +272,15 @@ static void test_free_is_prompt(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_policy_refuses_bad_names, mgrfx_setup, protofx_teardown),
-        cmocka_unit_test_setup_teardown(test_policy_normalizes, mgrfx_setup, protofx_teardown),
-        cmocka_unit_test_setup_teardown(test_start_loads_the_cache, mgrfx_setup, protofx_teardown),
-        cmocka_unit_test_setup_teardown(test_foreign_entry_replaced, mgrfx_setup, protofx_teardown),
-        cmocka_unit_test_setup_teardown(test_worker_obtains_missing, mgrfx_setup, protofx_teardown),
-        cmocka_unit_test_setup_teardown(test_worker_failure_reported, mgrfx_setup, protofx_teardown),
-        cmocka_unit_test_setup_teardown(test_pickup_of_another_process, mgrfx_setup, protofx_teardown),
-        cmocka_unit_test_setup_teardown(test_free_is_prompt, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_policy_refuses_bad_names, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_policy_normalizes, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_start_loads_the_cache, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_entry_replaced, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_obtains_missing, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_failure_reported, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_renews_due, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_pickup_of_another_process, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_free_is_prompt, mgrfx_setup, mgrfx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

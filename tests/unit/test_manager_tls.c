@@ -71,7 +71,7 @@ static void test_certificate_by_sni(void **state)
     expect_failure(mgrfx_handshake(sctx, "a.example.evil", NULL, NULL));
     usleep(1200000); /* a pass of the thread */
     assert_int_equal(fakeca_nreq(f->ca), before);
-    autocert_manager_free(m);
+    mgrfx_done(m);
     X509_free(a);
     X509_free(b);
     X509_free(root);
@@ -101,7 +101,7 @@ static void test_alpn_selection(void **state)
     assert_true(r.ok);
     assert_string_equal(r.alpn, "");
     X509_free(r.peer);
-    autocert_manager_free(m);
+    mgrfx_done(m);
     SSL_CTX_free(sctx);
 }
 
@@ -158,7 +158,7 @@ static void test_tls_alpn_challenge(void **state)
     autocert_secret_free(key);
     ac_live_remove(m->live, TOKEN);
     expect_failure(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
-    autocert_manager_free(m);
+    mgrfx_done(m);
     SSL_CTX_free(sctx);
 }
 
@@ -181,7 +181,7 @@ static void test_no_certificate_yet(void **state)
                      AUTOCERT_OK);
     expect_challenge(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
     expect_failure(mgrfx_handshake(sctx, "a.example", "\x02h2", NULL));
-    autocert_manager_free(m);
+    mgrfx_done(m);
     SSL_CTX_free(sctx);
 }
 
@@ -259,7 +259,7 @@ static void test_swap_under_load(void **state)
     expect_peer(mgrfx_handshake(l.sctx, "a.example", NULL, l.root), last);
     X509_free(first);
     X509_free(last);
-    autocert_manager_free(l.m);
+    mgrfx_done(l.m);
     X509_free(l.root);
     SSL_CTX_free(l.sctx);
 }
@@ -267,11 +267,11 @@ static void test_swap_under_load(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_certificate_by_sni, mgrfx_setup, protofx_teardown),
-        cmocka_unit_test_setup_teardown(test_alpn_selection, mgrfx_setup, protofx_teardown),
-        cmocka_unit_test_setup_teardown(test_tls_alpn_challenge, mgrfx_setup, protofx_teardown),
-        cmocka_unit_test_setup_teardown(test_no_certificate_yet, mgrfx_setup, protofx_teardown),
-        cmocka_unit_test_setup_teardown(test_swap_under_load, mgrfx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_certificate_by_sni, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_alpn_selection, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_alpn_challenge, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_no_certificate_yet, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_swap_under_load, mgrfx_setup, mgrfx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,20 @@ const char *ac_http01_token_of(const char *target);
 /* The port the daemon listens on (useful when 0 asked an ephemeral port). */
 unsigned ac_http01_port(const ac_http01 *h);
 
+/* ---- redirect.c: the daemon's redirect to https (ctx->https_redirect_port) -- */
+#define AC_REDIRECT_TARGET_MAX 2048 /* bytes of a request target redirected */
+
+/* Nonzero when a request target as sent can be redirected: it starts with
+ * '/', has at most AC_REDIRECT_TARGET_MAX bytes, and only printable ASCII
+ * without space. */
+int ac_redirect_target_ok(const char *target);
+/* "https://HOST[:PORT]TARGET" into out (n bytes; no port when it is 443):
+ * HOST is the Host header `host` without its port, a DNS name (normalised)
+ * or an IP literal ("[v6]"); 0, or -1 for a host or target that must not
+ * be redirected to (the request is then answered 400). */
+int ac_redirect_location(const char *host, const char *target, unsigned port, char *out,
+                         size_t n);
+
 /* ---- challenge.c: the solvers and the responder -------------------------- */
 /* One challenge to answer. */
 typedef struct {

@@ -33,6 +33,10 @@ static const ac_mhd_api *mhd_api(void)
  * (200, text/plain, the key authorization as body).  Every other target answers 404 (the
  * decision is made on the target as sent, see ac_http01_token_of); any other
  * method answers 405 with "Allow: GET, HEAD".  Nothing else is served.
+ * With a redirect port (ctx->https_redirect_port, a server manager's), a
+ * GET or HEAD of any target outside /.well-known/acme-challenge/ answers
+ * 308 to the same target on https instead (redirect.c checks the Host
+ * header and the target: 400 for one it will not redirect to).
  *
  * The listening socket is created and bound here (not by libmicrohttpd) so
  * that a bind failure can be reported with its errno; the daemon gets it
@@ -60,6 +64,7 @@ struct ac_http01 {
     char *dir_ac; /* WEBROOT/.well-known/acme-challenge */
     int made_wk, made_ac; /* created by us: removed again when empty */
     ac_conns conns;       /* the daemon's connections (its thread only) */
+    unsigned redirect_port; /* 0: no redirect */
 };
 
 /* Index of `token` among the published ones, or -1. */
@@ -102,22 +107,45 @@ const char *ac_http01_token_of(const char *target)
     return ac_token_valid(token) ? token : NULL;
 }
 
-/* The request context of a request whose raw target is a challenge path;
- * any other has NULL. */
-static char exact_target;
+/* The request context: &exact_target for a request whose raw target is a
+ * challenge path; in redirect mode, a malloc'd copy of a target to
+ * redirect (freed by on_completed), &bad_target for one that cannot be,
+ * &no_memory; NULL for any other target (404). */
+static char exact_target, bad_target, no_memory;
 
 /* Sees the request target as sent, before libmicrohttpd cuts off a query
  * ("/.well-known/acme-challenge/TOKEN?x" would otherwise reach on_request
  * as the token's path). */
 static void *on_target(void *cls, const char *uri, struct MHD_Connection *c)
 {
-    (void)cls;
+    const ac_http01 *h = cls;
+    char *copy;
+
     (void)c;
-    return ac_http01_token_of(uri) != NULL ? &exact_target : NULL;
+    if (ac_http01_token_of(uri) != NULL)
+        return &exact_target;
+    /* Under the challenge prefix nothing is redirected. */
+    if (h->redirect_port == 0 || strncmp(uri, CHALLENGE_PREFIX, strlen(CHALLENGE_PREFIX)) == 0)
+        return NULL;
+    if (!ac_redirect_target_ok(uri))
+        return &bad_target;
+    return (copy = strdup(uri)) != NULL ? copy : &no_memory;
 }
 
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (*req_cls != &exact_target && *req_cls != &bad_target && *req_cls != &no_memory)
+        free(*req_cls);
+    *req_cls = NULL;
+}
+
+/* Queues a text/plain answer with one more header `name` (NULL: none). */
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
-                             int allow)
+                             const char *name, const char *value)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
@@ -127,13 +155,30 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
         return MHD_NO;
     if (mhd_api()->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES ||
         mhd_api()->add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
-        (allow && mhd_api()->add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES)) {
+        (name && mhd_api()->add_response_header(r, name, value) != MHD_YES)) {
         mhd_api()->destroy_response(r);
         return MHD_NO;
     }
     ret = mhd_api()->queue_response(c, status, r);
     mhd_api()->destroy_response(r);
     return ret;
+}
+
+/* 308 to https for a target on_target kept (redirect mode). */
+static enum MHD_Result redirect(const ac_http01 *h, struct MHD_Connection *c, const char *target)
+{
+    char location[AC_REDIRECT_TARGET_MAX + 512];
+    const char *host;
+
+    if (target == &no_memory)
+        return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n", NULL, NULL);
+    if (target == &bad_target)
+        return reply(c, MHD_HTTP_BAD_REQUEST, "bad request target\n", NULL, NULL);
+    host = mhd_api()->lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (ac_redirect_location(host, target, h->redirect_port, location, sizeof(location)) != 0)
+        return reply(c, MHD_HTTP_BAD_REQUEST, "bad Host header\n", NULL, NULL);
+    return reply(c, MHD_HTTP_PERMANENT_REDIRECT, "moved to https\n", MHD_HTTP_HEADER_LOCATION,
+                 location);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -148,13 +193,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)upload_data;
     (void)upload_size;
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", 1);
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+                     MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (*req_cls != NULL && *req_cls != &exact_target)
+        return redirect(h, c, *req_cls);
     /* Both the raw target and what libmicrohttpd made of it. */
     if (*req_cls != &exact_target || (token = ac_http01_token_of(url)) == NULL)
-        return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
+        return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", NULL, NULL);
     if (ac_live_by_token(h->live, "http-01", token, ka, sizeof(ka)) != 0)
-        return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", 0);
-    return reply(c, MHD_HTTP_OK, ka, 0);
+        return reply(c, MHD_HTTP_NOT_FOUND, "not found\n", NULL, NULL);
+    return reply(c, MHD_HTTP_OK, ka, NULL, NULL);
 }
 
 /* A newcomer: accepted, or refused, by the rules of ac_conns_admit. */
@@ -340,7 +388,8 @@ static autocert_err run_daemon(ac_http01 *h, autocert_ctx *ctx, int fd, const ch
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, on_accept, h, on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, discard_log, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-        MHD_OPTION_URI_LOG_CALLBACK, on_target, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, on_target, h,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)mhd_fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(AC_CONNS_MAX + 8),
@@ -367,9 +416,13 @@ static autocert_err start_daemon(ac_http01 *h, autocert_ctx *ctx, const char *bi
         return rc;
     h->port = port_of(fd);
     format_addr(where, sizeof(where), bind_addr, v6, port);
+    h->redirect_port = ctx ? ctx->https_redirect_port : 0;
     if ((rc = run_daemon(h, ctx, fd, where)) == AUTOCERT_OK) {
         format_addr(where, sizeof(where), bind_addr, v6, h->port);
         ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: listening on %s", where);
+        if (h->redirect_port != 0)
+            ac_log(ctx, AUTOCERT_LOG_DEBUG, "http-01: other requests go to https, port %u",
+                   h->redirect_port);
     }
     close(fd);
     return rc;

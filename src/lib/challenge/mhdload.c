@@ -21,13 +21,13 @@ static void load(void)
     static const char *const names[] = {
         "MHD_start_daemon",   "MHD_stop_daemon",    "MHD_create_response_from_buffer",
         "MHD_add_response_header", "MHD_destroy_response", "MHD_queue_response",
-        "MHD_get_connection_info",
+        "MHD_get_connection_info", "MHD_lookup_connection_value",
     };
     void **const slots[] = {
         (void **)&api.start_daemon,        (void **)&api.stop_daemon,
         (void **)&api.create_response_from_buffer, (void **)&api.add_response_header,
         (void **)&api.destroy_response,    (void **)&api.queue_response,
-        (void **)&api.get_connection_info,
+        (void **)&api.get_connection_info, (void **)&api.lookup_connection_value,
     };
 
     loaded = ac_dl_load(MHD_SONAME, names, slots, sizeof(names) / sizeof(names[0]), failure,

@@ -22,6 +22,8 @@ typedef struct {
     const union MHD_ConnectionInfo *(*get_connection_info)(struct MHD_Connection *c,
                                                            enum MHD_ConnectionInfoType info,
                                                            ...);
+    const char *(*lookup_connection_value)(struct MHD_Connection *c, enum MHD_ValueKind kind,
+                                           const char *key);
 } ac_mhd_api;
 
 /* libmicrohttpd, loaded once (threads may race here), or NULL with the

@@ -226,11 +226,11 @@ autocert_err autocert_manager_renew(autocert_manager *m, const char *name, unsig
                       AC_SAFE(name));
     /* The entry's lock in the storage serializes this order with the
      * thread's; the refresh lock the swaps. */
-    if ((rc = autocert_renew(m->ctx, h->name, flags, info)) != AUTOCERT_OK) {
+    ac_manager_busy(m, h, 1);
+    if ((rc = autocert_renew(m->ctx, h->name, flags, info)) != AUTOCERT_OK)
         ac_manager_event(m, AUTOCERT_EVENT_FAILED, h->name, autocert_last_error(m->ctx));
-        return rc;
-    }
-    if (info->outcome == AUTOCERT_RENEW_RENEWED)
+    else if (info->outcome == AUTOCERT_RENEW_RENEWED)
         rc = ac_manager_refresh(m, h, AUTOCERT_EVENT_RENEWED, "renewed", NULL);
+    ac_manager_busy(m, h, -1);
     return rc;
 }

@@ -57,6 +57,7 @@ typedef struct {
     /* Under the manager's refresh lock: */
     ac_stamp seen;   /* of the entry when last loaded */
     time_t renew_at; /* served: when to ask for a renewal */
+    int busy;        /* orders of this process under way: no pick-up */
     /* The worker's own: */
     time_t retry_at; /* no certificate: the next obtain */
     unsigned failures;
@@ -115,8 +116,12 @@ void ac_manager_event(autocert_manager *m, autocert_event ev, const char *host,
  * Returns OK also when nothing changed; *changed (may be NULL) says. */
 autocert_err ac_manager_refresh(autocert_manager *m, ac_mhost *h, int ev, const char *reason,
                                 int *changed);
-/* Pick-up: reloads `h` when its entry's stamp differs from the one seen. */
+/* Pick-up: reloads `h` when its entry's stamp differs from the one seen,
+ * unless this process is ordering for it. */
 void ac_manager_pickup(autocert_manager *m, ac_mhost *h);
+/* Around an order of this process for `h`: what it stores is reported as
+ * its own, not picked up as another process's. */
+void ac_manager_busy(autocert_manager *m, ac_mhost *h, int delta);
 
 /* ---- worker.c: the background thread ------------------------------------------ */
 autocert_err ac_worker_start(autocert_manager *m);

@@ -70,7 +70,7 @@ void ac_manager_pickup(autocert_manager *m, ac_mhost *h)
 
     ac_stamp_take(m->ctx, h->name, &now);
     pthread_mutex_lock(&m->refresh);
-    seen = ac_stamp_equal(&now, &h->seen);
+    seen = h->busy > 0 || ac_stamp_equal(&now, &h->seen);
     pthread_mutex_unlock(&m->refresh);
     if (seen || !now.present)
         return;
@@ -78,4 +78,11 @@ void ac_manager_pickup(autocert_manager *m, ac_mhost *h)
     if (rc != AUTOCERT_OK && rc != AUTOCERT_ERR_NOT_FOUND)
         ac_log(m->ctx, AUTOCERT_LOG_WARN, "%s: the certificate another process stored is not "
                "served: %s", h->name, autocert_last_error(m->ctx));
+}
+
+void ac_manager_busy(autocert_manager *m, ac_mhost *h, int delta)
+{
+    pthread_mutex_lock(&m->refresh);
+    h->busy += delta;
+    pthread_mutex_unlock(&m->refresh);
 }

@@ -36,18 +36,26 @@ static int stopping(autocert_manager *m)
 static void obtain(autocert_manager *m, ac_mhost *h)
 {
     const char *names[1] = {h->name};
+    autocert_cert *c = NULL;
     char msg[600];
     autocert_err rc;
 
     ac_log(m->ctx, AUTOCERT_LOG_INFO, "%s: obtaining a certificate", h->name);
-    if ((rc = autocert_obtain(m->ctx, names, 1, 0, NULL)) == AUTOCERT_OK &&
-        (rc = ac_manager_refresh(m, h, AUTOCERT_EVENT_OBTAINED, "obtained", NULL)) ==
-            AUTOCERT_OK) {
+    ac_manager_busy(m, h, 1);
+    if ((rc = autocert_obtain(m->ctx, names, 1, 0, &c)) == AUTOCERT_OK)
+        rc = autocert_cert_is_new(c)
+                 ? ac_manager_refresh(m, h, AUTOCERT_EVENT_OBTAINED, "obtained", NULL)
+                 : ac_manager_refresh(m, h, AUTOCERT_EVENT_LOADED, "stored by another process",
+                                      NULL);
+    /* The detail is per thread: read it here. */
+    if (rc != AUTOCERT_OK)
+        snprintf(msg, sizeof(msg), "%s", autocert_last_error(m->ctx));
+    ac_manager_busy(m, h, -1);
+    autocert_cert_free(c);
+    if (rc == AUTOCERT_OK) {
         h->failures = 0;
         return;
     }
-    /* The detail is per thread: read it here. */
-    snprintf(msg, sizeof(msg), "%s", autocert_last_error(m->ctx));
     h->failures++;
     h->retry_at = time(NULL) + backoff(h->failures);
     ac_log(m->ctx, AUTOCERT_LOG_ERROR, "%s: cannot obtain a certificate (trying again in %lld s): "
@@ -75,12 +83,14 @@ static void renew(autocert_manager *m, ac_mhost *h)
     time_t now;
 
     autocert_renew_info_init(&info);
+    ac_manager_busy(m, h, 1);
     rc = autocert_renew(m->ctx, h->name, 0, &info);
     if (rc != AUTOCERT_OK)
         snprintf(msg, sizeof(msg), "%s", autocert_last_error(m->ctx));
     else if (info.outcome == AUTOCERT_RENEW_RENEWED &&
              (rc = ac_manager_refresh(m, h, AUTOCERT_EVENT_RENEWED, "renewed", NULL)) != AUTOCERT_OK)
         snprintf(msg, sizeof(msg), "%s", autocert_last_error(m->ctx));
+    ac_manager_busy(m, h, -1);
     now = time(NULL);
     pthread_mutex_lock(&m->refresh);
     if (rc != AUTOCERT_OK || info.outcome != AUTOCERT_RENEW_RENEWED)
