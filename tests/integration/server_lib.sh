@@ -5,8 +5,9 @@
 
 AC_SERVER_BIN=${AC_SERVER_BIN:-$top_builddir/examples/https-server/https-server}
 [ -x "$AC_SERVER_BIN" ] || ac_fail "no example server at $AC_SERVER_BIN (make builds it)"
-# The server's HTTPS port: in the test's block of ports outside a namespace.
-SRV_PORT=$((AC_ACME_PORT + 6))
+# The server's HTTPS port, where Pebble's validator looks for TLS-ALPN-01
+# (start_pebble tlsport=$SRV_PORT): 443 in a namespace, else in the test's block.
+SRV_PORT=$AC_TLS_PORT
 
 # The files it serves.
 mkdir -p "$WORK/www/sub"

@@ -1,0 +1,62 @@
+#!/bin/sh
+# server_alpn.sh: the example server with --autocert: Pebble validates TLS-ALPN-01 against the server's own listener; each name is served its cached certificate by SNI; a name outside the policy makes no order and the server stays up.
+AC_TEST_SLOT=61
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/server_lib.sh"
+
+# Pebble validates TLS-ALPN-01 on the server's port.
+start_pebble tlsport="$SRV_PORT"
+acme="--cache $CACHE --directory $AC_DIRECTORY --ca-bundle $WORK/tls-ca.pem --agree-tos"
+
+# served NAME: the server serves NAME the certificate cached for it.
+served() {
+    [ -s "$CACHE/certs/$1/cert.pem" ] && [ "$(srv_serial "$1")" = "$(cache_serial "$1")" ]
+}
+
+# 1. Both names obtained by the manager at start and served (at most 30 s).
+# shellcheck disable=SC2086 # $acme is a list of options
+srv_start server.log --autocert a.example,b.example $acme --challenge tls-alpn-01 \
+    --listen "127.0.0.1:$SRV_PORT" --root "$WORK/www"
+for h in a.example b.example; do
+    ac_wait_for 300 served "$h" || ac_fail "$h: no certificate served within 30 s"
+done
+# Pebble logs its HTTP-01 attempts only; the test DNS server answers no
+# DNS-01 challenge: the names were validated through TLS-ALPN-01.
+if grep -q 'validate w/ HTTP' "$WORK/pebble.log"; then
+    ac_fail "Pebble validated HTTP-01, not TLS-ALPN-01"
+fi
+srv_get_ok a.example
+srv_get_ok b.example
+sa=$(srv_serial a.example)
+sb=$(srv_serial b.example)
+[ "$sa" != "$sb" ] || ac_fail "a.example and b.example are served the same certificate"
+ac_sans "$CACHE/certs/a.example/cert.pem" | grep -qx a.example || ac_fail "a.example's certificate lacks its name"
+ac_ok "TLS-ALPN-01 on the server's own port; 200 for a.example ($sa) and b.example ($sb), each its cached certificate"
+
+# 2. A name outside the policy: the handshake fails, nothing is ordered, the server stays up.
+orders=$(new_orders)
+[ -z "$(srv_serial c.example)" ] || ac_fail "a certificate was served for c.example"
+code=$(srv_get c.example /file.txt)
+[ "$code" = 000 ] || ac_fail "c.example: status $code, expected a failed handshake"
+sleep 1
+[ "$(new_orders)" = "$orders" ] || ac_fail "an order was placed after a handshake for c.example"
+if grep -q 'c\.example' "$WORK/pebble.log"; then
+    ac_fail "Pebble saw c.example"
+fi
+ac_alive "$SRV_PID" || ac_fail "the server exited after a handshake for c.example"
+srv_get_ok a.example
+ac_ok "SNI c.example: handshake refused, no order ($orders orders in all), still serving"
+
+# 3. Restarted: both served from the cache at once, no order.
+srv_stop_clean
+# shellcheck disable=SC2086 # $acme is a list of options
+srv_start server2.log --autocert a.example,b.example $acme --challenge tls-alpn-01 \
+    --listen "127.0.0.1:$SRV_PORT" --root "$WORK/www"
+[ "$(srv_serial a.example)" = "$sa" ] || ac_fail "after a restart a.example is not served its cached certificate"
+[ "$(srv_serial b.example)" = "$sb" ] || ac_fail "after a restart b.example is not served its cached certificate"
+srv_get_ok b.example
+[ "$(new_orders)" = "$orders" ] || ac_fail "the restarted server ordered again"
+srv_stop_clean
+ac_ok "restart: served from the cache at once, no order"
+
+ac_done
