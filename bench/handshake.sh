@@ -35,6 +35,7 @@ export top_srcdir top_builddir AUTOCERT_BIN AC_SERVER_BIN
 # The programs themselves, not libtool's wrapper scripts: the PID whose
 # memory is read must be the server's.
 for v in AUTOCERT_BIN AC_SERVER_BIN; do
+    b=""
     eval "b=\$$v"
     d=$(dirname "$b")
     if head -c 200 "$b" | grep -q '^#!' && [ -x "$d/.libs/$(basename "$b")" ]; then
@@ -62,9 +63,12 @@ mkdir -p "$WORK/webroot"
 ac_static_server "$WORK/webroot" "$AC_HTTP_PORT"
 obtain="$AUTOCERT_BIN -q obtain --directory $AC_DIRECTORY --ca-bundle $WORK/tls-ca.pem --cache $CACHE --agree-tos --webroot $WORK/webroot"
 t0=$(date +%s.%N)
-$obtain "$first" >/dev/null || ac_fail "obtain $first failed"
-sed 1d "$WORK/names" | xargs -P "$JOBS" -n 1 $obtain >/dev/null 2>"$WORK/obtain.err" ||
-    ac_fail "an obtain failed: $(head -n 3 "$WORK/obtain.err")"
+# shellcheck disable=SC2086 # $obtain is a command and its options
+{
+    $obtain "$first" >/dev/null || ac_fail "obtain $first failed"
+    sed 1d "$WORK/names" | xargs -P "$JOBS" -n 1 $obtain >/dev/null 2>"$WORK/obtain.err" ||
+        ac_fail "an obtain failed: $(head -n 3 "$WORK/obtain.err")"
+}
 t1=$(date +%s.%N)
 ac_stop "$AC_STATIC_PID"
 [ "$(find "$CACHE/certs" -name cert.pem | wc -l)" -eq "$NAMES" ] || ac_fail "not $NAMES certificates cached"
@@ -118,9 +122,11 @@ done
 total() {
     awk '{ n += $1; s += $2; m += $4; f += $5 } END { printf "%d %.2f %.1f %d %d", n, s, n / s, m, f }' "$1"
 }
+# shellcheck disable=SC2046 # total prints five words
 set -- $(total "$WORK/many.out")
 many_rate=$3
 echo "  $NAMES names by SNI:      $3 handshakes/s ($1 in $2 s, $THREADS client threads, TLS 1.3 full; wrong certificates $4, failures $5)"
+# shellcheck disable=SC2046 # total prints five words
 set -- $(total "$WORK/static.out")
 static_rate=$3
 echo "  one static certificate: $3 handshakes/s ($1 in $2 s; failures $5)"

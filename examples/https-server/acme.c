@@ -53,42 +53,47 @@ static int fail(const char *what, autocert_err rc)
     return -1;
 }
 
+/* A setter's result: 0, or 1 after a line naming the flag and its value. */
+static int bad(autocert_err rc, const char *flag, const char *value)
+{
+    char what[300];
+
+    if (rc == AUTOCERT_OK)
+        return 0;
+    snprintf(what, sizeof(what), "invalid %s '%s'", flag, value);
+    fail(what, rc);
+    return 1;
+}
+
 /* The context: the CA, its trust, the account, the challenge, the cache. */
 static int configure(const srv_opts *o)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    autocert_err rc;
-    char what[300];
+    char host[64];
+    unsigned port;
 
     if ((actx = autocert_ctx_new()) == NULL)
         return fail("autocert_ctx_new", AUTOCERT_ERR_NOMEM);
     autocert_set_logger(actx, on_log, NULL);
     autocert_set_log_level(actx, o->verbose ? AUTOCERT_LOG_DEBUG : AUTOCERT_LOG_INFO);
     autocert_set_agree_tos(actx, o->agree_tos);
-#define SET(flag, value, call)                                                              \
-    if ((value) && (rc = (call)) != AUTOCERT_OK) {                                          \
-        snprintf(what, sizeof(what), "invalid %s '%s'", flag, value);                       \
-        return fail(what, rc);                                                              \
-    }
-    SET("--directory", o->directory, autocert_set_directory(actx, o->directory));
-    SET("--ca-bundle", o->ca_bundle, autocert_set_ca_bundle(actx, o->ca_bundle));
-    SET("--email", o->email, autocert_set_email(actx, o->email));
-    SET("--challenge", o->challenge, autocert_set_challenge(actx, o->challenge));
-    SET("--cache", o->cache, autocert_set_cache_dir(actx, o->cache));
-#undef SET
-    if (o->http_listen) {
-        char host[64];
-        unsigned port;
-        /* Checked as --listen is; the daemon takes the address as text. */
-        if (opts_addr("--http-listen", o->http_listen, &ss, &len) != 0 ||
-            opts_split(o->http_listen, host, sizeof(host), &port) != 0)
-            return -1;
-        if ((rc = autocert_set_http01(actx, *host ? host : NULL, port)) != AUTOCERT_OK) {
-            snprintf(what, sizeof(what), "invalid --http-listen '%s'", o->http_listen);
-            return fail(what, rc);
-        }
-    }
+    if ((o->directory &&
+         bad(autocert_set_directory(actx, o->directory), "--directory", o->directory)) ||
+        (o->ca_bundle &&
+         bad(autocert_set_ca_bundle(actx, o->ca_bundle), "--ca-bundle", o->ca_bundle)) ||
+        (o->email && bad(autocert_set_email(actx, o->email), "--email", o->email)) ||
+        (o->challenge &&
+         bad(autocert_set_challenge(actx, o->challenge), "--challenge", o->challenge)) ||
+        (o->cache && bad(autocert_set_cache_dir(actx, o->cache), "--cache", o->cache)))
+        return -1;
+    if (o->http_listen == NULL)
+        return 0;
+    /* Checked as --listen is; the daemon takes the address as text. */
+    if (opts_addr("--http-listen", o->http_listen, &ss, &len) != 0 ||
+        opts_split(o->http_listen, host, sizeof(host), &port) != 0 ||
+        bad(autocert_set_http01(actx, *host ? host : NULL, port), "--http-listen", o->http_listen))
+        return -1;
     return 0;
 }
 

@@ -29,15 +29,17 @@ static int send_all(SSL *ssl, const void *buf, size_t len)
     return 0;
 }
 
-static void respond(SSL *ssl, int status, const char *reason, const char *extra)
+/* A short text answer (its body left out for HEAD). */
+static void respond(SSL *ssl, int head_only, int status, const char *reason, const char *extra)
 {
     char buf[512];
     int n;
 
     n = snprintf(buf, sizeof(buf),
                  "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-                 "%sConnection: close\r\n\r\n%s\n",
-                 status, reason, strlen(reason) + 1, extra ? extra : "", reason);
+                 "%sConnection: close\r\n\r\n%s%s",
+                 status, reason, strlen(reason) + 1, extra ? extra : "", head_only ? "" : reason,
+                 head_only ? "" : "\n");
     if (n > 0 && (size_t)n < sizeof(buf))
         send_all(ssl, buf, (size_t)n);
 }
@@ -166,7 +168,7 @@ static void send_file(SSL *ssl, int fd, const char *type, int head)
     int len;
 
     if (fstat(fd, &st) != 0) {
-        respond(ssl, 500, "Internal Server Error", NULL);
+        respond(ssl, head, 500, "Internal Server Error", NULL);
         return;
     }
     len = snprintf(buf, sizeof(buf),
@@ -191,9 +193,9 @@ static int parse(SSL *ssl, int rootfd, char *head, int *head_only, int *fd, cons
     if (sscanf(head, "%7s %8191s %15s", method, target, version) != 3 ||
         strncmp(version, "HTTP/1.", 7) != 0 || target[0] != '/')
         return 400;
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    *head_only = strcmp(method, "HEAD") == 0;
+    if (strcmp(method, "GET") != 0 && !*head_only)
         return 405;
-    *head_only = method[0] == 'H';
     if (decode_path(target) != 0)
         return 400;
     memcpy(path, target, strlen(target) + 1); /* open_beneath cuts its copy */
@@ -215,9 +217,9 @@ void http_serve(SSL *ssl, int rootfd)
         close(fd);
         break;
     case -1: break; /* the client is gone, or too slow */
-    case 400: respond(ssl, 400, "Bad Request", NULL); break;
-    case 404: respond(ssl, 404, "Not Found", NULL); break;
-    case 405: respond(ssl, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n"); break;
-    default: respond(ssl, 431, "Request Header Fields Too Large", NULL); break;
+    case 400: respond(ssl, head_only, 400, "Bad Request", NULL); break;
+    case 404: respond(ssl, head_only, 404, "Not Found", NULL); break;
+    case 405: respond(ssl, 0, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n"); break;
+    default: respond(ssl, 0, 431, "Request Header Fields Too Large", NULL); break;
     }
 }

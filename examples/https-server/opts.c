@@ -115,7 +115,8 @@ static int set_opt(srv_opts *o, int c, const char *arg)
         errno = 0;
         n = strtoul(arg, &end, 10);
         if (errno || end == arg || *end || n < 1 || n > 65536) {
-            fprintf(stderr, SRV_NAME ": invalid --max-conns '%s' (a number from 1 to 65536)\n", arg);
+            fprintf(stderr, SRV_NAME ": invalid --max-conns '%s' (a number from 1 to 65536)\n",
+                    arg);
             return SRV_EXIT_FAIL;
         }
         o->max_conns = (unsigned)n;
@@ -261,7 +262,8 @@ int opts_addr(const char *flag, const char *text, struct sockaddr_storage *ss, s
     freeaddrinfo(ai);
     return 0;
 bad:
-    fprintf(stderr, SRV_NAME ": invalid %s '%s' (expected ADDR:PORT, e.g. 127.0.0.1:8443 or [::1]:8443)\n",
+    fprintf(stderr,
+            SRV_NAME ": invalid %s '%s' (expected ADDR:PORT, e.g. 127.0.0.1:8443 or [::1]:8443)\n",
             flag, text);
     return -1;
 }

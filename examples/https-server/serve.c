@@ -47,7 +47,8 @@ srv_server *serve_bind(const srv_opts *o)
 
     if (opts_addr("--listen", o->listen, &ss, &len) != 0)
         return NULL;
-    if ((s = calloc(1, sizeof(*s))) == NULL || (s->fds = calloc(o->max_conns, sizeof(int))) == NULL) {
+    if ((s = calloc(1, sizeof(*s))) == NULL ||
+        (s->fds = calloc(o->max_conns, sizeof(int))) == NULL) {
         srv_log("out of memory");
         free(s);
         return NULL;
@@ -128,6 +129,12 @@ static void start_conn(srv_server *s, int fd)
     c->s = s;
     c->fd = fd;
     pthread_mutex_lock(&s->mu);
+    if (s->stopping) { /* accepted as serve_stop() shut the others down */
+        pthread_mutex_unlock(&s->mu);
+        close(fd);
+        free(c);
+        return;
+    }
     for (c->slot = 0; s->fds[c->slot] != -1; c->slot++)
         ;
     s->fds[c->slot] = fd;

@@ -18,7 +18,8 @@ srv_start server.log --tlscert "$WORK/tls/fullchain.pem" --tlskey "$WORK/tls/pri
 srv_get_ok "$name"
 [ "$(srv_serial "$name")" = "$first" ] || ac_fail "the served serial is not the obtained certificate's"
 code=$(srv_get "$name" /sub/)
-[ "$code" = 200 ] && grep -q index "$WORK/body" || ac_fail "GET /sub/: status $code, expected the index"
+[ "$code" = 200 ] || ac_fail "GET /sub/: status $code, expected 200"
+grep -q index "$WORK/body" || ac_fail "GET /sub/: not the directory's index.html"
 # Outside the root: a file next to it, reached by "..", escaped or not, or a symbolic link.
 echo "outside the root" >"$WORK/secret.txt"
 ln -s ../secret.txt "$WORK/www/link.txt"

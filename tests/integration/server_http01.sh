@@ -37,8 +37,8 @@ out=$(curl -s --max-time 10 --resolve "a.example:$AC_HTTP_PORT:127.0.0.1" -o /de
 code=$(curl -s --max-time 10 -L --cacert "$WORK/pebble-root.pem" --resolve "a.example:$AC_HTTP_PORT:127.0.0.1" \
     --resolve "a.example:$SRV_PORT:127.0.0.1" -o "$WORK/body" -w '%{http_code}' \
     "http://a.example:$AC_HTTP_PORT/file.txt" || true)
-[ "$code" = 200 ] && cmp -s "$WORK/body" "$WORK/www/file.txt" ||
-    ac_fail "following the redirect: status $code"
+[ "$code" = 200 ] || ac_fail "following the redirect: status $code"
+cmp -s "$WORK/body" "$WORK/www/file.txt" || ac_fail "following the redirect: not the file"
 ac_ok "plain http redirected (308) to https://$authority/path, which serves the file"
 
 # 3. A name outside the policy: the handshake fails, nothing is ordered, the server stays up.

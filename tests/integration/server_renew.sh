@@ -34,6 +34,7 @@ pid=$SRV_PID
 
 # A connection opened now, its request sent after the renewal.
 mkfifo "$WORK/in"
+# shellcheck disable=SC2016 # the inner shell expands its own parameters
 ac_spawn client.log sh -c 'timeout -k 2 40 openssl s_client -connect "127.0.0.1:$1" -servername "$2" \
     -CAfile "$5" -verify_return_error -quiet -ign_eof <"$3" >"$4"' \
     sh "$SRV_PORT" "$name" "$WORK/in" "$WORK/client.out" "$WORK/pebble-root.pem"
