@@ -85,6 +85,7 @@ static int configure(const srv_opts *o)
         (o->email && bad(autocert_set_email(actx, o->email), "--email", o->email)) ||
         (o->challenge &&
          bad(autocert_set_challenge(actx, o->challenge), "--challenge", o->challenge)) ||
+        (o->dns_hook && bad(autocert_set_dns_hook(actx, o->dns_hook), "--dns-hook", o->dns_hook)) ||
         (o->cache && bad(autocert_set_cache_dir(actx, o->cache), "--cache", o->cache)))
         return -1;
     if (o->http_listen == NULL)

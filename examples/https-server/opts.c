@@ -33,6 +33,7 @@ static const char help_text[] =
     "  --agree-tos           agree to the CA's terms of service\n"
     "  --challenge TYPE      tls-alpn-01, http-01 or dns-01 (default: tls-alpn-01\n"
     "                        when listening on port 443, http-01 otherwise)\n"
+    "  --dns-hook CMD        dns-01: the command publishing TXT records (see autocert(1))\n"
     "  --http-listen A:PORT  the HTTP-01 daemon's address (default: port 80); it\n"
     "                        also redirects every other request to https\n"
     "Options:\n"
@@ -50,7 +51,7 @@ static const char help_text[] =
 
 enum { O_AUTOCERT = 256, O_CACHE, O_DIRECTORY, O_CA_BUNDLE, O_EMAIL, O_AGREE_TOS, O_CHALLENGE,
        O_HTTP_LISTEN, O_TLSCERT, O_TLSKEY, O_SELF_SIGNED, O_CLIENT_CA, O_LISTEN, O_USER, O_ROOT,
-       O_MAX_CONNS };
+       O_MAX_CONNS, O_DNS_HOOK };
 
 static const struct option long_opts[] = {
     {"autocert", required_argument, NULL, O_AUTOCERT},
@@ -60,6 +61,7 @@ static const struct option long_opts[] = {
     {"email", required_argument, NULL, O_EMAIL},
     {"agree-tos", no_argument, NULL, O_AGREE_TOS},
     {"challenge", required_argument, NULL, O_CHALLENGE},
+    {"dns-hook", required_argument, NULL, O_DNS_HOOK},
     {"http-listen", required_argument, NULL, O_HTTP_LISTEN},
     {"tlscert", required_argument, NULL, O_TLSCERT},
     {"tlskey", required_argument, NULL, O_TLSKEY},
@@ -103,6 +105,7 @@ static int set_opt(srv_opts *o, int c, const char *arg)
     case O_EMAIL: o->email = arg; break;
     case O_AGREE_TOS: o->agree_tos = 1; break;
     case O_CHALLENGE: o->challenge = arg; break;
+    case O_DNS_HOOK: o->dns_hook = arg; break;
     case O_HTTP_LISTEN: o->http_listen = arg; break;
     case O_TLSCERT: o->tlscert = arg; break;
     case O_TLSKEY: o->tlskey = arg; break;
@@ -170,7 +173,7 @@ static int check_modes(srv_opts *o)
         return usage_error("no certificates: give --autocert, --tlscert/--tlskey or --self-signed");
     if (!o->hosts_arg || o->self_signed) {
         if (o->cache || o->directory || o->ca_bundle || o->email || o->agree_tos ||
-            o->challenge || o->http_listen)
+            o->challenge || o->dns_hook || o->http_listen)
             return usage_error("ACME options need --autocert (without --self-signed)");
     }
     return 0;

@@ -26,7 +26,7 @@ typedef struct {
     const char *hosts_from; /* "--autocert" or "AUTOCERT_HOSTS", for messages */
     char **hosts; /* the names, malloc'd */
     size_t n_hosts;
-    const char *cache, *directory, *ca_bundle, *email, *challenge;
+    const char *cache, *directory, *ca_bundle, *email, *challenge, *dns_hook;
     int agree_tos;
     const char *http_listen; /* ADDR:PORT of the HTTP-01 daemon */
     /* --tlscert/--tlskey: files, reloaded on SIGHUP */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# server_http01.sh: the example server with --autocert through the manager's HTTP-01 daemon on Pebble's httpPort: each name served its cached certificate by SNI, plain http redirected to https, a name outside the policy makes no order.
+# server_http01.sh: the example server with --autocert through the manager's HTTP-01 daemon on Pebble's httpPort: each name served its cached certificate by SNI, plain http redirected to https, a name outside the policy makes no order; then DNS-01 through --dns-hook.
 AC_TEST_SLOT=62
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/server_lib.sh"
@@ -50,5 +50,17 @@ ac_alive "$SRV_PID" || ac_fail "the server exited after a handshake for c.exampl
 srv_get_ok b.example
 srv_stop_clean
 ac_ok "SNI c.example: handshake refused, no order, still serving; SIGTERM: exit 0"
+
+# 4. DNS-01: TXT records through the hook (pebble-challtestsrv's API), no port opened.
+CHALLTESTSRV_URL=http://127.0.0.1:$AC_CHALL_PORT
+export CHALLTESTSRV_URL
+# shellcheck disable=SC2086 # $acme is a list of options
+srv_start server-dns.log --autocert d.example $acme \
+    --challenge dns-01 --dns-hook "sh $top_srcdir/scripts/dns-hook-challtestsrv.sh \"\$@\"" \
+    --listen "127.0.0.1:$SRV_PORT" --root "$WORK/www"
+ac_wait_for 300 served d.example || ac_fail "d.example: no certificate served within 30 s (DNS-01)"
+srv_get_ok d.example
+srv_stop_clean
+ac_ok "DNS-01 through --dns-hook: d.example served its certificate"
 
 ac_done
