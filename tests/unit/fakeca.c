@@ -530,13 +530,17 @@ static int published(const fakeca *ca, const fake_authz *z, const char *thumb)
     FILE *f;
     size_t n;
 
+    snprintf(want, sizeof(want), "%s.%s", z->token, thumb ? thumb : "");
+    if (ca->k.validate != NULL)
+        return ca->k.validate(ca->k.validate_arg,
+                              ca->k.chal_type && odd(ca, z) ? ca->k.chal_type : "http-01",
+                              z->ident, want);
     if (ca->k.dns_log != NULL && ca->k.chal_type && strcmp(ca->k.chal_type, "dns-01") == 0 &&
         odd(ca, z))
         return txt_published(ca, z, thumb);
     if (ca->k.webroot == NULL)
         return 1;
     snprintf(path, sizeof(path), "%s/.well-known/acme-challenge/%s", ca->k.webroot, z->token);
-    snprintf(want, sizeof(want), "%s.%s", z->token, thumb ? thumb : "");
     if ((f = fopen(path, "r")) == NULL)
         return 0;
     n = fread(got, 1, sizeof(got) - 1, f);

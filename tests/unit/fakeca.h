@@ -65,6 +65,12 @@ typedef struct {
                                * window from one to two days from now) */
     long ari_status;          /* ... with this status (0: 200) */
     long ari_retry_after;     /* ... and this Retry-After (seconds, -1: none) */
+    /* Validates an answered challenge in place of the webroot and the DNS
+     * log (NULL: they decide): nonzero when the challenge of `type` for
+     * `ident` is answered with `key_auth`, as the test finds it (e.g. in a
+     * TLS-ALPN-01 handshake).  Called with the CA's lock held. */
+    int (*validate)(void *arg, const char *type, const char *ident, const char *key_auth);
+    void *validate_arg;
 } fakeca_knobs;
 
 #define FAKECA_ARI_URL FAKECA_URL "/ari"

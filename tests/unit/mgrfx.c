@@ -87,6 +87,7 @@ static autocert_manager *current;
 int mgrfx_setup(void **state)
 {
     mgrfx_events_reset();
+    mgrfx_tls12 = 0;
     return protofx_setup(state);
 }
 
@@ -111,9 +112,14 @@ void mgrfx_obtain(protofx *f, const char *name)
         fail_msg("autocert_obtain %s: %s", name, autocert_last_error(f->ctx));
 }
 
-/* A manager of `hosts` on the fixture's context, started. */
 autocert_manager *mgrfx_manager(protofx *f, const char *const *hosts, size_t n,
                                     SSL_CTX *sctx)
+{
+    return mgrfx_manager_port(f, hosts, n, sctx, 0);
+}
+
+autocert_manager *mgrfx_manager_port(protofx *f, const char *const *hosts, size_t n,
+                                     SSL_CTX *sctx, unsigned tls_port)
 {
     autocert_manager *m = NULL;
 
@@ -121,6 +127,7 @@ autocert_manager *mgrfx_manager(protofx *f, const char *const *hosts, size_t n,
     current = m;
     assert_int_equal(autocert_manager_set_hosts(m, hosts, n), AUTOCERT_OK);
     autocert_manager_set_event_cb(m, mgrfx_on_event, &mgrfx_ev);
+    autocert_manager_set_tls_port(m, tls_port);
     if (sctx)
         assert_int_equal(autocert_openssl_attach(m, sctx, MGRFX_ALPN, MGRFX_ALPN_LEN),
                          AUTOCERT_OK);
@@ -140,6 +147,8 @@ X509 *mgrfx_first_cert(const char *pem)
 }
 
 /* ---- handshakes in memory ------------------------------------------------------------ */
+
+int mgrfx_tls12;
 
 SSL_CTX *mgrfx_server_ctx(void)
 {
@@ -178,6 +187,8 @@ mgrfx_hs mgrfx_handshake(SSL_CTX *sctx, const char *sni, const char *alpn, X509 
     assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
     SSL_set_bio(c, bc, bc);
     SSL_set_bio(s, bs, bs);
+    if (mgrfx_tls12)
+        SSL_set_max_proto_version(c, TLS1_2_VERSION);
     SSL_set_connect_state(c);
     SSL_set_accept_state(s);
     if (sni)

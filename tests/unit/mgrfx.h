@@ -46,8 +46,15 @@ void mgrfx_obtain(protofx *f, const char *name);
 /* A started manager of `hosts` on the fixture's context, reporting to
  * `mgrfx_ev`, attached to `sctx` with MGRFX_ALPN when sctx is not NULL. */
 autocert_manager *mgrfx_manager(protofx *f, const char *const *hosts, size_t n, SSL_CTX *sctx);
+/* The same with autocert_manager_set_tls_port(tls_port). */
+autocert_manager *mgrfx_manager_port(protofx *f, const char *const *hosts, size_t n,
+                                     SSL_CTX *sctx, unsigned tls_port);
 X509 *mgrfx_first_cert(const char *pem);
 SSL_CTX *mgrfx_server_ctx(void);
+
+/* Nonzero: the client of mgrfx_handshake speaks TLS 1.2 at most (reset
+ * by mgrfx_setup). */
+extern int mgrfx_tls12;
 
 typedef struct {
     int ok;        /* both sides completed the handshake */

@@ -16,6 +16,7 @@
 
 #include "mgrfx.h"
 #include "manager/manager.h"
+#include "storage/storage.h"
 
 static const char *const AB[] = {"a.example", "b.example"};
 
@@ -48,6 +49,40 @@ static void test_policy_refuses_bad_names(void **state)
     assert_int_equal(autocert_manager_count(m), 0);
     autocert_manager_free(m);
     autocert_manager_free(NULL);
+}
+
+/* What may be done once, or only before start; a failed start leaves
+ * nothing running. */
+static void test_start_rules(void **state)
+{
+    protofx *f = *state;
+    const char *a[] = {"a.example"};
+    autocert_manager *m = NULL, *m2 = NULL;
+    SSL_CTX *sctx = mgrfx_server_ctx();
+
+    /* A webroot that is not there: the responder's check fails. */
+    assert_int_equal(autocert_set_webroot(f->ctx, "/nonexistent/www"), AUTOCERT_OK);
+    assert_int_equal(autocert_manager_new(f->ctx, &m), AUTOCERT_OK);
+    assert_int_equal(autocert_manager_set_hosts(m, a, 1), AUTOCERT_OK);
+    assert_int_equal(autocert_manager_start(m), AUTOCERT_ERR_INVALID);
+    assert_non_null(strstr(autocert_last_error(f->ctx), "/nonexistent/www"));
+    assert_null(f->ctx->responder);
+    autocert_manager_free(m);
+    assert_int_equal(autocert_set_webroot(f->ctx, f->webroot), AUTOCERT_OK);
+    /* Once started: no second start, no new hosts, no attaching. */
+    m = mgrfx_manager(f, a, 1, NULL);
+    assert_int_equal(autocert_manager_start(m), AUTOCERT_ERR_INVALID);
+    assert_int_equal(autocert_manager_set_hosts(m, a, 1), AUTOCERT_ERR_INVALID);
+    assert_int_equal(autocert_openssl_attach(m, sctx, NULL, 0), AUTOCERT_ERR_INVALID);
+    /* One responder a context: a second manager on it does not start. */
+    assert_int_equal(autocert_manager_new(f->ctx, &m2), AUTOCERT_OK);
+    assert_int_equal(autocert_manager_set_hosts(m2, a, 1), AUTOCERT_OK);
+    assert_int_equal(autocert_manager_start(m2), AUTOCERT_ERR_EXISTS);
+    autocert_manager_free(m2);
+    assert_non_null(f->ctx->responder);
+    mgrfx_done(m);
+    assert_null(f->ctx->responder);
+    SSL_CTX_free(sctx);
 }
 
 /* Hosts are normalized (case, one trailing dot) and lookups by SNI too. */
@@ -213,6 +248,34 @@ static void test_worker_renews_due(void **state)
     mgrfx_done(m);
 }
 
+/* A renewal on demand racing the thread's: the entry's lock serializes
+ * the orders, and what is served in the end is what the cache holds. */
+static void test_renew_races_worker(void **state)
+{
+    protofx *f = *state;
+    const char *a[] = {"a.example"};
+    autocert_renew_info info;
+    autocert_manager *m;
+    int i;
+
+    fakeca_knobs_of(f->ca)->backdate_days = 80;
+    mgrfx_obtain(f, "a.example");
+    fakeca_knobs_of(f->ca)->backdate_days = 0;
+    m = mgrfx_manager(f, a, 1, NULL);
+    for (i = 0; i < 3; i++) {
+        autocert_renew_info_init(&info);
+        if (autocert_manager_renew(m, "A.example", AUTOCERT_RENEW_FORCE, &info) != AUTOCERT_OK)
+            fail_msg("renew: %s", autocert_last_error(f->ctx));
+        assert_int_equal(info.outcome, AUTOCERT_RENEW_RENEWED);
+    }
+    usleep(1500000);
+    check_lookup(f, m, "a.example");
+    assert_true(fakeca_issued(f->ca) >= 4 && fakeca_issued(f->ca) <= 5);
+    assert_int_equal(mgrfx_events(AUTOCERT_EVENT_LOADED), 1);
+    assert_int_equal(mgrfx_events(AUTOCERT_EVENT_RENEWED), (int)fakeca_issued(f->ca) - 1);
+    mgrfx_done(m);
+}
+
 /* A certificate stored by another process (here another context on the
  * same cache) is served within about a second. */
 static void test_pickup_of_another_process(void **state)
@@ -251,6 +314,42 @@ static void test_pickup_of_another_process(void **state)
     autocert_ctx_free(other);
 }
 
+/* A storage without files: the stamp is the validity in the metadata, and
+ * the manager serves from it as from a directory. */
+static void test_storage_without_files(void **state)
+{
+    protofx *f = *state;
+    const char *a[] = {"a.example"};
+    autocert_storage_ops ops = ac_dir_ops;
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    autocert_storage *st;
+    autocert_manager *m;
+    void *be = NULL;
+    ac_stamp s0, s1, s2;
+
+    ops.path = NULL;
+    assert_int_equal(ac_dir_open(f->cache, &be, detail), AUTOCERT_OK);
+    assert_non_null(st = autocert_storage_new(&ops, be));
+    autocert_set_storage_take(f->ctx, st);
+    ac_stamp_take(f->ctx, "a.example", &s0);
+    assert_false(s0.present);
+    mgrfx_obtain(f, "a.example");
+    ac_stamp_take(f->ctx, "a.example", &s1);
+    assert_true(s1.present);
+    assert_int_equal(s1.ino, 0);
+    assert_true(s1.not_after > s1.not_before);
+    assert_false(ac_stamp_equal(&s0, &s1));
+    sleep(1); /* the next certificate's validity starts a second later */
+    assert_int_equal(autocert_obtain(f->ctx, a, 1, AUTOCERT_OBTAIN_FORCE, NULL), AUTOCERT_OK);
+    ac_stamp_take(f->ctx, "a.example", &s2);
+    assert_false(ac_stamp_equal(&s1, &s2));
+    m = mgrfx_manager(f, a, 1, NULL);
+    assert_false(m->files);
+    assert_int_equal(autocert_manager_count(m), 1);
+    check_lookup(f, m, "a.example");
+    mgrfx_done(m);
+}
+
 /* free() while the thread waits: it returns promptly. */
 static void test_free_is_prompt(void **state)
 {
@@ -273,13 +372,16 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_policy_refuses_bad_names, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_start_rules, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_policy_normalizes, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_start_loads_the_cache, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_foreign_entry_replaced, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_worker_obtains_missing, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_worker_failure_reported, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_worker_renews_due, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_renew_races_worker, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_pickup_of_another_process, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_storage_without_files, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_free_is_prompt, mgrfx_setup, mgrfx_teardown),
     };
 

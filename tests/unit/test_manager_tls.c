@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 #include "manager/manager.h"
@@ -66,6 +67,10 @@ static void test_certificate_by_sni(void **state)
     expect_peer(mgrfx_handshake(sctx, "B.Example.", NULL, root), b);
     /* No SNI: the first host's. */
     expect_peer(mgrfx_handshake(sctx, NULL, NULL, root), a);
+    mgrfx_tls12 = 1;
+    expect_peer(mgrfx_handshake(sctx, "b.example", NULL, root), b);
+    expect_failure(mgrfx_handshake(sctx, "c.example", NULL, NULL));
+    mgrfx_tls12 = 0;
     /* Outside the policy: the handshake fails, and nothing is ordered. */
     expect_failure(mgrfx_handshake(sctx, "c.example", NULL, NULL));
     expect_failure(mgrfx_handshake(sctx, "a.example.evil", NULL, NULL));
@@ -156,6 +161,16 @@ static void test_tls_alpn_challenge(void **state)
     assert_non_null(strstr(key, "PRIVATE KEY"));
     free(cert);
     autocert_secret_free(key);
+    /* Over TLS 1.2 too, for a host served a certificate of the same key
+     * type (the cipher suite is chosen before ALPN). */
+    mgrfx_tls12 = 1;
+    expect_challenge(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
+    r = mgrfx_handshake(sctx, "a.example", "\x08http/1.1", NULL);
+    assert_true(r.ok);
+    assert_false(r.challenge);
+    assert_string_equal(r.alpn, "http/1.1");
+    X509_free(r.peer);
+    mgrfx_tls12 = 0;
     ac_live_remove(m->live, TOKEN);
     expect_failure(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
     mgrfx_done(m);
@@ -181,6 +196,76 @@ static void test_no_certificate_yet(void **state)
                      AUTOCERT_OK);
     expect_challenge(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
     expect_failure(mgrfx_handshake(sctx, "a.example", "\x02h2", NULL));
+    mgrfx_done(m);
+    SSL_CTX_free(sctx);
+}
+
+/* ---- TLS-ALPN-01 end to end: the CA validates through a handshake --------------------- */
+
+typedef struct {
+    SSL_CTX *sctx;
+    int checked;
+} validator;
+
+/* The acmeIdentifier extension of `x` holds SHA-256(key_auth) as a DER
+ * OCTET STRING. */
+static int holds_key_auth(X509 *x, const char *key_auth)
+{
+    ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1);
+    int i = X509_get_ext_by_OBJ(x, oid, -1);
+    const ASN1_OCTET_STRING *d = i >= 0 ? X509_EXTENSION_get_data(X509_get_ext(x, i)) : NULL;
+    unsigned char want[34] = {0x04, 0x20};
+
+    ASN1_OBJECT_free(oid);
+    SHA256((const unsigned char *)key_auth, strlen(key_auth), want + 2);
+    return d != NULL && ASN1_STRING_length(d) == 34 &&
+           memcmp(ASN1_STRING_get0_data(d), want, 34) == 0;
+}
+
+/* The fake CA's validation: a handshake with SNI `ident` offering only
+ * acme-tls/1, as RFC 8737 section 3 has the CA do it. */
+static int validate_tls_alpn(void *arg, const char *type, const char *ident, const char *key_auth)
+{
+    validator *v = arg;
+    mgrfx_hs r;
+    int ok;
+
+    if (strcmp(type, "tls-alpn-01") != 0)
+        return 0;
+    r = mgrfx_handshake(v->sctx, ident, ACME_TLS, NULL);
+    ok = r.ok && r.challenge && strcmp(r.alpn, "acme-tls/1") == 0 && r.peer != NULL &&
+         X509_check_host(r.peer, ident, 0, 0, NULL) == 1 && holds_key_auth(r.peer, key_auth);
+    X509_free(r.peer);
+    __atomic_add_fetch(&v->checked, ok, __ATOMIC_RELAXED);
+    return ok;
+}
+
+static void test_tls_alpn_obtains(void **state)
+{
+    protofx *f = *state;
+    SSL_CTX *sctx = mgrfx_server_ctx();
+    validator v = {sctx, 0};
+    const char *a[] = {"a.example"};
+    size_t one = 1;
+    autocert_manager *m;
+    mgrfx_hs r;
+
+    fakeca_knobs_of(f->ca)->chal_type = "tls-alpn-01";
+    fakeca_knobs_of(f->ca)->validate = validate_tls_alpn;
+    fakeca_knobs_of(f->ca)->validate_arg = &v;
+    /* A listener on 443: TLS-ALPN-01, the first certificate included. */
+    m = mgrfx_manager_port(f, a, 1, sctx, 443);
+    assert_string_equal(autocert_manager_challenge(m), "tls-alpn-01");
+    assert_true(mgrfx_wait(mgrfx_count_is, m, &one));
+    assert_int_equal(mgrfx_events(AUTOCERT_EVENT_OBTAINED), 1);
+    assert_true(__atomic_load_n(&v.checked, __ATOMIC_RELAXED) >= 1);
+    r = mgrfx_handshake(sctx, "a.example", "\x02h2", NULL);
+    assert_true(r.ok);
+    assert_false(r.challenge);
+    assert_string_equal(r.alpn, "h2");
+    X509_free(r.peer);
+    /* The challenge was withdrawn with the order. */
+    expect_failure(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
     mgrfx_done(m);
     SSL_CTX_free(sctx);
 }
@@ -271,6 +356,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alpn_selection, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_tls_alpn_challenge, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_no_certificate_yet, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_alpn_obtains, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_swap_under_load, mgrfx_setup, mgrfx_teardown),
     };
 

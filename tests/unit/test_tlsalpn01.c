@@ -160,6 +160,23 @@ static void test_cert_refused(void **state)
     assert_fails(ctx, "192.0.2.1", KEYAUTH, AUTOCERT_ERR_UNSUPPORTED, "DNS names only");
 }
 
+/* Without a context (a handshake callback may have none): made all the
+ * same; a failure is only its code. */
+static void test_cert_no_ctx(void **state)
+{
+    void *c = NULL, *k = NULL;
+
+    (void)state;
+    assert_int_equal(ac_tlsalpn01_cert(NULL, "example.net", KEYAUTH, &c, &k), AUTOCERT_OK);
+    assert_acme_identifier(c, KEYAUTH);
+    assert_san_is(c, "example.net");
+    X509_free(c);
+    EVP_PKEY_free(k);
+    assert_int_equal(ac_tlsalpn01_cert(NULL, "bad name", KEYAUTH, &c, &k), AUTOCERT_ERR_INVALID);
+    assert_null(c);
+    assert_null(k);
+}
+
 /* The SAN carries the identifier as validated: lower case. */
 static void test_cert_normalized(void **state)
 {
@@ -180,6 +197,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cert_fresh, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_cert_refused, ctx_setup, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_cert_normalized, ctx_setup, ctx_teardown),
+        cmocka_unit_test(test_cert_no_ctx),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -138,6 +138,11 @@ static autocert_err open_responder(autocert_manager *m)
     ac_responder *r = NULL;
     autocert_err rc;
 
+    /* Before anything of the context changes: it may be another
+     * manager's, running. */
+    if (ac_responder_shared(ctx) != NULL)
+        return ac_err(ctx, AUTOCERT_ERR_EXISTS, "the context has a challenge responder already "
+                      "(autocert_responder_start, or another manager)");
     ctx->challenge = autocert_manager_challenge(m);
     if (strcmp(ctx->challenge, "http-01") == 0)
         ctx->https_redirect_port = m->tls_port ? m->tls_port : 443;
