@@ -63,6 +63,9 @@ SSL_CTX *tls_ctx_new(const srv_opts *o);
 /* The context new connections use: tls_use() takes ownership of `sctx`
  * and frees the one it replaces once its last connection is gone. */
 void tls_use(SSL_CTX *sctx);
+/* After the handshake: with --client-ca, the client presented a certificate
+ * that verified (1), else 0; 1 without --client-ca. */
+int tls_client_ok(SSL *ssl);
 /* An SSL for a new connection, from the current context (NULL: no memory). */
 SSL *tls_new_ssl(void);
 /* SIGHUP: a new context from the certificate files; on failure the old

@@ -1,5 +1,5 @@
 #!/bin/sh
-# server_alpn.sh: the example server with --autocert: Pebble validates TLS-ALPN-01 against the server's own listener; each name is served its cached certificate by SNI; a name outside the policy makes no order and the server stays up.
+# server_alpn.sh: the example server with --autocert: Pebble validates TLS-ALPN-01 against the server's own listener; each name is served its cached certificate by SNI; a name outside the policy makes no order and the server stays up; with --client-ca too, validations pass and clients still need a certificate.
 AC_TEST_SLOT=61
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/server_lib.sh"
@@ -58,5 +58,32 @@ srv_get_ok b.example
 [ "$(new_orders)" = "$orders" ] || ac_fail "the restarted server ordered again"
 srv_stop_clean
 ac_ok "restart: served from the cache at once, no order"
+
+# 4. Mutual TLS next to TLS-ALPN-01: the CA's validator has no client
+# certificate, every other client needs one.
+ac_autocert ca create --out "$WORK/pki"
+ac_autocert ca issue --ca-cert "$WORK/pki/ca.crt" --ca-key "$WORK/pki/ca.key" \
+    --dns client.example --client --out "$WORK/cli"
+[ "$AC_RC" -eq 0 ] || ac_fail "ca issue failed"
+# with_cert: GET of the file from m.example with the client certificate gives 200.
+with_cert() {
+    [ "$(srv_get m.example /file.txt --cert "$WORK/cli/node.crt" --key "$WORK/cli/node.key")" = 200 ]
+}
+# shellcheck disable=SC2086 # $acme is a list of options
+srv_start server-mtls.log --autocert m.example $acme --challenge tls-alpn-01 \
+    --client-ca "$WORK/pki/ca.crt" --listen "127.0.0.1:$SRV_PORT" --root "$WORK/www"
+ac_wait_for 300 with_cert || ac_fail "m.example with --client-ca: no certificate served within 30 s"
+for tls in --tlsv1.2 "--tls-max 1.2"; do
+    # shellcheck disable=SC2086 # $tls is one or two words
+    code=$(srv_get m.example /file.txt $tls)
+    [ "$code" = 000 ] || ac_fail "no client certificate ($tls): status $code, expected a refused handshake"
+done
+printf 'GET /file.txt HTTP/1.0\r\n\r\n' | timeout -k 2 10 openssl s_client -connect "127.0.0.1:$SRV_PORT" \
+    -servername m.example -alpn acme-tls/1 -tls1_2 -quiet >"$WORK/acme-tls.out" 2>&1 || true
+if grep -q "hello from the example server" "$WORK/acme-tls.out"; then
+    ac_fail "a client offering acme-tls/1 without a challenge got the file"
+fi
+srv_stop_clean
+ac_ok "--client-ca with TLS-ALPN-01: validated, 200 with a client certificate, refused without (TLS 1.3 and 1.2, acme-tls/1 too)"
 
 ac_done
