@@ -122,8 +122,8 @@ static int on_client_hello(SSL *ssl, int *al, void *arg)
 }
 
 /* Mutual TLS: only clients with a certificate that chains to a CA of
- * `file` complete the handshake (TLS-ALPN-01 validations aside). */
-static int client_ca(SSL_CTX *sctx, const char *file)
+ * `file` complete the handshake (with `acme`, TLS-ALPN-01 validations aside). */
+static int client_ca(SSL_CTX *sctx, const char *file, int acme)
 {
     STACK_OF(X509_NAME) *names;
 
@@ -136,7 +136,8 @@ static int client_ca(SSL_CTX *sctx, const char *file)
     }
     SSL_CTX_set_client_CA_list(sctx, names);
     SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-    SSL_CTX_set_client_hello_cb(sctx, on_client_hello, NULL);
+    if (acme)
+        SSL_CTX_set_client_hello_cb(sctx, on_client_hello, NULL);
     return 0;
 }
 
@@ -239,7 +240,7 @@ SSL_CTX *tls_ctx_new(const srv_opts *o)
     if (rc == 0 && !o->hosts_arg)
         SSL_CTX_set_alpn_select_cb(sctx, alpn_select, NULL);
     if (rc == 0 && o->client_ca)
-        rc = client_ca(sctx, o->client_ca);
+        rc = client_ca(sctx, o->client_ca, o->hosts_arg && !o->self_signed);
     if (rc != 0) {
         SSL_CTX_free(sctx);
         return NULL;
