@@ -92,9 +92,9 @@ static void *conn_main(void *arg)
 
     if (ssl != NULL && SSL_set_fd(ssl, c->fd) == 1 && SSL_accept(ssl) == 1) {
         /* A CA validating TLS-ALPN-01 only looks at the certificate: close
-         * at once, without reading or writing (RFC 8737 section 3). */
-        /* Nor is a connection served whose client was not verified as
-         * --client-ca asks (only a validation may skip it, see tls.c). */
+         * at once, without reading or writing (RFC 8737 section 3).  Nor
+         * is a client served that --client-ca did not verify (only such a
+         * validation skips it, see tls.c). */
         if (!autocert_openssl_is_challenge(ssl) && tls_client_ok(ssl)) {
             http_serve(ssl, s->rootfd);
             SSL_shutdown(ssl);
