@@ -18,7 +18,9 @@ extern "C" {
  * orders nothing unless it is a host of the policy (whose certificate the
  * background thread is obtaining).  It also answers TLS-ALPN-01 (RFC 8737):
  * a ClientHello offering ALPN "acme-tls/1" for a name with a live challenge
- * gets the challenge certificate, and "acme-tls/1" is negotiated.
+ * gets the challenge certificate, and "acme-tls/1" is negotiated; such a
+ * handshake asks for no client certificate, also where `sctx` requires
+ * them (mutual TLS).
  * Otherwise ALPN picks the first protocol of `alpn` (wire format, e.g.
  * "\x02h2\x08http/1.1"; may be NULL) the client offers, and none when it
  * offers none of them.  It replaces the servername and ALPN callbacks of

@@ -1221,6 +1221,65 @@ static void test_daemon_many_tokens(void **state)
     autocert_ctx_free(ctx);
 }
 
+/* One of two threads of one responder (orders in parallel sharing it):
+ * each adds 50 tokens of its own, then removes them, over and over. */
+struct shared_churn {
+    ac_http01 *h;
+    char id;
+    int failures;
+};
+
+static void *shared_churn_run(void *arg)
+{
+    struct shared_churn *c = arg;
+    autocert_ctx *ctx = autocert_ctx_new();
+    char token[32];
+    int round, i;
+
+    for (round = 0; ctx != NULL && round < 200; round++) {
+        for (i = 0; i < 50; i++) {
+            snprintf(token, sizeof(token), "t%c%d", c->id, i);
+            if (ac_http01_add(c->h, ctx, "example.org", token, "k.t") != AUTOCERT_OK)
+                c->failures++;
+        }
+        for (i = 0; i < 50; i++) {
+            snprintf(token, sizeof(token), "t%c%d", c->id, i);
+            ac_http01_remove(c->h, token);
+        }
+    }
+    autocert_ctx_free(ctx);
+    return NULL;
+}
+
+static void test_shared_by_threads(void **state)
+{
+    ac_live *live = ac_live_new();
+    ac_http01 *h = NULL;
+    struct shared_churn c[2] = {{NULL, 'a', 0}, {NULL, 'b', 0}};
+    pthread_t t[2];
+    char token[32], ka[64];
+    int i, j;
+
+    (void)state;
+    assert_non_null(live);
+    assert_int_equal(ac_http01_start(NULL, live, "127.0.0.1", 0, NULL, &h), AUTOCERT_OK);
+    for (i = 0; i < 2; i++) {
+        c[i].h = h;
+        assert_int_equal(pthread_create(&t[i], NULL, shared_churn_run, &c[i]), 0);
+    }
+    for (i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(c[0].failures + c[1].failures, 0);
+    /* Every token added was withdrawn again: none is left in the table. */
+    for (i = 0; i < 2; i++)
+        for (j = 0; j < 50; j++) {
+            snprintf(token, sizeof(token), "t%c%d", c[i].id, j);
+            assert_int_equal(ac_live_by_token(live, "http-01", token, ka, sizeof(ka)), -1);
+        }
+    ac_http01_stop(h);
+    ac_live_free(live);
+}
+
 static void test_add_rejects(void **state)
 {
     autocert_ctx *ctx = autocert_ctx_new();
@@ -1651,6 +1710,7 @@ int main(void)
         cmocka_unit_test(test_daemon_serves_token),
         cmocka_unit_test(test_daemon_many_tokens),
         cmocka_unit_test(test_add_rejects),
+        cmocka_unit_test(test_shared_by_threads),
         cmocka_unit_test(test_daemon_ipv6),
         cmocka_unit_test(test_daemon_any_address),
         cmocka_unit_test(test_bind_in_use),

@@ -114,6 +114,37 @@ static void test_policy_normalizes(void **state)
     assert_int_equal(fakeca_nreq(f->ca), before);
 }
 
+/* The table finds every one of many hosts by hash, and no other name. */
+static void test_table_of_many(void **state)
+{
+    protofx *f = *state;
+    char *names[1000], buf[64];
+    ac_mtable t;
+    size_t i;
+
+    for (i = 0; i < 1000; i++) {
+        snprintf(buf, sizeof(buf), "host%zu.example", i);
+        assert_non_null(names[i] = strdup(buf));
+    }
+    assert_int_equal(ac_mtable_init(&t, f->ctx, names, 1000), AUTOCERT_OK);
+    assert_true(t.nslot >= 2000);
+    for (i = 0; i < 1000; i++) {
+        ac_mhost *h = ac_mtable_find(&t, names[i]);
+        assert_non_null(h);
+        assert_string_equal(h->name, names[i]);
+        free(names[i]);
+    }
+    assert_null(ac_mtable_find(&t, "host1000.example"));
+    assert_null(ac_mtable_find(&t, "host1.example."));
+    assert_null(ac_mtable_find(&t, ""));
+    assert_int_equal(ac_mtable_count(&t), 0);
+    assert_int_equal(ac_sni_fold("HOST1.Example.", buf, sizeof(buf)), 0);
+    assert_non_null(ac_mtable_find(&t, buf));
+    assert_int_equal(ac_sni_fold("", buf, sizeof(buf)), -1);
+    ac_mtable_clear(&t);
+    ac_mtable_clear(&t);
+}
+
 /* ---- loading and lookup ------------------------------------------------------------- */
 
 /* The PEM lookup: the cached chain, and a key that fits it. */
@@ -374,6 +405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_policy_refuses_bad_names, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_start_rules, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_policy_normalizes, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_table_of_many, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_start_loads_the_cache, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_foreign_entry_replaced, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_worker_obtains_missing, mgrfx_setup, mgrfx_teardown),

@@ -177,6 +177,28 @@ static void test_tls_alpn_challenge(void **state)
     SSL_CTX_free(sctx);
 }
 
+/* A server that requires client certificates (mutual TLS) still answers
+ * the CA, which has none; other clients without one are refused. */
+static void test_challenge_with_client_certificates(void **state)
+{
+    protofx *f = *state;
+    SSL_CTX *sctx = mgrfx_server_ctx();
+    autocert_manager *m;
+
+    SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    mgrfx_obtain(f, "a.example");
+    m = mgrfx_manager(f, AB, 1, sctx);
+    expect_failure(mgrfx_handshake(sctx, "a.example", "\x02h2", NULL));
+    assert_int_equal(ac_live_add(m->live, f->ctx, "tls-alpn-01", "a.example", TOKEN, KEY_AUTH),
+                     AUTOCERT_OK);
+    expect_challenge(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
+    mgrfx_tls12 = 1;
+    expect_challenge(mgrfx_handshake(sctx, "a.example", ACME_TLS, NULL));
+    expect_failure(mgrfx_handshake(sctx, "a.example", "\x02h2", NULL));
+    mgrfx_done(m);
+    SSL_CTX_free(sctx);
+}
+
 /* A host of the policy without a certificate yet: its handshakes fail,
  * except the validation of its challenge. */
 static void test_no_certificate_yet(void **state)
@@ -355,6 +377,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_certificate_by_sni, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_alpn_selection, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_tls_alpn_challenge, mgrfx_setup, mgrfx_teardown),
+        cmocka_unit_test_setup_teardown(test_challenge_with_client_certificates, mgrfx_setup,
+                                        mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_no_certificate_yet, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_tls_alpn_obtains, mgrfx_setup, mgrfx_teardown),
         cmocka_unit_test_setup_teardown(test_swap_under_load, mgrfx_setup, mgrfx_teardown),

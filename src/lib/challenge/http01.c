@@ -56,6 +56,7 @@ struct ac_http01 {
     unsigned port;
     ac_live *live;        /* what the daemon serves */
     int own_live;
+    pthread_mutex_t lock;      /* guards tokens[] and n: orders in several threads add and remove */
     char *tokens[AC_LIVE_MAX]; /* what this responder published */
     size_t n;
     /* webroot mode */
@@ -510,9 +511,15 @@ static autocert_err write_token(ac_http01 *h, autocert_ctx *ctx, const char *tok
 
     if (path == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    for (tries = 0; tries < 10; tries++)
+    /* Another responder pruning the directories as fast as they are made
+     * can win a few rounds in a row: after the first losses, each try
+     * waits a little longer (at most about 0.3 s in all). */
+    for (tries = 0; tries < 40; tries++) {
         if ((r = write_once(h, ctx, path, key_auth, &rc)) == 0 || errno != ENOENT)
             break;
+        if (tries >= 3)
+            ac_sleep_s(0.0005 * (tries - 2));
+    }
     if (r != 0 && rc == AUTOCERT_OK)
         rc = ac_err(ctx, AUTOCERT_ERR_IO, "cannot write %s: %s", path, AC_STRERROR(errno));
     if (r == 0) {
@@ -579,10 +586,15 @@ autocert_err ac_http01_start(autocert_ctx *ctx, ac_live *live, const char *bind_
         return ac_err(ctx, AUTOCERT_ERR_INVALID, "HTTP-01 port %u is out of range", port);
     if ((h = calloc(1, sizeof(*h))) == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    if (pthread_mutex_init(&h->lock, NULL) != 0) {
+        free(h);
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    }
     h->live = live;
     if (live == NULL) {
         h->own_live = 1;
         if ((h->live = ac_live_new()) == NULL) {
+            pthread_mutex_destroy(&h->lock);
             free(h);
             return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         }
@@ -596,15 +608,14 @@ autocert_err ac_http01_start(autocert_ctx *ctx, ac_live *live, const char *bind_
     return rc;
 }
 
-autocert_err ac_http01_add(ac_http01 *h, autocert_ctx *ctx, const char *ident, const char *token,
-                           const char *key_auth)
+/* ac_http01_add with h->lock held. */
+static autocert_err add_locked(ac_http01 *h, autocert_ctx *ctx, const char *ident, const char *token,
+                               const char *key_auth)
 {
     char *t = NULL;
     long i;
     autocert_err rc;
 
-    if (h == NULL)
-        return ac_err(ctx, AUTOCERT_ERR_INVALID, "no HTTP-01 responder");
     if ((rc = ac_live_add(h->live, ctx, "http-01", ident ? ident : "", token, key_auth)) !=
         AUTOCERT_OK)
         return rc;
@@ -626,11 +637,25 @@ autocert_err ac_http01_add(ac_http01 *h, autocert_ctx *ctx, const char *ident, c
     return AUTOCERT_OK;
 }
 
-void ac_http01_remove(ac_http01 *h, const char *token)
+autocert_err ac_http01_add(ac_http01 *h, autocert_ctx *ctx, const char *ident, const char *token,
+                           const char *key_auth)
+{
+    autocert_err rc;
+
+    if (h == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_INVALID, "no HTTP-01 responder");
+    pthread_mutex_lock(&h->lock);
+    rc = add_locked(h, ctx, ident, token, key_auth);
+    pthread_mutex_unlock(&h->lock);
+    return rc;
+}
+
+/* ac_http01_remove with h->lock held. */
+static void remove_locked(ac_http01 *h, const char *token)
 {
     long i;
 
-    if (h == NULL || !ac_token_valid(token) || (i = find_token(h, token)) < 0)
+    if (!ac_token_valid(token) || (i = find_token(h, token)) < 0)
         return;
     ac_live_remove(h->live, token);
     if (h->dir_ac != NULL) {
@@ -643,6 +668,15 @@ void ac_http01_remove(ac_http01 *h, const char *token)
     h->tokens[h->n] = NULL;
 }
 
+void ac_http01_remove(ac_http01 *h, const char *token)
+{
+    if (h == NULL)
+        return;
+    pthread_mutex_lock(&h->lock);
+    remove_locked(h, token);
+    pthread_mutex_unlock(&h->lock);
+}
+
 void ac_http01_stop(ac_http01 *h)
 {
     if (h == NULL)
@@ -652,7 +686,7 @@ void ac_http01_stop(ac_http01 *h)
         mhd_api()->stop_daemon(h->daemon);
     h->daemon = NULL;
     while (h->n > 0)
-        ac_http01_remove(h, h->tokens[h->n - 1]);
+        remove_locked(h, h->tokens[h->n - 1]);
     if (h->dir_ac != NULL)
         dirs_prune(h);
     if (h->own_live)
@@ -660,6 +694,7 @@ void ac_http01_stop(ac_http01 *h)
     free(h->webroot);
     free(h->dir_wk);
     free(h->dir_ac);
+    pthread_mutex_destroy(&h->lock);
     free(h);
 }
 

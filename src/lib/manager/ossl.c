@@ -91,14 +91,19 @@ static int answer_challenge(autocert_manager *m, SSL *ssl)
 
     if (sni == NULL || host_named(m, sni, name, sizeof(name)) == NULL ||
         !live_challenge(m, name, ka, sizeof(ka))) {
-        ac_log(m->ctx, AUTOCERT_LOG_INFO, "%s: a TLS-ALPN-01 validation without a challenge "
+        /* Anyone may send this: not worth more than a debug line. */
+        ac_log(m->ctx, AUTOCERT_LOG_DEBUG, "%s: a TLS-ALPN-01 validation without a challenge "
                "for it: refused", sni ? AC_SAFE(sni) : "(no SNI)");
         return 0;
     }
     if (ac_tlsalpn01_cert(m->ctx, name, ka, &cert, &key) == AUTOCERT_OK &&
         SSL_use_cert_and_key(ssl, cert, key, NULL, 1) == 1 &&
-        SSL_set_ex_data(ssl, ex_index, m) == 1)
+        SSL_set_ex_data(ssl, ex_index, m) == 1) {
+        /* The CA has no client certificate for a server that asks for
+         * them (mutual TLS): the connection carries no application data. */
+        SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
         ok = 1;
+    }
     if (ok)
         ac_log(m->ctx, AUTOCERT_LOG_INFO, "%s: answering a TLS-ALPN-01 validation", name);
     else
