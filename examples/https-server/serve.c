@@ -94,7 +94,7 @@ static void *conn_main(void *arg)
         /* A CA validating TLS-ALPN-01 only looks at the certificate: close
          * at once, without reading or writing (RFC 8737 section 3).  Nor
          * is a client served that --client-ca did not verify (only such a
-         * validation skips it, see tls.c). */
+         * validation is let through without a certificate). */
         if (!autocert_openssl_is_challenge(ssl) && tls_client_ok(ssl)) {
             http_serve(ssl, s->rootfd);
             SSL_shutdown(ssl);

@@ -64,7 +64,9 @@ SSL_CTX *tls_ctx_new(const srv_opts *o);
  * and frees the one it replaces once its last connection is gone. */
 void tls_use(SSL_CTX *sctx);
 /* After the handshake: with --client-ca, the client presented a certificate
- * that verified (1), else 0; 1 without --client-ca. */
+ * that verified (1), else 0; 1 without --client-ca.  A check of what the
+ * handshake already enforces, kept so that no later change to the TLS setup
+ * can serve an unverified client. */
 int tls_client_ok(SSL *ssl);
 /* An SSL for a new connection, from the current context (NULL: no memory). */
 SSL *tls_new_ssl(void);

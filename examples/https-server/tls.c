@@ -85,45 +85,10 @@ static int load_files(SSL_CTX *sctx, const char *cert, const char *key)
     return 0;
 }
 
-/* Nonzero when a ClientHello's ALPN extension (a 2-byte length, then
- * length-prefixed names) offers "acme-tls/1". */
-static int offers_acme_tls(const unsigned char *ext, size_t len)
-{
-    static const char name[] = "acme-tls/1";
-    size_t i;
-
-    if (len < 2 || (size_t)(ext[0] << 8 | ext[1]) != len - 2)
-        return 0;
-    for (i = 2; i < len; i += 1u + ext[i])
-        if (ext[i] == sizeof(name) - 1 && i + 1u + ext[i] <= len &&
-            memcmp(ext + i + 1, name, sizeof(name) - 1) == 0)
-            return 1;
-    return 0;
-}
-
-/* With --client-ca and --autocert: a CA validating TLS-ALPN-01 has no
- * client certificate.  Its ClientHello offers "acme-tls/1", which the
- * manager answers with the challenge certificate (or a fatal alert when
- * there is no challenge), and the connection is closed after the handshake
- * (serve.c): such a handshake is not asked for one.  This runs before the
- * manager's callbacks. */
-static int on_client_hello(SSL *ssl, int *al, void *arg)
-{
-    const unsigned char *ext;
-    size_t len;
-
-    (void)al;
-    (void)arg;
-    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &ext,
-                                  &len) == 1 &&
-        offers_acme_tls(ext, len))
-        SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
-    return SSL_CLIENT_HELLO_SUCCESS;
-}
-
 /* Mutual TLS: only clients with a certificate that chains to a CA of
- * `file` complete the handshake (with `acme`, TLS-ALPN-01 validations aside). */
-static int client_ca(SSL_CTX *sctx, const char *file, int acme)
+ * `file` complete the handshake.  (The manager asks a CA's TLS-ALPN-01
+ * validation, which has none, for no certificate.) */
+static int client_ca(SSL_CTX *sctx, const char *file)
 {
     STACK_OF(X509_NAME) *names;
 
@@ -136,8 +101,6 @@ static int client_ca(SSL_CTX *sctx, const char *file, int acme)
     }
     SSL_CTX_set_client_CA_list(sctx, names);
     SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-    if (acme)
-        SSL_CTX_set_client_hello_cb(sctx, on_client_hello, NULL);
     return 0;
 }
 
@@ -240,7 +203,7 @@ SSL_CTX *tls_ctx_new(const srv_opts *o)
     if (rc == 0 && !o->hosts_arg)
         SSL_CTX_set_alpn_select_cb(sctx, alpn_select, NULL);
     if (rc == 0 && o->client_ca)
-        rc = client_ca(sctx, o->client_ca, o->hosts_arg && !o->self_signed);
+        rc = client_ca(sctx, o->client_ca);
     if (rc != 0) {
         SSL_CTX_free(sctx);
         return NULL;
