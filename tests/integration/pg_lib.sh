@@ -1,6 +1,6 @@
 # pg_lib.sh: a throwaway PostgreSQL server for the tests of the PostgreSQL cache (sourced after lib.sh).
 #
-#   AC_TEST_SLOT=61
+#   AC_TEST_SLOT=71
 #   . "$top_srcdir/tests/integration/lib.sh"
 #   . "$top_srcdir/tests/integration/pg_lib.sh"
 #   pg_start

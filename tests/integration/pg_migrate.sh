@@ -1,6 +1,6 @@
 #!/bin/sh
 # pg_migrate.sh: autocert cache migrate from a directory cache into the database and back, byte-identical; refusal to overwrite; the migrated cache serves obtain.
-AC_TEST_SLOT=64
+AC_TEST_SLOT=74
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/pg_lib.sh"
 

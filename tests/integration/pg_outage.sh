@@ -1,6 +1,6 @@
 #!/bin/sh
 # pg_outage.sh: the database stopped in the middle of an order: a clear error within the deadline, naming the server without its password, the old set intact; after a restart the next attempt succeeds.
-AC_TEST_SLOT=63
+AC_TEST_SLOT=73
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/pg_lib.sh"
 

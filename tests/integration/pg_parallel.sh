@@ -1,6 +1,6 @@
 #!/bin/sh
 # pg_parallel.sh: processes sharing one postgresql:// cache: three at once per name get one order per name and the same certificate; a holder killed with -9 leaves no stale lock and nothing half-written.
-AC_TEST_SLOT=62
+AC_TEST_SLOT=72
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/pg_lib.sh"
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # pg_store.sh: a postgresql:// cache: obtain stores into the database, serves from it, list and renew work on it; keys encrypted with --cache-key-file; wrong key, moved row, wrong password, unreachable server.
-AC_TEST_SLOT=61
+AC_TEST_SLOT=71
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/pg_lib.sh"
 
