@@ -89,7 +89,28 @@ dt=$(served_after a.example "$old" "$t1") || ac_fail "node 1's renewal is not se
 [ "$dt" -le 2000 ] || ac_fail "node 1's renewal reached every node after $dt ms, over 2 s"
 ac_ok "SIGUSR1 on node 1: renewed in $((t1 - t0)) ms, served by all three $dt ms later"
 
-for p in "$node1" "$node2" "$node3" "$helper"; do
+# 5. TLS-ALPN-01: node T on Pebble's tlsPort has e.example but a CA it
+# cannot reach (it never orders); node E orders e.example with its own
+# listener where Pebble does not look: T answers the validation from the store.
+# shellcheck disable=SC2086 # the options are lists
+SRV_LISTEN_PORT=$SRV_PORT srv_start server-t.log --autocert e.example \
+    ${acme%%--directory*} --directory "https://127.0.0.1:$AC_DEAD_PORT/dir" \
+    --ca-bundle "$WORK/tls-ca.pem" --agree-tos --challenge tls-alpn-01 \
+    --listen "127.0.0.1:$SRV_PORT" --root "$WORK/www"
+node_t=$SRV_PID
+# shellcheck disable=SC2086 # $acme is a list of options
+SRV_LISTEN_PORT=$(port 8) srv_start server-e.log --autocert e.example $acme \
+    --challenge tls-alpn-01 --listen "127.0.0.1:$(port 8)" --root "$WORK/www"
+node_e=$SRV_PID
+e_served() { [ -n "$(srv_serial e.example "$(port 8)")" ]; }
+ac_wait_for 300 e_served || ac_fail "node E serves no certificate for e.example within 30 s: $(tail -n 3 "$WORK/server-e.log")"
+grep -q 'e.example: answering a TLS-ALPN-01 validation' "$WORK/server-t.log" ||
+    ac_fail "node T did not answer the TLS-ALPN-01 validation of e.example"
+se=$(srv_serial e.example "$(port 8)")
+srv_wait_serial e.example "$se" 20 || ac_fail "node T does not serve E's certificate $se within 4 s"
+ac_ok "TLS-ALPN-01: E's order validated at node T, which answered from the store and then served $se"
+
+for p in "$node1" "$node2" "$node3" "$helper" "$node_t" "$node_e"; do
     SRV_PID=$p
     srv_stop_clean
 done
