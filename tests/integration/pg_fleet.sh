@@ -6,6 +6,16 @@ AC_TEST_SLOT=71 # and the ports of slot 72's block (X_PORT below)
 . "$top_srcdir/tests/integration/pg_lib.sh"
 
 pg_start
+# The tables of schema version 1, as an earlier autocert left them: the
+# first node upgrades them.
+pg_psql "SET ROLE autocert;
+CREATE TABLE autocert_schema (version integer NOT NULL); INSERT INTO autocert_schema VALUES (1);
+CREATE TABLE autocert_sets (key text COLLATE \"C\" PRIMARY KEY, generation bigint NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE autocert_items (set_key text COLLATE \"C\" NOT NULL REFERENCES autocert_sets (key)
+  ON DELETE CASCADE, name text NOT NULL, data bytea NOT NULL, secret boolean NOT NULL,
+  sealed smallint NOT NULL DEFAULT 0, PRIMARY KEY (set_key, name));" ||
+    ac_fail "cannot create the tables of version 1"
 start_pebble tlsport="$SRV_PORT"
 if [ "${AC_NETNS:-}" = 1 ]; then X_PORT=30000; else X_PORT=$((${AC_PORT_BASE:-20000} + 72 * 10)); fi
 acme="--cache $AC_PG_URL --directory $AC_DIRECTORY --ca-bundle $WORK/tls-ca.pem --agree-tos"
@@ -43,7 +53,9 @@ SRV_LISTEN_PORT=$(port 0) srv_start server-h.log --autocert c.example $acme --ch
 helper=$SRV_PID
 helper_serves() { [ -n "$(srv_serial c.example "$(port 0)")" ]; }
 ac_wait_for 300 helper_serves || ac_fail "the helper serves no certificate for c.example within 30 s"
-ac_ok "helper: c.example obtained through its own daemon on Pebble's httpPort"
+[ "$(pg_psql "SELECT max(version) FROM autocert_schema")" = 2 ] ||
+    ac_fail "the tables were not upgraded to version 2"
+ac_ok "helper: the tables upgraded from version 1 to 2; c.example obtained through its own daemon on Pebble's httpPort"
 
 # 2. Three nodes for a.example and b.example, each with its own daemon where
 # Pebble does not look: their orders succeed only if the helper answers
