@@ -153,6 +153,33 @@ typedef struct autocert_storage_ops {
     const char *(*describe)(void *be);
     /* Frees the backend. */
     void (*destroy)(void *be);
+
+    /* ---- Optional, appended in version 2: a fleet's shared challenges ----
+     * A backend shared by several servers may hold the live challenges, so
+     * that the node the CA's validation reaches answers for the node that
+     * ordered.  Absent (NULL, or beyond `size`) in a backend of one
+     * machine: then each node answers only its own challenges. */
+    /* Publishes a live challenge: its type ("http-01", "tls-alpn-01"), the
+     * identifier, the token (unique: a token published again replaces the
+     * entry), the key authorization, and the time it stops being answered. */
+    autocert_err (*challenge_put)(void *be, const char *type, const char *ident,
+                                  const char *token, const char *key_auth, time_t expires,
+                                  char *detail);
+    /* Withdraws the challenge of `token`; absent is no error. */
+    autocert_err (*challenge_del)(void *be, const char *token, char *detail);
+    /* The key authorization (malloc'd) of the unexpired challenge of
+     * `type` with `token`, or when `token` is NULL of `ident` (compared
+     * without regard to case).  AUTOCERT_ERR_NOT_FOUND when there is none. */
+    autocert_err (*challenge_get)(void *be, const char *type, const char *token,
+                                  const char *ident, char **key_auth, char *detail);
+    /* ---- Optional, version 2: change notification ----
+     * Waits at most `timeout_ms` for other writers' stores, and returns the
+     * keys of the sets stored since the last call (*keys malloc'd, each key
+     * malloc'd; *n may be 0).  A key "*" means that changes may have been
+     * missed (the watch was re-established): reload everything.  The first
+     * call starts watching.  An error (the database is gone) leaves the
+     * caller to fall back to polling and try again later. */
+    autocert_err (*changes)(void *be, int timeout_ms, char ***keys, size_t *n, char *detail);
 } autocert_storage_ops;
 
 typedef struct autocert_storage autocert_storage;

@@ -57,6 +57,7 @@ autocert_err ac_responder_new(autocert_ctx *ctx, ac_live *live, ac_responder **o
             free(r);
             return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
         }
+        ac_live_bind(r->live, ctx);
     }
     *out = r;
     return AUTOCERT_OK;

@@ -23,6 +23,12 @@ void ac_live_free(ac_live *l);
 autocert_err ac_live_add(ac_live *l, autocert_ctx *ctx, const char *type, const char *ident,
                          const char *token, const char *key_auth);
 void ac_live_remove(ac_live *l, const char *token);
+/* Shares the table with the fleet when the context's storage holds live
+ * challenges (a PostgreSQL store): what is added from now on is published
+ * to the store and withdrawn on removal, and a lookup that misses the table
+ * asks the store (answers cached a few seconds, queries rate-limited).  The
+ * context's storage must outlive the table. */
+void ac_live_bind(ac_live *l, autocert_ctx *ctx);
 /* Copies the key authorization of a live challenge, found by token (or by
  * identifier, in any case) and type, into buf: 0, or -1 when there is none. */
 int ac_live_by_token(ac_live *l, const char *type, const char *token, char *buf, size_t n);

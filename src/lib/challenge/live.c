@@ -6,12 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "challenge/challenge.h"
+#include "storage/storage.h"
 
 #define MAX_TOKEN_LEN 256
 #define MAX_KEYAUTH_LEN 512
 #define MAX_IDENT_LEN 253
+#define STORE_LIFE_S 3600 /* a published challenge's life, unless withdrawn before */
 
 typedef struct {
     char *type;
@@ -20,10 +23,32 @@ typedef struct {
     char *key_auth;
 } entry;
 
+/* What the fleet's store answered lately, by token or identifier: a
+ * flood of unknown tokens costs the database one query each at most,
+ * and no more than STORE_RATE queries a second in all. */
+#define CACHE_N 64
+#define CACHE_TTL_S 3.0
+#define STORE_RATE 20
+
+typedef struct {
+    char type[16];
+    int by_ident;
+    char value[MAX_TOKEN_LEN + 1];
+    char key_auth[MAX_KEYAUTH_LEN + 1]; /* "" when the store had none */
+    double at;                          /* ac_now() of the answer; 0: unused */
+} cached;
+
 struct ac_live {
     pthread_mutex_t lock; /* guards e[] and n: responders read from their threads */
     entry e[AC_LIVE_MAX];
     size_t n;
+    /* The fleet's store (ac_live_bind), where the backend holds challenges. */
+    autocert_ctx *ctx;
+    autocert_storage *store;
+    pthread_mutex_t cache_lock; /* guards cache, window and asked */
+    cached cache[CACHE_N];
+    double window; /* the second the rate counts in */
+    unsigned asked;
 };
 
 /* Nonzero when `s` is 1 to `max` characters of the base64url alphabet, or
@@ -60,7 +85,14 @@ ac_live *ac_live_new(void)
 {
     ac_live *l = calloc(1, sizeof(*l));
 
-    if (l != NULL && pthread_mutex_init(&l->lock, NULL) != 0) {
+    if (l == NULL)
+        return NULL;
+    if (pthread_mutex_init(&l->lock, NULL) != 0) {
+        free(l);
+        return NULL;
+    }
+    if (pthread_mutex_init(&l->cache_lock, NULL) != 0) {
+        pthread_mutex_destroy(&l->lock);
         free(l);
         return NULL;
     }
@@ -85,6 +117,7 @@ void ac_live_free(ac_live *l)
     for (i = 0; i < l->n; i++)
         entry_clear(&l->e[i]);
     pthread_mutex_destroy(&l->lock);
+    pthread_mutex_destroy(&l->cache_lock);
     free(l);
 }
 
@@ -145,6 +178,11 @@ autocert_err ac_live_add(ac_live *l, autocert_ctx *ctx, const char *type, const 
     }
     pthread_mutex_unlock(&l->lock);
     entry_clear(&n);
+    /* Published before the CA is asked to validate: any node may answer. */
+    if (rc == AUTOCERT_OK && l->store != NULL &&
+        (rc = ac_storage_challenge_put(ctx, l->store, type, ident, token, key_auth,
+                                       time(NULL) + STORE_LIFE_S)) != AUTOCERT_OK)
+        ac_live_remove(l, token);
     return rc;
 }
 
@@ -162,6 +200,8 @@ void ac_live_remove(ac_live *l, const char *token)
         l->n--;
     }
     pthread_mutex_unlock(&l->lock);
+    if (i >= 0 && l->store != NULL)
+        ac_storage_challenge_del(l->ctx, l->store, token);
 }
 
 /* The key authorization of the first entry of `type` whose `field` (token
@@ -188,12 +228,107 @@ static int lookup(ac_live *l, const char *type, int by_ident, const char *value,
     return found;
 }
 
+void ac_live_bind(ac_live *l, autocert_ctx *ctx)
+{
+    autocert_storage *st;
+
+    pthread_mutex_lock(&ctx->lock);
+    st = ctx->storage;
+    pthread_mutex_unlock(&ctx->lock);
+    if (ac_storage_has_challenges(st)) {
+        l->ctx = ctx;
+        l->store = st;
+    }
+}
+
+/* The cache slot of (type, by_ident, value): its index, or -1 (cache_lock held). */
+static int cache_find(const ac_live *l, const char *type, int by_ident, const char *value)
+{
+    double now = ac_now();
+    int i;
+
+    for (i = 0; i < CACHE_N; i++) {
+        const cached *c = &l->cache[i];
+        if (c->at > 0 && now - c->at < CACHE_TTL_S && c->by_ident == by_ident &&
+            strcmp(c->type, type) == 0 && strcmp(c->value, value) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* Records an answer of the store in the oldest slot (cache_lock held). */
+static void cache_put(ac_live *l, const char *type, int by_ident, const char *value,
+                      const char *key_auth)
+{
+    cached *c = &l->cache[0];
+    int i;
+
+    for (i = 1; i < CACHE_N; i++)
+        if (l->cache[i].at < c->at)
+            c = &l->cache[i];
+    snprintf(c->type, sizeof(c->type), "%s", type);
+    snprintf(c->value, sizeof(c->value), "%s", value);
+    snprintf(c->key_auth, sizeof(c->key_auth), "%s", key_auth ? key_auth : "");
+    c->by_ident = by_ident;
+    c->at = ac_now();
+}
+
+/* Nonzero when one more query of the store fits this second's budget (cache_lock held). */
+static int may_ask(ac_live *l)
+{
+    double now = ac_now();
+
+    if (now - l->window >= 1.0) {
+        l->window = now;
+        l->asked = 0;
+    }
+    return l->asked++ < STORE_RATE;
+}
+
+/* A miss in the table: the fleet's store, through the cache. */
+static int from_store(ac_live *l, const char *type, int by_ident, const char *value, char *buf,
+                      size_t n)
+{
+    char *ka = NULL;
+    int i, found = -1, ask;
+
+    if (l->store == NULL || strlen(type) >= sizeof(l->cache[0].type) ||
+        strlen(value) > MAX_TOKEN_LEN || (!by_ident && !ac_token_valid(value)))
+        return -1;
+    pthread_mutex_lock(&l->cache_lock);
+    if ((i = cache_find(l, type, by_ident, value)) >= 0 && l->cache[i].key_auth[0])
+        found = snprintf(buf, n, "%s", l->cache[i].key_auth) < (int)n ? 0 : -1;
+    ask = i < 0 && may_ask(l);
+    pthread_mutex_unlock(&l->cache_lock);
+    if (!ask)
+        return found;
+    if (ac_storage_challenge_get(l->store, type, by_ident ? NULL : value, by_ident ? value : NULL,
+                                 &ka) != AUTOCERT_OK || !keyauth_valid(ka)) {
+        free(ka);
+        ka = NULL;
+    }
+    /* A name's challenge may be published any moment: only a token's
+     * absence is remembered (tokens are new with each challenge). */
+    pthread_mutex_lock(&l->cache_lock);
+    if (ka != NULL || !by_ident)
+        cache_put(l, type, by_ident, value, ka);
+    pthread_mutex_unlock(&l->cache_lock);
+    if (ka != NULL)
+        found = snprintf(buf, n, "%s", ka) < (int)n ? 0 : -1;
+    free(ka);
+    return found;
+}
+
 int ac_live_by_token(ac_live *l, const char *type, const char *token, char *buf, size_t n)
 {
-    return lookup(l, type, 0, token, buf, n);
+    if (lookup(l, type, 0, token, buf, n) == 0)
+        return 0;
+    return token != NULL && n > 0 ? from_store(l, type, 0, token, buf, n) : -1;
 }
 
 int ac_live_by_ident(ac_live *l, const char *type, const char *ident, char *buf, size_t n)
 {
-    return lookup(l, type, 1, ident, buf, n);
+    if (lookup(l, type, 1, ident, buf, n) == 0)
+        return 0;
+    return ident != NULL && n > 0 ? from_store(l, type, 1, ident, buf, n) : -1;
 }

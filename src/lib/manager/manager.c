@@ -153,6 +153,8 @@ static autocert_err open_responder(autocert_manager *m)
         ctx->tls_listener = 1;
     if ((m->live = ac_live_new()) == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    /* In a fleet, every node's responder answers every node's challenges. */
+    ac_live_bind(m->live, ctx);
     if ((rc = ac_responder_check(ctx)) != AUTOCERT_OK ||
         (rc = ac_responder_new(ctx, m->live, &r)) != AUTOCERT_OK ||
         (rc = ac_responder_open(r, ctx)) != AUTOCERT_OK ||
@@ -201,6 +203,7 @@ autocert_err autocert_manager_start(autocert_manager *m)
     free(path);
     if ((rc = open_responder(m)) != AUTOCERT_OK)
         return rc;
+    ac_worker_watch(m, st);
     m->started = 1;
     ac_log(m->ctx, AUTOCERT_LOG_INFO, "manager: %zu hosts, challenge %s", m->tab.n,
            m->ctx->challenge);

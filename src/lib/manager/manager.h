@@ -99,6 +99,8 @@ struct autocert_manager {
     ac_live *live;       /* challenges answered by the responder and the TLS listener */
     int started;
     int files;           /* the storage has files: pick-up by stat */
+    autocert_storage *watch; /* the storage, when it notifies changes (worker.c) */
+    double watch_retry;      /* ac_now() before which the worker polls instead */
     pthread_mutex_t refresh; /* one load-and-swap at a time; guards hosts' seen and renew_at */
     pthread_mutex_t mu;      /* guards stop */
     pthread_cond_t cv;       /* signalled on stop */
@@ -125,6 +127,10 @@ void ac_manager_busy(autocert_manager *m, ac_mhost *h, int delta);
 
 /* ---- worker.c: the background thread ------------------------------------------ */
 autocert_err ac_worker_start(autocert_manager *m);
+/* Change notification: when the storage `st` notifies changes, the worker
+ * reloads a host as soon as another process stores it (watching starts
+ * now, before the cache is loaded); else the periodic pick-up alone. */
+void ac_worker_watch(autocert_manager *m, autocert_storage *st);
 /* Stops and joins it; no-op when it does not run. */
 void ac_worker_stop(autocert_manager *m);
 

@@ -7,11 +7,14 @@
 #include <time.h>
 
 #include "manager/manager.h"
+#include "storage/storage.h"
 
 #define PICKUP_FILES_S 1.0 /* the stat of cert.pem: cheap */
 #define PICKUP_META_S 60.0 /* reading the metadata of a storage without files */
 #define RECHECK_S (12 * 3600) /* autocert_renew at least this often (as refresh.c) */
 #define MIN_WAIT_S 60         /* a renewal that is due but did not happen */
+#define WATCH_SLICE_MS 200    /* a stop is noticed within this */
+#define WATCH_RETRY_S 30      /* after the watch failed: polling meanwhile */
 
 /* Backoff after failed obtains: 1 min, 10 min, 100 min, then daily, as
  * autocert_renew backs off. */
@@ -129,6 +132,74 @@ static void pass(autocert_manager *m)
     }
 }
 
+void ac_worker_watch(autocert_manager *m, autocert_storage *st)
+{
+    char **keys = NULL;
+    size_t n = 0;
+
+    m->watch = NULL;
+    if (!ac_storage_has_changes(st))
+        return;
+    /* Watching before the certificates are loaded: nothing is missed. */
+    if (ac_storage_changes(m->ctx, st, 0, &keys, &n) != AUTOCERT_OK) {
+        ac_log(m->ctx, AUTOCERT_LOG_WARN, "manager: %s; picking up changes by polling",
+               autocert_last_error(m->ctx));
+        ac_err_clear(m->ctx);
+    }
+    autocert_strv_free(keys, n);
+    m->watch = st;
+}
+
+/* The hosts named in `keys` (a "*": all) are reloaded now. */
+static void changed(autocert_manager *m, char **keys, size_t n)
+{
+    size_t i, j;
+    ac_mhost *h;
+    int busy;
+
+    for (i = 0; i < n && !stopping(m); i++) {
+        int all = strcmp(keys[i], "*") == 0;
+        for (j = 0; j < m->tab.n; j++) {
+            h = &m->tab.h[j];
+            if (!all && (strncmp(keys[i], "certs/", 6) != 0 || strcmp(keys[i] + 6, h->name) != 0))
+                continue;
+            pthread_mutex_lock(&m->refresh);
+            busy = h->busy > 0;
+            pthread_mutex_unlock(&m->refresh);
+            /* This process's own order reports what it stores itself. */
+            if (!busy && ac_manager_refresh(m, h, AUTOCERT_EVENT_LOADED,
+                                            "stored by another process", NULL) != AUTOCERT_OK)
+                ac_err_clear(m->ctx);
+        }
+        if (all)
+            break;
+    }
+}
+
+/* Up to a second of waiting for stores of other nodes, answered at once:
+ * 0 when stopping. */
+static int wait_changes(autocert_manager *m)
+{
+    double until = ac_now() + 1.0;
+    char **keys = NULL;
+    size_t n = 0;
+
+    while (!stopping(m) && ac_now() < until) {
+        if (ac_storage_changes(m->ctx, m->watch, WATCH_SLICE_MS, &keys, &n) != AUTOCERT_OK) {
+            ac_log(m->ctx, AUTOCERT_LOG_WARN, "manager: %s; polling, trying again in %d s",
+                   autocert_last_error(m->ctx), WATCH_RETRY_S);
+            ac_err_clear(m->ctx);
+            m->watch_retry = ac_now() + WATCH_RETRY_S;
+            return 0; /* the ordinary wait */
+        }
+        changed(m, keys, n);
+        autocert_strv_free(keys, n);
+        keys = NULL;
+        n = 0;
+    }
+    return !stopping(m);
+}
+
 static void *run(void *arg)
 {
     autocert_manager *m = arg;
@@ -136,6 +207,8 @@ static void *run(void *arg)
 
     for (;;) {
         pass(m);
+        if (m->watch != NULL && ac_now() >= m->watch_retry && wait_changes(m))
+            continue;
         /* At most a second: the pick-up check, and the earliest due time
          * is never more than a second away from being noticed. */
         clock_gettime(CLOCK_MONOTONIC, &until);

@@ -193,6 +193,8 @@ static autocert_err pg_store(void *be, const char *set, const autocert_item *ite
                                NULL, 0, PGRES_COMMAND_OK, &rc, detail));
         for (i = 0; rc == AUTOCERT_OK && i < n; i++)
             rc = put_item(pg, set, &items[i], gen, detail);
+        if (rc == AUTOCERT_OK)
+            rc = ac_pg_notify(pg, set, detail);
         rc = end_write(pg, rc, detail);
     }
     pthread_mutex_unlock(&pg->mu);
@@ -306,7 +308,9 @@ static void pg_destroy(void *be)
     if (pg->conn != NULL)
         PQfinish(pg->conn); /* the server releases the session's locks */
     ac_pg_locks_free(pg);
+    ac_pg_watch_free(pg);
     pthread_mutex_destroy(&pg->mu);
+    pthread_mutex_destroy(&pg->lmu);
     OPENSSL_cleanse(pg->key, sizeof(pg->key));
     if (pg->conninfo != NULL)
         OPENSSL_cleanse(pg->conninfo, strlen(pg->conninfo));
@@ -327,6 +331,10 @@ static const autocert_storage_ops pg_ops = {
     .path = NULL,
     .describe = pg_describe,
     .destroy = pg_destroy,
+    .challenge_put = ac_pg_challenge_put,
+    .challenge_del = ac_pg_challenge_del,
+    .challenge_get = ac_pg_challenge_get,
+    .changes = ac_pg_changes,
 };
 
 autocert_err ac_pg_open(const char *conninfo, const autocert_storage_ops **ops, void **be,
@@ -340,6 +348,11 @@ autocert_err ac_pg_open(const char *conninfo, const autocert_storage_ops **ops, 
     if ((pg = calloc(1, sizeof(*pg))) == NULL)
         return AUTOCERT_ERR_NOMEM;
     if (pthread_mutex_init(&pg->mu, NULL) != 0) {
+        free(pg);
+        return AUTOCERT_ERR_NOMEM;
+    }
+    if (pthread_mutex_init(&pg->lmu, NULL) != 0) {
+        pthread_mutex_destroy(&pg->mu);
         free(pg);
         return AUTOCERT_ERR_NOMEM;
     }

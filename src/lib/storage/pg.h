@@ -71,6 +71,9 @@ typedef struct {
     ac_pg_held *held;
     int has_key;
     unsigned char key[AC_PG_KEY_LEN];
+    /* The watch (pgshare.c): a second session doing LISTEN. */
+    pthread_mutex_t lmu; /* guards lconn */
+    PGconn *lconn;       /* NULL until the first `changes`, and after it was lost */
 } ac_pg;
 
 /* ---- pgconn.c: the session -------------------------------------------------- */
@@ -79,6 +82,10 @@ typedef struct {
 autocert_err ac_pg_connect(ac_pg *pg, int *fresh, char *detail);
 /* Closes the session, if any. */
 void ac_pg_drop(ac_pg *pg);
+/* A new session with the backend's bounded waits (check its status). */
+PGconn *ac_pg_session(const ac_pg *pg);
+/* A notice processor that drops the server's notices. */
+void ac_pg_no_notice(void *arg, const char *msg);
 /* Runs one parameterized statement (caller holds mu and connected):
  * `vals`/`lens`/`fmts` as PQexecParams (NULL lens/fmts: all text),
  * results binary when `binary`.  The result when its status is `want`;
@@ -95,7 +102,7 @@ void ac_pg_rollback(ac_pg *pg);
 void ac_pg_detail(const ac_pg *pg, char *detail, const char *what, const char *msg);
 
 /* ---- pgschema.c: the tables ------------------------------------------------- */
-#define AC_PG_SCHEMA_VERSION 1
+#define AC_PG_SCHEMA_VERSION 2
 /* Creates the tables on first use and upgrades older ones, in one
  * transaction under a lock of its own (caller holds mu, just connected). */
 autocert_err ac_pg_schema(ac_pg *pg, char *detail);
@@ -111,6 +118,20 @@ void ac_pg_unlock(void *be, const char *set);
 autocert_err ac_pg_lock_check(ac_pg *pg, const char *set, char *detail);
 /* Forgets every lock (destroy: closing the session releases them). */
 void ac_pg_locks_free(ac_pg *pg);
+/* ---- pgshare.c: live challenges and change notification ------------------- */
+#define AC_PG_CHANNEL "autocert" /* NOTIFY autocert, '<set key>' on every store */
+autocert_err ac_pg_challenge_put(void *be, const char *type, const char *ident,
+                                 const char *token, const char *key_auth, time_t expires,
+                                 char *detail);
+autocert_err ac_pg_challenge_del(void *be, const char *token, char *detail);
+autocert_err ac_pg_challenge_get(void *be, const char *type, const char *token,
+                                 const char *ident, char **key_auth, char *detail);
+autocert_err ac_pg_changes(void *be, int timeout_ms, char ***keys, size_t *n, char *detail);
+/* Tells the other sessions that `set` changed, on commit of the open
+ * transaction (caller holds mu). */
+autocert_err ac_pg_notify(ac_pg *pg, const char *set, char *detail);
+/* Closes the watch session (destroy). */
+void ac_pg_watch_free(ac_pg *pg);
 #endif /* HAVE_LIBPQ */
 
 #endif /* AC_PG_H */

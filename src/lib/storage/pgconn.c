@@ -28,7 +28,7 @@ void ac_pg_detail(const ac_pg *pg, char *detail, const char *what, const char *m
 
 /* The server's notices ("relation ... already exists, skipping") are not
  * for the user's terminal: libpq's default prints them on stderr. */
-static void no_notice(void *arg, const char *msg)
+void ac_pg_no_notice(void *arg, const char *msg)
 {
     (void)arg;
     (void)msg;
@@ -37,7 +37,7 @@ static void no_notice(void *arg, const char *msg)
 /* Opens a session: bounded connect, TCP keepalives and a TCP user timeout
  * so that a vanished server fails a statement instead of hanging it.  The
  * connection string comes last: what it sets wins over these defaults. */
-static PGconn *open_session(const ac_pg *pg)
+PGconn *ac_pg_session(const ac_pg *pg)
 {
     const char *const keys[] = {"connect_timeout", "keepalives", "keepalives_idle",
                                 "keepalives_interval", "keepalives_count", "tcp_user_timeout",
@@ -60,10 +60,10 @@ autocert_err ac_pg_connect(ac_pg *pg, int *fresh, char *detail)
     if (pg->conn != NULL && PQstatus(pg->conn) == CONNECTION_OK)
         return AUTOCERT_OK;
     ac_pg_drop(pg);
-    if ((pg->conn = open_session(pg)) == NULL)
+    if ((pg->conn = ac_pg_session(pg)) == NULL)
         return AUTOCERT_ERR_NOMEM;
     pg->epoch++; /* locks of the sessions before are gone */
-    PQsetNoticeProcessor(pg->conn, no_notice, NULL);
+    PQsetNoticeProcessor(pg->conn, ac_pg_no_notice, NULL);
     if (PQstatus(pg->conn) != CONNECTION_OK) {
         ac_pg_detail(pg, detail, "cannot connect to database", PQerrorMessage(pg->conn));
         ac_pg_drop(pg);

@@ -20,6 +20,10 @@
  *                   `sealed` says how data is stored: 0 as given, 1
  *                   AES-256-GCM (pgcrypt.c) bound to set, name and
  *                   generation.
+ * Version 2:
+ *   autocert_challenges  the live challenges of the fleet (pgshare.c): a
+ *                   node publishes one before it asks the CA to validate,
+ *                   and whichever node the validation reaches answers it.
  * Each entry of `upgrades` takes the schema from version i to i + 1.
  */
 static const char *const upgrades[] = {
@@ -34,6 +38,13 @@ static const char *const upgrades[] = {
     " secret boolean NOT NULL,"
     " sealed smallint NOT NULL DEFAULT 0,"
     " PRIMARY KEY (set_key, name));",
+    "CREATE TABLE autocert_challenges ("
+    " token text COLLATE \"C\" PRIMARY KEY,"
+    " type text NOT NULL,"
+    " identifier text NOT NULL,"
+    " key_auth text NOT NULL,"
+    " expires_at timestamptz NOT NULL);"
+    "CREATE INDEX autocert_challenges_ident ON autocert_challenges (type, lower(identifier));",
 };
 
 /* The version the database holds: 0 for none yet. */

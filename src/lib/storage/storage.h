@@ -39,6 +39,28 @@ autocert_err ac_storage_remove(autocert_ctx *ctx, autocert_storage *st, const ch
 /* The file of an item (malloc'd), NULL where the backend has no files. */
 char *ac_storage_path(const autocert_storage *st, const char *set, const char *item);
 
+/* ---- shared.c: the optional operations of a fleet ---------------------- */
+/* Nonzero when the backend holds live challenges / notifies changes. */
+int ac_storage_has_challenges(const autocert_storage *st);
+int ac_storage_has_changes(const autocert_storage *st);
+/* Publishes a live challenge (OK without doing anything where the backend
+ * has no challenges); a failure recorded on ctx. */
+autocert_err ac_storage_challenge_put(autocert_ctx *ctx, autocert_storage *st, const char *type,
+                                      const char *ident, const char *token,
+                                      const char *key_auth, time_t expires);
+/* Withdraws it; a failure is logged on ctx (may be NULL), not returned. */
+void ac_storage_challenge_del(autocert_ctx *ctx, autocert_storage *st, const char *token);
+/* The key authorization (malloc'd) of a published challenge by token, or
+ * by identifier when token is NULL.  NOT_FOUND, or the backend's error,
+ * recorded nowhere: responders' threads ask this for strangers. */
+autocert_err ac_storage_challenge_get(autocert_storage *st, const char *type, const char *token,
+                                      const char *ident, char **key_auth);
+/* Waits at most timeout_ms for the keys of sets stored by others (see the
+ * `changes` operation).  UNSUPPORTED (no message) where the backend has no
+ * notification; other failures recorded on ctx. */
+autocert_err ac_storage_changes(autocert_ctx *ctx, autocert_storage *st, int timeout_ms,
+                                char ***keys, size_t *n);
+
 /* The directory backend at `dir` (see autocert_storage_dir_new), a failure
  * recorded on ctx with its reason. */
 autocert_err ac_storage_dir_open(autocert_ctx *ctx, const char *dir, autocert_storage **out);
