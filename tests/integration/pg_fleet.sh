@@ -1,6 +1,6 @@
 #!/bin/sh
 # pg_fleet.sh: a fleet of example servers on one PostgreSQL store: one order per name, the same certificate everywhere, challenges answered by whichever node Pebble reaches, and renewals served by every node within two seconds through NOTIFY.
-AC_TEST_SLOT=71 # and the ports of slot 72's block (X_PORT below)
+AC_TEST_SLOT=75 # and the ports of slot 76's block (X_PORT below)
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/server_lib.sh"
 . "$top_srcdir/tests/integration/pg_lib.sh"
@@ -17,7 +17,7 @@ CREATE TABLE autocert_items (set_key text COLLATE \"C\" NOT NULL REFERENCES auto
   sealed smallint NOT NULL DEFAULT 0, PRIMARY KEY (set_key, name));" ||
     ac_fail "cannot create the tables of version 1"
 start_pebble tlsport="$SRV_PORT"
-if [ "${AC_NETNS:-}" = 1 ]; then X_PORT=30000; else X_PORT=$((${AC_PORT_BASE:-20000} + 72 * 10)); fi
+if [ "${AC_NETNS:-}" = 1 ]; then X_PORT=30000; else X_PORT=$((${AC_PORT_BASE:-20000} + 76 * 10)); fi
 acme="--cache $AC_PG_URL --directory $AC_DIRECTORY --ca-bundle $WORK/tls-ca.pem --agree-tos"
 fleet="a.example,b.example"
 
