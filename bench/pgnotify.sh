@@ -12,42 +12,10 @@ ENTRIES=${1:-1000}
 RENEWALS=${2:-100}
 tool=${PG_NOTIFY:-$PWD/tests/tools/pg_notify}
 [ -x "$tool" ] || { echo "no $tool (make check builds it; set PG_NOTIFY)" >&2; exit 1; }
-PGBIN=""
-for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n -r) \
-    "$(dirname "$(command -v initdb 2>/dev/null || echo /none/x)")"; do
-    [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { PGBIN=$d; break; }
-done
-[ -n "$PGBIN" ] || { echo "no initdb/pg_ctl (Debian package postgresql)" >&2; exit 1; }
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/autocert-bench-pgnotify.XXXXXX")
-PGPID=""
-cleanup() {
-    if [ -n "$PGPID" ]; then
-        kill -INT "$PGPID" 2>/dev/null || true
-        i=0
-        while kill -0 "$PGPID" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-as_owner() {
-    if [ "$(id -u)" = 0 ]; then
-        setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"
-    else
-        "$@"
-    fi
-}
-mkdir -p "$WORK/pg/data"
-if [ "$(id -u)" = 0 ]; then
-    chmod 711 "$WORK"
-    chown -R nobody "$WORK/pg"
-fi
-(cd "$WORK/pg" && as_owner "$PGBIN/initdb" -D "$WORK/pg/data" -U autocert --auth=trust \
-    --no-sync >/dev/null)
-(cd "$WORK/pg" && as_owner "$PGBIN/pg_ctl" -D "$WORK/pg/data" -w -l "$WORK/pg/log" \
-    -o "-c listen_addresses='' -c unix_socket_directories=$WORK/pg -c fsync=off" start >/dev/null)
-PGPID=$(head -n 1 "$WORK/pg/data/postmaster.pid")
-url="postgresql:///postgres?host=$WORK/pg&user=autocert"
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+# shellcheck source=bench/pgstart.sh
+. "$top_srcdir/bench/pgstart.sh"
+pg_start pgnotify "-c fsync=off"
 
 "$tool" "$url" "$ENTRIES" "$RENEWALS" >"$WORK/out"
 load=$(awk '$1 == "load_s" { print $2 }' "$WORK/out")
