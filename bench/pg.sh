@@ -25,39 +25,12 @@ fi
 pg_start pg
 ${CC:-cc} -O2 -o "$WORK/runstat" "$top_srcdir/bench/runstat.c"
 
-# The entries, as bench/list.sh makes them.
-"$AUTOCERT_BIN" -q ca create --out "$WORK/ca"
-"$AUTOCERT_BIN" -q ca issue --ca-cert "$WORK/ca/ca.crt" --ca-key "$WORK/ca/ca.key" \
-    --dns entry.example --out "$WORK/node"
-awk '{ print > (n < 1 ? "'"$WORK"'/cert.pem" : "'"$WORK"'/chain.pem") } /-----END CERTIFICATE-----/ { n++ }' \
-    "$WORK/node/node.crt"
-touch "$WORK/chain.pem"
+# shellcheck source=bench/entries.sh
+. "$top_srcdir/bench/entries.sh"
 cache=$WORK/cache
-mkdir -m 700 "$cache" "$cache/certs"
-na=$(date -d '+300 days' +%s)
-i=0
-while [ "$i" -lt "$ENTRIES" ]; do
-    d=$cache/certs/e$i.example
-    mkdir -m 700 "$d"
-    cp "$WORK/cert.pem" "$WORK/chain.pem" "$d/"
-    cp "$WORK/node/node.crt" "$d/fullchain.pem"
-    install -m 600 "$WORK/node/node.key" "$d/privkey.pem"
-    printf '{"names": ["entry.example"], "directory": "https://acme.example/dir", "key_type": "ec256", "not_before": %s, "not_after": %s, "issued_at": %s, "renewal": {"ari": {"next_check": %s}}}\n' \
-        "$((na - 330 * 86400))" "$na" "$((na - 330 * 86400))" "$((na - 200 * 86400))" >"$d/meta.json"
-    i=$((i + 1))
-done
+make_entries "$cache"
 openssl rand -hex 32 >"$WORK/cache.key"
 chmod 600 "$WORK/cache.key"
-
-median() {
-    : >"$WORK/samples"
-    for r in $(seq 1 "$RUNS"); do
-        "$WORK/runstat" "$WORK/t.out" "$@" >"$WORK/stdout" 2>"$WORK/stderr" || true
-        cat "$WORK/t.out" >>"$WORK/samples"
-    done
-    sort -n "$WORK/samples" | awk '{ w[NR] = $1; c[NR] = $2; m[NR] = $3 }
-        END { i = int((NR + 1) / 2); printf "%9.1f ms wall %8.1f ms CPU %8d kB peak RSS", w[i], c[i], m[i] }'
-}
 
 echo "$(uname -m), $(nproc) cores, $(date -u +%Y-%m-%d), PostgreSQL $("$PGBIN/pg_ctl" --version | awk '{print $3}') on a local socket; $ENTRIES certificates; medians of $RUNS runs"
 "$WORK/runstat" "$WORK/t.out" "$AUTOCERT_BIN" -q cache migrate --from "$cache" --to "$url" \

@@ -1,4 +1,5 @@
 # pgstart.sh: sourced by the PostgreSQL benchmarks: a throwaway PostgreSQL server in a temporary work directory.
+# shellcheck shell=sh
 #
 # pg_start NAME [SERVER-OPTIONS]: makes WORK (removed on exit, the server
 # stopped by its PID first), runs initdb into WORK/pg/data as `nobody` when
@@ -44,5 +45,6 @@ pg_start() {
     (cd "$WORK/pg" && as_owner "$PGBIN/pg_ctl" -D "$WORK/pg/data" -w -l "$WORK/pg/log" \
         -o "-c listen_addresses='' -c unix_socket_directories=$WORK/pg ${2:-}" start >/dev/null)
     PGPID=$(head -n 1 "$WORK/pg/data/postmaster.pid")
+    # shellcheck disable=SC2034 # read by the script that sources this
     url="postgresql:///postgres?host=$WORK/pg&user=autocert"
 }
