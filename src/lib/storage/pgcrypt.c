@@ -18,17 +18,6 @@
 #define AAD_TAG "autocert sealed item v1"
 #define KEY_FILE_MAX 66 /* 64 hex digits and a newline, and one byte to see more */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The key from the file's bytes: 32 raw, or 64 hex digits (one newline after). */
 static int key_from(const unsigned char *buf, size_t n, unsigned char *key)
 {
@@ -43,7 +32,7 @@ static int key_from(const unsigned char *buf, size_t n, unsigned char *key)
     if (n != 2 * AC_PG_KEY_LEN)
         return -1;
     for (i = 0; i < AC_PG_KEY_LEN; i++) {
-        int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
+        int hi = OPENSSL_hexchar2int(buf[2 * i]), lo = OPENSSL_hexchar2int(buf[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         key[i] = (unsigned char)(hi << 4 | lo);
