@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "server.h"
 
 #define HEAD_MAX 8192     /* request line and headers */
@@ -69,17 +71,6 @@ static int read_head(SSL *ssl, char *buf, size_t size)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX in place, stopping at '?' or '#'; -1 on a bad escape or %00. */
 static int decode_path(char *p)
 {
@@ -91,7 +82,8 @@ static int decode_path(char *p)
             *out++ = *p;
             continue;
         }
-        if ((hi = hexval(p[1])) < 0 || (lo = hexval(p[2])) < 0 || (hi == 0 && lo == 0))
+        if ((hi = OPENSSL_hexchar2int((unsigned char)p[1])) < 0 ||
+            (lo = OPENSSL_hexchar2int((unsigned char)p[2])) < 0 || (hi == 0 && lo == 0))
             return -1;
         *out++ = (char)(hi * 16 + lo);
         p += 2;
