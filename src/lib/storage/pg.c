@@ -34,10 +34,10 @@ static long long be_int(const char *p, int len)
 static autocert_err item_data(ac_pg *pg, const char *set, const char *item, PGresult *res,
                               unsigned char **data, size_t *len, char *detail)
 {
-    const char *raw = PQgetvalue(res, 0, 0);
-    size_t n = (size_t)PQgetlength(res, 0, 0);
-    long long sealed = be_int(PQgetvalue(res, 0, 2), PQgetlength(res, 0, 2));
-    long long gen = be_int(PQgetvalue(res, 0, 3), PQgetlength(res, 0, 3));
+    const char *raw = ac_pq.getvalue(res, 0, 0);
+    size_t n = (size_t)ac_pq.getlength(res, 0, 0);
+    long long sealed = be_int(ac_pq.getvalue(res, 0, 2), ac_pq.getlength(res, 0, 2));
+    long long gen = be_int(ac_pq.getvalue(res, 0, 3), ac_pq.getlength(res, 0, 3));
     autocert_err rc;
 
     if (n > AC_MAX_FILE + AC_PGCRYPT_OVERHEAD || sealed < 0 || sealed > 1) {
@@ -86,17 +86,17 @@ static autocert_err pg_load(void *be, const char *set, const char *item, unsigne
                           " JOIN autocert_sets s ON s.key = i.set_key"
                           " WHERE i.set_key = $1 AND i.name = $2",
                           2, vals, NULL, NULL, 1, PGRES_TUPLES_OK, &rc, detail)) != NULL) {
-        if (PQntuples(res) != 1 || PQnfields(res) != 4) {
+        if (ac_pq.ntuples(res) != 1 || ac_pq.nfields(res) != 4) {
             rc = AUTOCERT_ERR_NOT_FOUND;
         } else {
             rc = item_data(pg, set, item, res, data, len, detail);
             /* A key in clear leaves no copy in the result's memory. */
-            if (PQgetlength(res, 0, 1) == 1 && PQgetvalue(res, 0, 1)[0] != 0)
-                OPENSSL_cleanse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+            if (ac_pq.getlength(res, 0, 1) == 1 && ac_pq.getvalue(res, 0, 1)[0] != 0)
+                OPENSSL_cleanse(ac_pq.getvalue(res, 0, 0), (size_t)ac_pq.getlength(res, 0, 0));
         }
     }
     pthread_mutex_unlock(&pg->mu);
-    PQclear(res);
+    ac_pq.clear(res);
     return rc;
 }
 
@@ -128,7 +128,7 @@ static autocert_err put_item(ac_pg *pg, const char *set, const autocert_item *it
                      " ON CONFLICT (set_key, name) DO UPDATE SET data = EXCLUDED.data,"
                      " secret = EXCLUDED.secret, sealed = EXCLUDED.sealed",
                      5, vals, lens, fmts, 0, PGRES_COMMAND_OK, &rc, detail);
-    PQclear(res);
+    ac_pq.clear(res);
     free(sealed);
     return rc;
 }
@@ -143,11 +143,11 @@ static autocert_err generation(ac_pg *pg, const char *sql, const char *set, long
 
     if (res == NULL)
         return rc;
-    if (PQntuples(res) != 1)
+    if (ac_pq.ntuples(res) != 1)
         rc = AUTOCERT_ERR_NOT_FOUND;
     else
-        *gen = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
+        *gen = strtoll(ac_pq.getvalue(res, 0, 0), NULL, 10);
+    ac_pq.clear(res);
     return rc;
 }
 
@@ -189,7 +189,7 @@ static autocert_err pg_store(void *be, const char *set, const autocert_item *ite
                         " updated_at = now() RETURNING generation",
                         set, &gen, detail);
         if (rc == AUTOCERT_OK)
-            PQclear(ac_pg_exec(pg, "DELETE FROM autocert_items WHERE set_key = $1", 1, vals, NULL,
+            ac_pq.clear(ac_pg_exec(pg, "DELETE FROM autocert_items WHERE set_key = $1", 1, vals, NULL,
                                NULL, 0, PGRES_COMMAND_OK, &rc, detail));
         for (i = 0; rc == AUTOCERT_OK && i < n; i++)
             rc = put_item(pg, set, &items[i], gen, detail);
@@ -236,13 +236,13 @@ static char *range_end(const char *prefix)
 
 static autocert_err collect(PGresult *res, char ***keys, size_t *n)
 {
-    int i, rows = PQntuples(res);
+    int i, rows = ac_pq.ntuples(res);
     char **v = calloc(rows > 0 ? (size_t)rows : 1, sizeof(char *));
 
     if (v == NULL)
         return AUTOCERT_ERR_NOMEM;
     for (i = 0; i < rows; i++)
-        if ((v[i] = strdup(PQgetvalue(res, i, 0))) == NULL) {
+        if ((v[i] = strdup(ac_pq.getvalue(res, i, 0))) == NULL) {
             autocert_strv_free(v, (size_t)i);
             return AUTOCERT_ERR_NOMEM;
         }
@@ -270,7 +270,7 @@ static autocert_err pg_list(void *be, const char *prefix, char ***keys, size_t *
                           2, vals, NULL, NULL, 0, PGRES_TUPLES_OK, &rc, detail)) != NULL)
         rc = collect(res, keys, n);
     pthread_mutex_unlock(&pg->mu);
-    PQclear(res);
+    ac_pq.clear(res);
     free(end);
     return rc;
 }
@@ -287,10 +287,10 @@ static autocert_err pg_remove(void *be, const char *set, char *detail)
         (rc = ac_pg_lock_check(pg, set, detail)) == AUTOCERT_OK &&
         (res = ac_pg_exec(pg, "DELETE FROM autocert_sets WHERE key = $1", 1, vals, NULL, NULL, 0,
                           PGRES_COMMAND_OK, &rc, detail)) != NULL &&
-        strcmp(PQcmdTuples(res), "0") == 0)
+        strcmp(ac_pq.cmd_tuples(res), "0") == 0)
         rc = AUTOCERT_ERR_NOT_FOUND;
     pthread_mutex_unlock(&pg->mu);
-    PQclear(res);
+    ac_pq.clear(res);
     return rc;
 }
 
@@ -306,7 +306,7 @@ static void pg_destroy(void *be)
     if (pg == NULL)
         return;
     if (pg->conn != NULL)
-        PQfinish(pg->conn); /* the server releases the session's locks */
+        ac_pq.finish(pg->conn); /* the server releases the session's locks */
     ac_pg_locks_free(pg);
     ac_pg_watch_free(pg);
     pthread_mutex_destroy(&pg->mu);
@@ -345,6 +345,8 @@ autocert_err ac_pg_open(const char *conninfo, const autocert_storage_ops **ops, 
 
     *be = NULL;
     *ops = &pg_ops;
+    if (ac_pq_load(detail, AUTOCERT_STORAGE_DETAIL) != 0)
+        return AUTOCERT_ERR_UNSUPPORTED;
     if ((pg = calloc(1, sizeof(*pg))) == NULL)
         return AUTOCERT_ERR_NOMEM;
     if (pthread_mutex_init(&pg->mu, NULL) != 0) {

@@ -52,7 +52,7 @@ int ac_pg_owns(const autocert_storage_ops *ops);
 void ac_pg_set_key(void *be, const unsigned char key[AC_PG_KEY_LEN]);
 
 #ifdef HAVE_LIBPQ
-#include <libpq-fe.h>
+#include "storage/pqload.h"
 
 /* A set lock of this process. */
 typedef struct ac_pg_held {

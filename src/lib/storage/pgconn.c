@@ -44,28 +44,28 @@ PGconn *ac_pg_session(const ac_pg *pg)
                                 "application_name", "dbname", NULL};
     const char *const vals[] = {"10", "1", "10", "5", "3", "20000", "autocert", pg->conninfo, NULL};
 
-    return PQconnectdbParams(keys, vals, 1);
+    return ac_pq.connectdb_params(keys, vals, 1);
 }
 
 void ac_pg_drop(ac_pg *pg)
 {
     if (pg->conn != NULL)
-        PQfinish(pg->conn);
+        ac_pq.finish(pg->conn);
     pg->conn = NULL;
 }
 
 autocert_err ac_pg_connect(ac_pg *pg, int *fresh, char *detail)
 {
     *fresh = 0;
-    if (pg->conn != NULL && PQstatus(pg->conn) == CONNECTION_OK)
+    if (pg->conn != NULL && ac_pq.status(pg->conn) == CONNECTION_OK)
         return AUTOCERT_OK;
     ac_pg_drop(pg);
     if ((pg->conn = ac_pg_session(pg)) == NULL)
         return AUTOCERT_ERR_NOMEM;
     pg->epoch++; /* locks of the sessions before are gone */
-    PQsetNoticeProcessor(pg->conn, ac_pg_no_notice, NULL);
-    if (PQstatus(pg->conn) != CONNECTION_OK) {
-        ac_pg_detail(pg, detail, "cannot connect to database", PQerrorMessage(pg->conn));
+    ac_pq.set_notice_processor(pg->conn, ac_pg_no_notice, NULL);
+    if (ac_pq.status(pg->conn) != CONNECTION_OK) {
+        ac_pg_detail(pg, detail, "cannot connect to database", ac_pq.error_message(pg->conn));
         ac_pg_drop(pg);
         return AUTOCERT_ERR_NETWORK;
     }
@@ -76,18 +76,18 @@ autocert_err ac_pg_connect(ac_pg *pg, int *fresh, char *detail)
 /* A statement failed: words it, and drops a session that died. */
 static autocert_err failed(ac_pg *pg, PGresult *res, char *detail)
 {
-    const char *msg = res ? PQresultErrorMessage(res) : NULL;
+    const char *msg = res ? ac_pq.result_error_message(res) : NULL;
 
     if (msg == NULL || *msg == '\0')
-        msg = PQerrorMessage(pg->conn);
-    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        msg = ac_pq.error_message(pg->conn);
+    if (ac_pq.status(pg->conn) != CONNECTION_OK) {
         ac_pg_detail(pg, detail, "lost the connection to database", msg);
-        PQclear(res);
+        ac_pq.clear(res);
         ac_pg_drop(pg);
         return AUTOCERT_ERR_NETWORK;
     }
     ac_pg_detail(pg, detail, "database", msg);
-    PQclear(res);
+    ac_pq.clear(res);
     return AUTOCERT_ERR_IO;
 }
 
@@ -104,8 +104,8 @@ PGresult *ac_pg_exec(ac_pg *pg, const char *sql, int n, const char *const *vals,
         *rc = AUTOCERT_ERR_NETWORK;
         return NULL;
     }
-    res = PQexecParams(pg->conn, sql, n, NULL, vals, lens, fmts, binary);
-    if (res != NULL && PQresultStatus(res) == want) {
+    res = ac_pq.exec_params(pg->conn, sql, n, NULL, vals, lens, fmts, binary);
+    if (res != NULL && ac_pq.result_status(res) == want) {
         *rc = AUTOCERT_OK;
         return res;
     }
@@ -118,13 +118,13 @@ autocert_err ac_pg_cmd(ac_pg *pg, const char *sql, char *detail)
     autocert_err rc;
     PGresult *res = ac_pg_exec(pg, sql, 0, NULL, NULL, NULL, 0, PGRES_COMMAND_OK, &rc, detail);
 
-    PQclear(res);
+    ac_pq.clear(res);
     return rc;
 }
 
 void ac_pg_rollback(ac_pg *pg)
 {
-    if (pg->conn != NULL && PQstatus(pg->conn) == CONNECTION_OK &&
-        PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
-        PQclear(PQexec(pg->conn, "ROLLBACK"));
+    if (pg->conn != NULL && ac_pq.status(pg->conn) == CONNECTION_OK &&
+        ac_pq.transaction_status(pg->conn) != PQTRANS_IDLE)
+        ac_pq.clear(ac_pq.exec(pg->conn, "ROLLBACK"));
 }

@@ -84,8 +84,8 @@ static autocert_err try_lock(ac_pg *pg, const char *set, int *got, char *detail)
                      PGRES_TUPLES_OK, &rc, detail);
     if (res == NULL)
         return rc;
-    *got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
+    *got = ac_pq.ntuples(res) == 1 && strcmp(ac_pq.getvalue(res, 0, 0), "t") == 0;
+    ac_pq.clear(res);
     return AUTOCERT_OK;
 }
 
@@ -154,7 +154,7 @@ void ac_pg_unlock(void *be, const char *set)
     if ((h = find(pg, set)) != NULL && h->taken) {
         /* In a session lost since, the server let it go already. */
         if (h->epoch == pg->epoch && pg->conn != NULL && lock_key(set, key, sizeof(key)) == 0)
-            PQclear(ac_pg_exec(pg, "SELECT pg_advisory_unlock($1::bigint)", 1, vals, NULL,
+            ac_pq.clear(ac_pg_exec(pg, "SELECT pg_advisory_unlock($1::bigint)", 1, vals, NULL,
                                NULL, 0, PGRES_TUPLES_OK, &rc, detail));
         drop(pg, h);
     }

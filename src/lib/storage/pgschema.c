@@ -57,9 +57,9 @@ static autocert_err current(ac_pg *pg, int *version, char *detail)
     *version = 0;
     if (res == NULL)
         return rc;
-    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-        *version = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
+    if (ac_pq.ntuples(res) == 1 && !ac_pq.getisnull(res, 0, 0))
+        *version = atoi(ac_pq.getvalue(res, 0, 0));
+    ac_pq.clear(res);
     return AUTOCERT_OK;
 }
 
@@ -73,23 +73,23 @@ static autocert_err upgrade(ac_pg *pg, int from, char *detail)
     int i;
 
     for (i = from; i < AC_PG_SCHEMA_VERSION; i++) {
-        res = PQexec(pg->conn, upgrades[i]);
-        if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        res = ac_pq.exec(pg->conn, upgrades[i]);
+        if (res == NULL || ac_pq.result_status(res) != PGRES_COMMAND_OK) {
             ac_pg_detail(pg, detail, "cannot create the tables in database",
-                         res ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn));
-            PQclear(res);
+                         res ? ac_pq.result_error_message(res) : ac_pq.error_message(pg->conn));
+            ac_pq.clear(res);
             return AUTOCERT_ERR_IO;
         }
-        PQclear(res);
+        ac_pq.clear(res);
     }
     snprintf(v, sizeof(v), "%d", AC_PG_SCHEMA_VERSION);
     res = ac_pg_exec(pg, "DELETE FROM autocert_schema", 0, NULL, NULL, NULL, 0,
                      PGRES_COMMAND_OK, &rc, detail);
-    PQclear(res);
+    ac_pq.clear(res);
     if (rc == AUTOCERT_OK) {
         res = ac_pg_exec(pg, "INSERT INTO autocert_schema (version) VALUES ($1::integer)", 1,
                          vals, NULL, NULL, 0, PGRES_COMMAND_OK, &rc, detail);
-        PQclear(res);
+        ac_pq.clear(res);
     }
     return rc;
 }
@@ -101,7 +101,7 @@ static autocert_err schema_lock(ac_pg *pg, char *detail)
     PGresult *res = ac_pg_exec(pg, "SELECT pg_advisory_xact_lock(x'" SCHEMA_LOCK "'::bigint)", 0,
                                NULL, NULL, NULL, 0, PGRES_TUPLES_OK, &rc, detail);
 
-    PQclear(res);
+    ac_pq.clear(res);
     return rc;
 }
 

@@ -25,7 +25,7 @@ static autocert_err run(ac_pg *pg, const char *sql, int n, const char *const *va
     if (out != NULL)
         *out = res;
     else
-        PQclear(res);
+        ac_pq.clear(res);
     return rc;
 }
 
@@ -75,11 +75,11 @@ autocert_err ac_pg_challenge_get(void *be, const char *type, const char *token,
              2, vals, PGRES_TUPLES_OK, &res, detail);
     if (rc != AUTOCERT_OK)
         return rc;
-    if (PQntuples(res) < 1)
+    if (ac_pq.ntuples(res) < 1)
         rc = AUTOCERT_ERR_NOT_FOUND;
-    else if ((*key_auth = strdup(PQgetvalue(res, 0, 0))) == NULL)
+    else if ((*key_auth = strdup(ac_pq.getvalue(res, 0, 0))) == NULL)
         rc = AUTOCERT_ERR_NOMEM;
-    PQclear(res);
+    ac_pq.clear(res);
     return rc;
 }
 
@@ -88,7 +88,7 @@ autocert_err ac_pg_notify(ac_pg *pg, const char *set, char *detail)
     const char *vals[1] = {set};
     autocert_err rc;
 
-    PQclear(ac_pg_exec(pg, "SELECT pg_notify('" AC_PG_CHANNEL "', $1)", 1, vals, NULL, NULL, 0,
+    ac_pq.clear(ac_pg_exec(pg, "SELECT pg_notify('" AC_PG_CHANNEL "', $1)", 1, vals, NULL, NULL, 0,
                        PGRES_TUPLES_OK, &rc, detail));
     return rc;
 }
@@ -96,7 +96,7 @@ autocert_err ac_pg_notify(ac_pg *pg, const char *set, char *detail)
 void ac_pg_watch_free(ac_pg *pg)
 {
     if (pg->lconn != NULL)
-        PQfinish(pg->lconn);
+        ac_pq.finish(pg->lconn);
     pg->lconn = NULL;
 }
 
@@ -106,22 +106,22 @@ static autocert_err watch_open(ac_pg *pg, int *fresh, char *detail)
     PGresult *res;
 
     *fresh = 0;
-    if (pg->lconn != NULL && PQstatus(pg->lconn) == CONNECTION_OK)
+    if (pg->lconn != NULL && ac_pq.status(pg->lconn) == CONNECTION_OK)
         return AUTOCERT_OK;
     ac_pg_watch_free(pg);
     if ((pg->lconn = ac_pg_session(pg)) == NULL)
         return AUTOCERT_ERR_NOMEM;
-    PQsetNoticeProcessor(pg->lconn, ac_pg_no_notice, NULL);
-    if (PQstatus(pg->lconn) == CONNECTION_OK) {
-        res = PQexec(pg->lconn, "LISTEN " AC_PG_CHANNEL);
-        if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK) {
-            PQclear(res);
+    ac_pq.set_notice_processor(pg->lconn, ac_pg_no_notice, NULL);
+    if (ac_pq.status(pg->lconn) == CONNECTION_OK) {
+        res = ac_pq.exec(pg->lconn, "LISTEN " AC_PG_CHANNEL);
+        if (res != NULL && ac_pq.result_status(res) == PGRES_COMMAND_OK) {
+            ac_pq.clear(res);
             *fresh = 1;
             return AUTOCERT_OK;
         }
-        PQclear(res);
+        ac_pq.clear(res);
     }
-    ac_pg_detail(pg, detail, "cannot listen for changes in database", PQerrorMessage(pg->lconn));
+    ac_pg_detail(pg, detail, "cannot listen for changes in database", ac_pq.error_message(pg->lconn));
     ac_pg_watch_free(pg);
     return AUTOCERT_ERR_NETWORK;
 }
@@ -154,15 +154,15 @@ static autocert_err drain(ac_pg *pg, char ***keys, size_t *n, char *detail)
     PGnotify *nt;
     autocert_err rc = AUTOCERT_OK;
 
-    if (PQconsumeInput(pg->lconn) != 1) {
-        ac_pg_detail(pg, detail, "lost the connection to database", PQerrorMessage(pg->lconn));
+    if (ac_pq.consume_input(pg->lconn) != 1) {
+        ac_pg_detail(pg, detail, "lost the connection to database", ac_pq.error_message(pg->lconn));
         ac_pg_watch_free(pg);
         return AUTOCERT_ERR_NETWORK;
     }
-    while ((nt = PQnotifies(pg->lconn)) != NULL) {
+    while ((nt = ac_pq.notifies(pg->lconn)) != NULL) {
         if (rc == AUTOCERT_OK && strcmp(nt->relname, AC_PG_CHANNEL) == 0)
             rc = add_key(keys, n, nt->extra);
-        PQfreemem(nt);
+        ac_pq.freemem(nt);
     }
     return rc;
 }
@@ -181,7 +181,7 @@ autocert_err ac_pg_changes(void *be, int timeout_ms, char ***keys, size_t *n, ch
     if ((rc = watch_open(pg, &fresh, detail)) == AUTOCERT_OK && fresh)
         rc = add_key(keys, n, "*");
     if (rc == AUTOCERT_OK && (rc = drain(pg, keys, n, detail)) == AUTOCERT_OK && *n == 0) {
-        pfd.fd = PQsocket(pg->lconn);
+        pfd.fd = ac_pq.socket(pg->lconn);
         pfd.events = POLLIN;
         pfd.revents = 0;
         if (pfd.fd >= 0 && poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms) > 0)
