@@ -9,7 +9,12 @@
 int ac_dl_load(const char *soname, const char *const *names, void **const *slots, size_t n,
                char *why, size_t wn)
 {
-    void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_LAZY: the functions of the library and of the thirty-odd it
+     * needs (libcurl: LDAP, Kerberos, GnuTLS, SSH ...) are bound when first
+     * called, not all at once: binding them all cost 8 ms of CPU a process
+     * for the few dozen ever called.  Every function named here is still
+     * looked up now, so a library without one fails at once. */
+    void *lib = dlopen(soname, RTLD_LAZY | RTLD_LOCAL);
     size_t i;
 
     if (lib == NULL) {
