@@ -113,25 +113,41 @@ static int meta_time(json_t *doc, const char *name, time_t *out)
     return 1;
 }
 
-/* Fills *m from a parsed document; CORRUPT naming `what` when malformed. */
-static autocert_err meta_from_doc(autocert_ctx *ctx, json_t *doc, const char *what,
-                                  ac_cert_meta *m)
+/* CORRUPT: the item `item` of `set` is malformed, `why`.  The file's name
+ * is made only here, for the message: a scan of many entries reads
+ * thousands that are well formed. */
+static autocert_err meta_bad(autocert_ctx *ctx, const autocert_storage *st, const char *set,
+                             const char *item, const char *why)
+{
+    char *what = cache_file(st, set, item);
+    autocert_err rc = what ? ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: %s", what, why)
+                           : ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+
+    free(what);
+    return rc;
+}
+
+/* Fills *m from a parsed document; CORRUPT naming the file of `set` when malformed. */
+static autocert_err meta_from_doc(autocert_ctx *ctx, json_t *doc, const autocert_storage *st,
+                                  const char *set, ac_cert_meta *m)
 {
     json_t *names = json_object_get(doc, "names");
     size_t i, n = json_array_size(names);
+    char why[320];
 
     if (!json_is_array(names) || n == 0)
-        return ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: malformed (no names)", what);
+        return meta_bad(ctx, st, set, AC_ITEM_META, "malformed (no names)");
     if ((m->names = calloc(n, sizeof(char *))) == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     for (i = 0; i < n; i++) {
         const char *v = json_string_value(json_array_get(names, i));
         if (v == NULL)
-            return ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: malformed names", what);
-        if (!name_ok(v))
-            return ac_err(ctx, AUTOCERT_ERR_CORRUPT,
-                          "%s: malformed names ('%s' is not a valid identifier)", what,
-                          AC_SAFE(v));
+            return meta_bad(ctx, st, set, AC_ITEM_META, "malformed names");
+        if (!name_ok(v)) {
+            snprintf(why, sizeof(why), "malformed names ('%s' is not a valid identifier)",
+                     AC_SAFE(v));
+            return meta_bad(ctx, st, set, AC_ITEM_META, why);
+        }
         if ((m->names[m->n_names++] = strdup(v)) == NULL)
             return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     }
@@ -143,8 +159,8 @@ static autocert_err meta_from_doc(autocert_ctx *ctx, json_t *doc, const char *wh
         !meta_time(doc, "not_after", &m->not_after) ||
         !meta_time(doc, "issued_at", &m->issued_at) ||
         !meta_time(doc, "revoked_at", &m->revoked_at))
-        return ac_err(ctx, AUTOCERT_ERR_CORRUPT,
-                      "%s: malformed times (seconds since 1970 up to the year 9999)", what);
+        return meta_bad(ctx, st, set, AC_ITEM_META,
+                        "malformed times (seconds since 1970 up to the year 9999)");
     if (json_is_string(json_object_get(doc, "revoked_reason")) &&
         (m->revoked_reason = dup_member(doc, "revoked_reason")) == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
@@ -159,7 +175,6 @@ static autocert_err meta_read(autocert_ctx *ctx, autocert_storage *st, const cha
     unsigned char *data = NULL;
     size_t len = 0;
     json_t *doc = NULL;
-    char *what = NULL;
     autocert_err rc;
 
     rc = ac_storage_load(ctx, st, set, AC_ITEM_META, &data, &len);
@@ -167,16 +182,11 @@ static autocert_err meta_read(autocert_ctx *ctx, autocert_storage *st, const cha
         return ac_err(ctx, rc, "no cached certificate for %s", entry);
     if (rc != AUTOCERT_OK)
         return rc;
-    if ((what = cache_file(st, set, AC_ITEM_META)) == NULL) {
-        rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    } else {
-        doc = json_loadb((const char *)data, len, 0, NULL);
-        rc = meta_from_doc(ctx, doc, what, out);
-    }
+    doc = json_loadb((const char *)data, len, 0, NULL);
+    rc = meta_from_doc(ctx, doc, st, set, out);
     if (rc != AUTOCERT_OK)
         ac_cert_meta_clear(out);
     json_decref(doc);
-    free(what);
     free(data);
     return rc;
 }

@@ -99,9 +99,13 @@ static char *area_path(const dir_be *d, const char *set)
     char *s;
 
     set_split(set, &area_len, &name);
-    n = strlen(d->root) + 1 + area_len + 1;
-    if ((s = malloc(n)) != NULL)
-        snprintf(s, n, "%s/%.*s", d->root, (int)area_len, set);
+    n = strlen(d->root);
+    if ((s = malloc(n + 1 + area_len + 1)) != NULL) {
+        memcpy(s, d->root, n);
+        s[n] = '/';
+        memcpy(s + n + 1, set, area_len);
+        s[n + 1 + area_len] = '\0';
+    }
     return s;
 }
 

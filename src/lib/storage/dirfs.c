@@ -18,15 +18,23 @@
 /* "a/b" or "a/b/c" (c may be NULL), malloc'd. */
 char *ac_dirfs_path3(const char *a, const char *b, const char *c)
 {
-    size_t n = strlen(a) + 1 + strlen(b) + (c ? 1 + strlen(c) : 0) + 1;
-    char *s = malloc(n);
+    /* Copied, not printed: a scan builds three paths an entry. */
+    size_t la = strlen(a), lb = strlen(b), lc = c ? strlen(c) : 0;
+    char *s = malloc(la + 1 + lb + (c ? 1 + lc : 0) + 1), *p = s;
 
     if (s == NULL)
         return NULL;
-    if (c)
-        snprintf(s, n, "%s/%s/%s", a, b, c);
-    else
-        snprintf(s, n, "%s/%s", a, b);
+    memcpy(p, a, la);
+    p += la;
+    *p++ = '/';
+    memcpy(p, b, lb);
+    p += lb;
+    if (c) {
+        *p++ = '/';
+        memcpy(p, c, lc);
+        p += lc;
+    }
+    *p = '\0';
     return s;
 }
 
