@@ -180,6 +180,17 @@ typedef struct autocert_storage_ops {
      * call starts watching.  An error (the database is gone) leaves the
      * caller to fall back to polling and try again later. */
     autocert_err (*changes)(void *be, int timeout_ms, char ***keys, size_t *n, char *detail);
+    /* ---- Optional, appended in version 3: several items in one read ----
+     * Loads the items names[0..n-1] of one set at once (a server loading
+     * thousands of certificates at start pays one round trip a set, not
+     * one an item): data[i] malloc'd (caller frees; cleansed by the caller
+     * when secret) with its length in len[i], or NULL where the item is
+     * absent.  On a failure every data[i] is NULL, and *failed is the
+     * index of the item it concerns, or n when it concerns none.  Absent:
+     * the items are loaded one by one. */
+    autocert_err (*load_items)(void *be, const char *set, const char *const *names, size_t n,
+                               unsigned char **data, size_t *len, size_t *failed,
+                               char *detail);
 } autocert_storage_ops;
 
 typedef struct autocert_storage autocert_storage;

@@ -334,16 +334,16 @@ static autocert_err renewal_of(autocert_ctx *ctx, autocert_cert *c, const ac_cer
 static const char *const pem_items[] = {AC_ITEM_FULLCHAIN, AC_ITEM_KEY, AC_ITEM_CERT, AC_ITEM_CHAIN};
 #define N_PEM 4
 
-/* Reads them all; a missing one makes the entry broken, named. */
+/* Reads them all in one read of the store; a missing one makes the entry
+ * broken, named. */
 static autocert_err read_pems(autocert_ctx *ctx, autocert_storage *st, const char *set,
                               const char *name, unsigned char **data, size_t *len)
 {
-    autocert_err rc = AUTOCERT_OK;
+    autocert_err rc = ac_storage_load_items(ctx, st, set, pem_items, N_PEM, data, len);
     size_t i;
 
     for (i = 0; i < N_PEM && rc == AUTOCERT_OK; i++) {
-        rc = ac_storage_load(ctx, st, set, pem_items[i], &data[i], &len[i]);
-        if (rc == AUTOCERT_ERR_NOT_FOUND) {
+        if (data[i] == NULL) {
             char *what = cache_file(st, set, pem_items[i]);
             rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "cache entry %s is incomplete: %s is missing",
                         name, what ? what : pem_items[i]);

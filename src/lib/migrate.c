@@ -37,26 +37,25 @@ static void items_free(autocert_item *it, size_t n)
     }
 }
 
-/* Loads the items of `set` that exist in `st`. */
+/* Loads the items of `set` that exist in `st`, in one read. */
 static autocert_err load_items(autocert_ctx *ctx, autocert_storage *st, const area *ar,
                                const char *set, autocert_item *it, size_t *n)
 {
-    size_t i;
+    unsigned char *data[MAX_ITEMS];
+    size_t len[MAX_ITEMS], count = 0, i;
     autocert_err rc;
 
     *n = 0;
-    for (i = 0; i < MAX_ITEMS && ar->items[i] != NULL; i++) {
-        unsigned char *data = NULL;
-        size_t len = 0;
-
-        rc = ac_storage_load(ctx, st, set, ar->items[i], &data, &len);
-        if (rc == AUTOCERT_ERR_NOT_FOUND)
+    while (count < MAX_ITEMS && ar->items[count] != NULL)
+        count++;
+    if ((rc = ac_storage_load_items(ctx, st, set, ar->items, count, data, len)) != AUTOCERT_OK)
+        return rc;
+    for (i = 0; i < count; i++) {
+        if (data[i] == NULL)
             continue;
-        if (rc != AUTOCERT_OK)
-            return rc;
         it[*n].name = ar->items[i];
-        it[*n].data = data;
-        it[*n].len = len;
+        it[*n].data = data[i];
+        it[*n].len = len[i];
         it[*n].secret = ar->secret[i];
         (*n)++;
     }

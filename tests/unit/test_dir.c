@@ -959,6 +959,57 @@ static void test_details(void **state)
     autocert_ctx_free(ctx);
 }
 
+/* Several items of one set in one read: absent ones NULL, a link refused
+ * by name with nothing handed back. */
+static void test_load_items(void **state)
+{
+    fixture *f = *state;
+    autocert_storage *st = open_root(f);
+    autocert_ctx *ctx = autocert_ctx_new();
+    const char *const names[] = {"meta.json", "chain.pem", "privkey.pem"};
+    unsigned char *data[3] = {NULL, NULL, NULL};
+    size_t len[3] = {9, 9, 9}, i;
+    char target[256], p[256];
+
+    assert_non_null(ctx);
+    assert_int_equal(ac_storage_store(NULL, st, "certs/example.com", three, 3), AUTOCERT_OK);
+    assert_int_equal(ac_storage_load_items(ctx, st, "certs/example.com", names, 3, data, len),
+                     AUTOCERT_OK);
+    assert_non_null(data[0]);
+    assert_int_equal(len[0], 7);
+    assert_memory_equal(data[0], "{\"v\":1}", 8); /* NUL-terminated too */
+    assert_null(data[1]);
+    assert_int_equal(len[1], 0);
+    assert_non_null(data[2]);
+    assert_string_equal((char *)data[2], "KEY-1\n");
+    for (i = 0; i < 3; i++)
+        free(data[i]);
+
+    /* An absent set: every item absent, no error. */
+    assert_int_equal(ac_storage_load_items(ctx, st, "certs/nothing.example", names, 3, data, len),
+                     AUTOCERT_OK);
+    assert_true(data[0] == NULL && data[1] == NULL && data[2] == NULL);
+
+    /* A link among the items fails the read, naming it; nothing is handed back. */
+    snprintf(target, sizeof(target), "%s/outside", f->dir);
+    write_file(target, "outside");
+    snprintf(p, sizeof(p), "%s/certs/example.com/chain.pem", f->root);
+    assert_int_equal(symlink(target, p), 0);
+    assert_int_equal(ac_storage_load_items(ctx, st, "certs/example.com", names, 3, data, len),
+                     AUTOCERT_ERR_EXISTS);
+    assert_true(data[0] == NULL && data[1] == NULL && data[2] == NULL);
+    assert_non_null(strstr(autocert_last_error(ctx), p));
+    assert_non_null(strstr(autocert_last_error(ctx), "symbolic link"));
+
+    /* Names are checked before the backend sees them. */
+    {
+        const char *const bad[] = {"meta.json", "../x"};
+        assert_int_equal(ac_storage_load_items(ctx, st, "certs/example.com", bad, 2, data, len),
+                         AUTOCERT_ERR_INVALID);
+    }
+    autocert_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -982,6 +1033,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_foreign_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_item, setup, teardown),
         cmocka_unit_test_setup_teardown(test_details, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_items, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -291,6 +291,85 @@ static void test_key_file_needs_pg(void **state)
     rmdir(dir);
 }
 
+/* A backend of version 2 serving items by name: "gone" is absent, "bad"
+ * unreadable. */
+static autocert_err t_load(void *be, const char *s, const char *i, unsigned char **data,
+                           size_t *len, char *d)
+{
+    (void)be; (void)s;
+    the_fake.calls++;
+    if (strcmp(i, "bad") == 0) {
+        snprintf(d, AUTOCERT_STORAGE_DETAIL, "unreadable");
+        return AUTOCERT_ERR_IO;
+    }
+    if (strcmp(i, "gone") == 0)
+        return AUTOCERT_ERR_NOT_FOUND;
+    *data = (unsigned char *)strdup(i);
+    *len = strlen(i);
+    return AUTOCERT_OK;
+}
+
+/* A backend of version 3: loads like t_load, in one call. */
+static autocert_err t_load_items(void *be, const char *s, const char *const *names, size_t n,
+                                 unsigned char **data, size_t *len, size_t *failed, char *d)
+{
+    autocert_err rc = AUTOCERT_OK;
+
+    the_fake.calls += 100;
+    for (*failed = 0; *failed < n; (*failed)++) {
+        rc = t_load(be, s, names[*failed], &data[*failed], &len[*failed], d);
+        if (rc == AUTOCERT_ERR_NOT_FOUND)
+            rc = AUTOCERT_OK;
+        else if (rc != AUTOCERT_OK)
+            return rc;
+    }
+    return rc;
+}
+
+static void test_load_items(void **state)
+{
+    autocert_ctx *ctx = *state;
+    autocert_storage_ops ops = fake_ops;
+    const char *const names[] = {"x.pem", "gone", "y.pem"};
+    const char *const failing[] = {"x.pem", "bad", "y.pem"};
+    unsigned char *data[3];
+    size_t len[3], round;
+    autocert_storage *st;
+
+    ops.load = t_load;
+    for (round = 0; round < 2; round++) {
+        /* First without load_items (a backend of version 2: one load an
+         * item), then with it (one call). */
+        ops.load_items = t_load_items;
+        ops.size = round == 0 ? offsetof(autocert_storage_ops, load_items) : sizeof(ops);
+        the_fake.calls = 0;
+        st = autocert_storage_new(&ops, &the_fake);
+        assert_non_null(st);
+        assert_int_equal(ac_storage_load_items(ctx, st, "certs/a", names, 3, data, len),
+                         AUTOCERT_OK);
+        assert_int_equal(the_fake.calls, round == 0 ? 3 : 103);
+        assert_string_equal((char *)data[0], "x.pem");
+        assert_int_equal(len[0], 5);
+        assert_null(data[1]);
+        assert_int_equal(len[1], 0);
+        assert_string_equal((char *)data[2], "y.pem");
+        free(data[0]);
+        free(data[2]);
+        /* A failure hands nothing back and names the item and the reason. */
+        assert_int_equal(ac_storage_load_items(ctx, st, "certs/a", failing, 3, data, len),
+                         AUTOCERT_ERR_IO);
+        assert_true(data[0] == NULL && data[1] == NULL && data[2] == NULL);
+        assert_string_equal(autocert_last_error(ctx),
+                            "cannot read cache file fake://store: certs/a/bad: unreadable");
+        /* Keys are checked before any reaches the backend. */
+        the_fake.calls = 0;
+        assert_int_equal(ac_storage_load_items(ctx, st, "certs/../a", names, 3, data, len),
+                         AUTOCERT_ERR_INVALID);
+        assert_int_equal(the_fake.calls, 0);
+        autocert_storage_free(st);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_rules, reset, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_url_selects_pg, reset, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_key_file_needs_pg, reset, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_load_items, reset, ctx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

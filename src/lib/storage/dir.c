@@ -386,39 +386,82 @@ static autocert_err open_set(const char *area, const char *setpath, int *dfd, ch
     return rc;
 }
 
+/* Reads `item` of the open set directory `dfd` (of `set`, for messages). */
+static autocert_err load_in(const dir_be *d, int dfd, const char *set, const char *item,
+                            unsigned char **data, size_t *len, char *detail)
+{
+    char *path = ac_dirfs_path3(d->root, set, item);
+    autocert_err rc;
+    int fd;
+
+    if (path == NULL)
+        return AUTOCERT_ERR_NOMEM;
+    /* O_NONBLOCK: a FIFO planted in the cache must not hang the open; the
+     * type is checked right after (regular files ignore the flag). */
+    fd = openat(dfd, item, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        rc = open_failed(dfd, item, path, S_IFREG, errno, detail);
+    } else {
+        rc = read_fd(fd, path, data, len, detail);
+        close(fd);
+    }
+    free(path);
+    return rc;
+}
+
+/* Opens the set directory of `set`: NOT_FOUND when absent. */
+static autocert_err set_open(const dir_be *d, const char *set, int *dfd, char *detail)
+{
+    char *area = area_path(d, set), *setpath = ac_dirfs_path3(d->root, set, NULL);
+    autocert_err rc = AUTOCERT_ERR_NOMEM;
+
+    *dfd = -1;
+    /* The set directory is opened first: every item read through it comes
+     * from one generation, and neither it nor the item may be a link, of
+     * another type or of another user. */
+    if (area != NULL && setpath != NULL)
+        rc = open_set(area, setpath, dfd, detail);
+    free(area);
+    free(setpath);
+    return rc;
+}
+
 static autocert_err dir_load(void *be, const char *set, const char *item, unsigned char **data,
                              size_t *len, char *detail)
 {
     dir_be *d = be;
-    char *area = area_path(d, set), *setpath = ac_dirfs_path3(d->root, set, NULL);
-    char *path = ac_dirfs_path3(d->root, set, item);
-    int dfd = -1, fd = -1;
-    autocert_err rc = AUTOCERT_ERR_NOMEM;
+    int dfd;
+    autocert_err rc;
 
     *data = NULL;
     *len = 0;
-    if (area == NULL || setpath == NULL || path == NULL)
-        goto out;
-    /* The set directory is opened first: every item read through it comes
-     * from one generation, and neither it nor the item may be a link, of
-     * another type or of another user. */
-    if ((rc = open_set(area, setpath, &dfd, detail)) != AUTOCERT_OK)
-        goto out;
-    /* O_NONBLOCK: a FIFO planted in the cache must not hang the open; the
-     * type is checked right after (regular files ignore the flag). */
-    fd = openat(dfd, item, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        rc = open_failed(dfd, item, path, S_IFREG, errno, detail);
-    else
-        rc = read_fd(fd, path, data, len, detail);
-out:
-    if (fd >= 0)
-        close(fd);
-    if (dfd >= 0)
-        close(dfd);
-    free(area);
-    free(setpath);
-    free(path);
+    if ((rc = set_open(d, set, &dfd, detail)) != AUTOCERT_OK)
+        return rc;
+    rc = load_in(d, dfd, set, item, data, len, detail);
+    close(dfd);
+    return rc;
+}
+
+/* The items of one generation: the set directory is opened once. */
+static autocert_err dir_load_items(void *be, const char *set, const char *const *names, size_t n,
+                                   unsigned char **data, size_t *len, size_t *failed,
+                                   char *detail)
+{
+    dir_be *d = be;
+    int dfd;
+    autocert_err rc;
+
+    *failed = n;
+    if ((rc = set_open(d, set, &dfd, detail)) != AUTOCERT_OK)
+        return rc;
+    for (*failed = 0; *failed < n; (*failed)++) {
+        rc = load_in(d, dfd, set, names[*failed], &data[*failed], &len[*failed], detail);
+        if (rc == AUTOCERT_ERR_NOT_FOUND)
+            rc = AUTOCERT_OK;
+        if (rc != AUTOCERT_OK)
+            break;
+    }
+    close(dfd);
     return rc;
 }
 
@@ -727,6 +770,7 @@ const autocert_storage_ops ac_dir_ops = {
     .path = dir_path,
     .describe = dir_describe,
     .destroy = dir_destroy,
+    .load_items = dir_load_items,
 };
 
 /* ---- opening ------------------------------------------------------------ */

@@ -32,12 +32,12 @@ static long long be_int(const char *p, int len)
 
 /* The item's bytes as the caller gets them: opened when sealed. */
 static autocert_err item_data(ac_pg *pg, const char *set, const char *item, PGresult *res,
-                              unsigned char **data, size_t *len, char *detail)
+                              int row, unsigned char **data, size_t *len, char *detail)
 {
-    const char *raw = ac_pq.getvalue(res, 0, 0);
-    size_t n = (size_t)ac_pq.getlength(res, 0, 0);
-    long long sealed = be_int(ac_pq.getvalue(res, 0, 2), ac_pq.getlength(res, 0, 2));
-    long long gen = be_int(ac_pq.getvalue(res, 0, 3), ac_pq.getlength(res, 0, 3));
+    const char *raw = ac_pq.getvalue(res, row, 0);
+    size_t n = (size_t)ac_pq.getlength(res, row, 0);
+    long long sealed = be_int(ac_pq.getvalue(res, row, 2), ac_pq.getlength(res, row, 2));
+    long long gen = be_int(ac_pq.getvalue(res, row, 3), ac_pq.getlength(res, row, 3));
     autocert_err rc;
 
     if (n > AC_MAX_FILE + AC_PGCRYPT_OVERHEAD || sealed < 0 || sealed > 1) {
@@ -69,6 +69,16 @@ static autocert_err item_data(ac_pg *pg, const char *set, const char *item, PGre
     return rc;
 }
 
+/* A key in clear leaves no copy in the result's memory. */
+static void clear_secrets(PGresult *res, int rows)
+{
+    int row;
+
+    for (row = 0; row < rows; row++)
+        if (ac_pq.getlength(res, row, 1) == 1 && ac_pq.getvalue(res, row, 1)[0] != 0)
+            OPENSSL_cleanse(ac_pq.getvalue(res, row, 0), (size_t)ac_pq.getlength(res, row, 0));
+}
+
 static autocert_err pg_load(void *be, const char *set, const char *item, unsigned char **data,
                             size_t *len, char *detail)
 {
@@ -89,11 +99,45 @@ static autocert_err pg_load(void *be, const char *set, const char *item, unsigne
         if (ac_pq.ntuples(res) != 1 || ac_pq.nfields(res) != 4) {
             rc = AUTOCERT_ERR_NOT_FOUND;
         } else {
-            rc = item_data(pg, set, item, res, data, len, detail);
-            /* A key in clear leaves no copy in the result's memory. */
-            if (ac_pq.getlength(res, 0, 1) == 1 && ac_pq.getvalue(res, 0, 1)[0] != 0)
-                OPENSSL_cleanse(ac_pq.getvalue(res, 0, 0), (size_t)ac_pq.getlength(res, 0, 0));
+            rc = item_data(pg, set, item, res, 0, data, len, detail);
+            clear_secrets(res, 1);
         }
+    }
+    pthread_mutex_unlock(&pg->mu);
+    ac_pq.clear(res);
+    return rc;
+}
+
+/* The items of one set in one statement, so of one generation. */
+static autocert_err pg_load_items(void *be, const char *set, const char *const *names, size_t n,
+                                  unsigned char **data, size_t *len, size_t *failed,
+                                  char *detail)
+{
+    ac_pg *pg = be;
+    PGresult *res = NULL;
+    autocert_err rc;
+    int row, rows;
+
+    *failed = n;
+    pthread_mutex_lock(&pg->mu);
+    if ((rc = ac_pg_ready(pg, detail)) == AUTOCERT_OK &&
+        (res = ac_pg_exec(pg,
+                          "SELECT i.data, i.secret, i.sealed, s.generation, i.name"
+                          " FROM autocert_items i JOIN autocert_sets s ON s.key = i.set_key"
+                          " WHERE i.set_key = $1",
+                          1, &set, NULL, NULL, 1, PGRES_TUPLES_OK, &rc, detail)) != NULL) {
+        rows = ac_pq.nfields(res) == 5 ? ac_pq.ntuples(res) : 0;
+        for (row = 0; row < rows && rc == AUTOCERT_OK; row++)
+            for (*failed = 0; *failed < n; (*failed)++)
+                if (strcmp(ac_pq.getvalue(res, row, 4), names[*failed]) == 0 &&
+                    data[*failed] == NULL) {
+                    rc = item_data(pg, set, names[*failed], res, row, &data[*failed],
+                                   &len[*failed], detail);
+                    break;
+                }
+        if (rc == AUTOCERT_OK)
+            *failed = n;
+        clear_secrets(res, rows);
     }
     pthread_mutex_unlock(&pg->mu);
     ac_pq.clear(res);
@@ -335,6 +379,7 @@ static const autocert_storage_ops pg_ops = {
     .challenge_del = ac_pg_challenge_del,
     .challenge_get = ac_pg_challenge_get,
     .changes = ac_pg_changes,
+    .load_items = pg_load_items,
 };
 
 autocert_err ac_pg_open(const char *conninfo, const autocert_storage_ops **ops, void **be,

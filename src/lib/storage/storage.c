@@ -242,6 +242,68 @@ autocert_err ac_storage_load(autocert_ctx *ctx, autocert_storage *st, const char
     return rc;
 }
 
+/* Frees what a failed load of several items got: any may be a key. */
+static void drop_items(unsigned char **data, size_t *len, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (data[i] != NULL)
+            ac_free_secret(data[i], len[i]);
+        data[i] = NULL;
+        len[i] = 0;
+    }
+}
+
+/* Without the backend's load_items: one load an item. */
+static autocert_err load_each(autocert_storage *st, const char *set, const char *const *names,
+                              size_t n, unsigned char **data, size_t *len, size_t *bad,
+                              char *detail)
+{
+    autocert_err rc;
+
+    for (*bad = 0; *bad < n; (*bad)++) {
+        rc = st->ops.load(st->be, set, names[*bad], &data[*bad], &len[*bad], detail);
+        if (rc == AUTOCERT_ERR_NOT_FOUND) {
+            data[*bad] = NULL;
+            len[*bad] = 0;
+        } else if (rc != AUTOCERT_OK) {
+            return rc;
+        }
+    }
+    return AUTOCERT_OK;
+}
+
+autocert_err ac_storage_load_items(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                   const char *const *names, size_t n, unsigned char **data,
+                                   size_t *len)
+{
+    char detail[AUTOCERT_STORAGE_DETAIL] = "";
+    size_t i, bad = n;
+    autocert_err rc;
+
+    for (i = 0; i < n; i++) {
+        data[i] = NULL;
+        len[i] = 0;
+    }
+    if (!ac_storage_key_ok(set) || n > AC_STORAGE_ITEMS_MAX)
+        return bad_key(ctx, set, NULL);
+    for (i = 0; i < n; i++)
+        if (!ac_storage_name_ok(names[i]))
+            return bad_key(ctx, set, names[i]);
+    if (st->ops.load_items != NULL)
+        rc = st->ops.load_items(st->be, set, names, n, data, len, &bad, detail);
+    else
+        rc = load_each(st, set, names, n, data, len, &bad, detail);
+    if (rc == AUTOCERT_OK)
+        return AUTOCERT_OK;
+    drop_items(data, len, n);
+    if (rc == AUTOCERT_ERR_NOT_FOUND) /* the set is absent: so is each item */
+        return AUTOCERT_OK;
+    return failed(ctx, st, rc, "cannot read cache file", set, bad < n ? names[bad] : NULL,
+                  detail);
+}
+
 autocert_err ac_storage_store(autocert_ctx *ctx, autocert_storage *st, const char *set,
                               const autocert_item *items, size_t n)
 {

@@ -28,6 +28,14 @@ autocert_err ac_storage_load(autocert_ctx *ctx, autocert_storage *st, const char
                              const char *item, unsigned char **data, size_t *len);
 autocert_err ac_storage_store(autocert_ctx *ctx, autocert_storage *st, const char *set,
                               const autocert_item *items, size_t n);
+/* Loads several items of one set (n at most AC_STORAGE_ITEMS_MAX) through
+ * the backend's load_items, or one by one: data[i] NULL where the item is
+ * absent.  OK even when all are absent; on a failure (recorded on ctx,
+ * naming the item where it concerns one) every data[i] is NULL. */
+#define AC_STORAGE_ITEMS_MAX 16
+autocert_err ac_storage_load_items(autocert_ctx *ctx, autocert_storage *st, const char *set,
+                                   const char *const *names, size_t n, unsigned char **data,
+                                   size_t *len);
 autocert_err ac_storage_store_item(autocert_ctx *ctx, autocert_storage *st, const char *set,
                                    const autocert_item *item);
 autocert_err ac_storage_lock(autocert_ctx *ctx, autocert_storage *st, const char *set,
