@@ -806,6 +806,47 @@ static void test_lock_sweeps_debris(void **state)
     assert_int_equal(count_entries(certs, ".abcdefghijklmnopqrstuvwxyzabcdefghijk"), 1); /* its lock */
 }
 
+/* A handle reads an area for debris at most once a minute: a loop that
+ * locks thousands of sets must not read the whole area each time.  What
+ * one scan found is swept when its own set is locked; what appears later
+ * is swept by the next handle (the next process). */
+static void test_sweep_scans_once(void **state)
+{
+    fixture *f = *state;
+    autocert_storage *st = open_root(f), *st2 = NULL;
+    char certs[256], a_old[400], b_old[400], b_late[400];
+
+    assert_int_equal(ac_storage_store(NULL, st, "certs/a.example", three, 3), AUTOCERT_OK);
+    assert_int_equal(ac_storage_store(NULL, st, "certs/b.example", three, 3), AUTOCERT_OK);
+    snprintf(certs, sizeof(certs), "%s/certs", f->root);
+    snprintf(a_old, sizeof(a_old), "%s/.a.example.tmp-Aa1111", certs);
+    snprintf(b_old, sizeof(b_old), "%s/.b.example.old-Bb2222", certs);
+    snprintf(b_late, sizeof(b_late), "%s/.b.example.tmp-Cc3333", certs);
+    debris(a_old);
+    debris(b_old);
+
+    /* The first lock reads the area: a's debris goes, b's is remembered. */
+    assert_int_equal(ac_storage_lock(NULL, st, "certs/a.example", 0), AUTOCERT_OK);
+    ac_storage_unlock(st, "certs/a.example");
+    assert_int_equal(access(a_old, F_OK), -1);
+    assert_int_equal(access(b_old, F_OK), 0);
+
+    /* Debris made since is not seen by this handle's next lock ... */
+    debris(b_late);
+    assert_int_equal(ac_storage_lock(NULL, st, "certs/b.example", 0), AUTOCERT_OK);
+    ac_storage_unlock(st, "certs/b.example");
+    assert_int_equal(access(b_old, F_OK), -1);
+    assert_int_equal(access(b_late, F_OK), 0);
+
+    /* ... but by another handle's, as by the next run of autocert. */
+    assert_int_equal(autocert_storage_dir_new(f->root, &st2), AUTOCERT_OK);
+    assert_int_equal(ac_storage_lock(NULL, st2, "certs/b.example", 0), AUTOCERT_OK);
+    ac_storage_unlock(st2, "certs/b.example");
+    assert_int_equal(access(b_late, F_OK), -1);
+    check_item(st2, "certs/b.example", "cert.pem", "CERT-1\n");
+    autocert_storage_free(st2);
+}
+
 /* What autocert did not make is left alone by store, remove and the
  * sweep; a set of the user's own that it may not enter is replaced whole. */
 static void test_foreign_left_alone(void **state)
@@ -1030,6 +1071,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_root_tightened, setup, teardown),
         cmocka_unit_test_setup_teardown(test_root_not_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_sweeps_debris, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_scans_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_item, setup, teardown),
         cmocka_unit_test_setup_teardown(test_details, setup, teardown),

@@ -62,7 +62,6 @@
 #include "storage/storage.h"
 
 #define STORE_LOCK ".lock"
-#define WORK_TAG_MAX 200
 #define LOCK_POLL_S 0.05
 
 /* A set lock this process holds. */
@@ -77,6 +76,7 @@ typedef struct {
     char *root;
     pthread_mutex_t mu; /* guards `locks` */
     held *locks;
+    ac_dirsweep *sweep;
 } dir_be;
 
 /* ---- names, paths, failures -------------------------------------------- */
@@ -109,32 +109,14 @@ static char *area_path(const dir_be *d, const char *set)
     return s;
 }
 
-/* The part of a name that work files carry: the name itself when short
- * enough, else its first 183 bytes, '~' and 16 hex digits of its hash, so
- * that ".<name>.tmp-XXXXXX" stays within a file name's 255 bytes for the
- * longest DNS names (253). */
-static void work_tag(const char *name, char *tag, size_t n)
-{
-    unsigned long long h = 1469598103934665603ULL; /* FNV-1a */
-    const unsigned char *p;
-
-    if (strlen(name) <= WORK_TAG_MAX) {
-        snprintf(tag, n, "%s", name);
-        return;
-    }
-    for (p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    snprintf(tag, n, "%.183s~%016llx", name, h);
-}
-
 /* "ROOT/<area>/.<tag>.<kind>", with "-XXXXXX" for mkdtemp when `unique`. */
 static char *dot_path(const char *area, const char *name, const char *kind, int unique)
 {
-    char tag[WORK_TAG_MAX + 1];
-    size_t n = strlen(area) + WORK_TAG_MAX + strlen(kind) + 12;
+    char tag[AC_DIR_WORK_TAG_MAX + 1];
+    size_t n = strlen(area) + AC_DIR_WORK_TAG_MAX + strlen(kind) + 12;
     char *s = malloc(n);
 
-    work_tag(name, tag, sizeof(tag));
+    ac_dirsweep_tag(name, tag, sizeof(tag));
     if (s)
         snprintf(s, n, "%s/.%s.%s%s", area, tag, kind, unique ? "-XXXXXX" : "");
     return s;
@@ -187,52 +169,6 @@ static autocert_err take(const char *path, int op, double deadline, int *fd, cha
     return rc;
 }
 
-/* Nonzero when `rest` is "<kind>-XXXXXX" for a kind of work directory. */
-static int work_suffix(const char *rest)
-{
-    static const char *const kinds[] = {"tmp-", "old-", "rm-"};
-    size_t i, k;
-
-    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        k = strlen(kinds[i]);
-        if (strncmp(rest, kinds[i], k) == 0 && strlen(rest + k) == 6)
-            return 1;
-    }
-    return 0;
-}
-
-/* Removes what dead writers of the set left behind: its work directories
- * in the area, temporary files in the set.  Only the holder of the set's
- * lock writes it, and that is the caller now.  What another user put there
- * is not the debris of a writer of ours: left alone. */
-static void sweep(const char *area, const char *name)
-{
-    char tag[WORK_TAG_MAX + 1], prefix[WORK_TAG_MAX + 4], path[PATH_MAX];
-    struct stat sb;
-    size_t n;
-    DIR *d;
-    struct dirent *de;
-
-    work_tag(name, tag, sizeof(tag));
-    n = (size_t)snprintf(prefix, sizeof(prefix), ".%s.", tag);
-    if ((d = opendir(area)) != NULL) {
-        while ((de = readdir(d)) != NULL)
-            if (strncmp(de->d_name, prefix, n) == 0 && work_suffix(de->d_name + n) &&
-                fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-                sb.st_uid == geteuid() &&
-                snprintf(path, sizeof(path), "%s/%s", area, de->d_name) < (int)sizeof(path))
-                ac_remove_tree(path);
-        closedir(d);
-    }
-    if (snprintf(path, sizeof(path), "%s/%s", area, name) >= (int)sizeof(path) ||
-        (d = opendir(path)) == NULL)
-        return;
-    while ((de = readdir(d)) != NULL)
-        if (strncmp(de->d_name, ".autocert-tmp.", 14) == 0)
-            unlinkat(dirfd(d), de->d_name, 0);
-    closedir(d);
-}
-
 static autocert_err dir_lock(void *be, const char *set, int wait_s, char *detail)
 {
     dir_be *d = be;
@@ -257,7 +193,9 @@ static autocert_err dir_lock(void *be, const char *set, int wait_s, char *detail
     d->locks = h;
     pthread_mutex_unlock(&d->mu);
     h = NULL;
-    sweep(area, name);
+    /* Only the holder of the set's lock writes it, and that is the caller
+     * now: what other writers of the set left behind is debris. */
+    ac_dirsweep_run(d->sweep, area, name);
 out:
     if (h) {
         if (h->store_fd >= 0)
@@ -754,6 +692,7 @@ static void dir_destroy(void *be)
         release(h);
     }
     pthread_mutex_destroy(&d->mu);
+    ac_dirsweep_free(d->sweep);
     free(d->root);
     free(d);
 }
@@ -787,7 +726,11 @@ autocert_err ac_dir_open(const char *dir, void **be, char *detail)
         free(d);
         return AUTOCERT_ERR_NOMEM;
     }
-    if ((rc = ac_dirfs_root(dir, &d->root, detail)) == AUTOCERT_OK) {
+    if ((d->sweep = ac_dirsweep_new()) == NULL)
+        rc = AUTOCERT_ERR_NOMEM;
+    else
+        rc = ac_dirfs_root(dir, &d->root, detail);
+    if (rc == AUTOCERT_OK) {
         *be = d;
         d = NULL;
     }

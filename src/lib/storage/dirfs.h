@@ -44,6 +44,22 @@ int ac_dirfs_cmp_str(const void *a, const void *b);
 autocert_err ac_dirfs_read_area(DIR *dir, const char *prefix, const char *area, char ***v,
                                 size_t *count, char *detail);
 
+/* ---- dirsweep.c: debris of dead writers --------------------------------- */
+/* Work directories of a set are "<area>/.<tag>.<kind>-XXXXXX": the tag is
+ * the set's name when at most this long, else its first 183 bytes, '~'
+ * and 16 hex digits of its hash, so that they stay within a file name's
+ * 255 bytes for the longest DNS names (253). */
+#define AC_DIR_WORK_TAG_MAX 200
+void ac_dirsweep_tag(const char *name, char *tag, size_t n);
+/* What a backend handle knows of the debris in its areas. */
+typedef struct ac_dirsweep ac_dirsweep;
+ac_dirsweep *ac_dirsweep_new(void);
+void ac_dirsweep_free(ac_dirsweep *s);
+/* Removes the work directories that dead writers of set `name` left in
+ * `area` and the temporary files in the set; the caller holds the set's
+ * lock.  The area is read at most once a minute a handle. */
+void ac_dirsweep_run(ac_dirsweep *s, const char *area, const char *name);
+
 /* ---- dirroot.c ------------------------------------------------------------ */
 /* The absolute root of the cache at `dir` (NULL: $AUTOCERT_CACHE, else
  * ~/.autocert-cache), created 0700 if missing, else checked: a directory of
