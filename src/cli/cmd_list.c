@@ -1,12 +1,8 @@
 /* cmd_list.c: `autocert list`: the certificates of the cache, their expiry and names. */
 #include "config.h"
 
-#include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
 #include <stdio.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -78,105 +74,10 @@ static void print_json(const autocert_cert *cert)
     fputs("}\n", stdout);
 }
 
-/* Entries are read a block at a time, the block's entries shared among up
- * to LIST_THREADS threads (one a core), then printed in order: reading
- * thousands of metadata files is the kernel's and the JSON parser's work,
- * and --verify's the chain checks, each spread over the cores. */
-#define LIST_BLOCK 256
-#define LIST_THREADS 8
-
-/* What reading one entry gave. */
-typedef struct {
-    autocert_cert *cert;
-    autocert_err rc;
-    char *msg; /* the failure's detail, malloc'd (may be NULL) */
-} list_item;
-
-/* The entries from, from + step, from + 2 step ... below to of a block. */
-typedef struct {
-    const cli_args *a;
-    char **names;
-    list_item *items;
-    size_t from, step, to;
-} list_part;
-
-static void *read_part(void *arg)
-{
-    list_part *p = arg;
-    size_t i;
-
-    for (i = p->from; i < p->to; i += p->step) {
-        list_item *it = &p->items[i];
-        /* The metadata alone is cheap for thousands of entries; --verify
-         * loads each entry whole, as obtain does, and so finds a broken
-         * chain.  The context's failures are kept per thread. */
-        it->rc = p->a->list_verify ? autocert_cert_load(p->a->ctx, p->names[i], &it->cert)
-                                   : autocert_cert_info(p->a->ctx, p->names[i], &it->cert);
-        if (it->rc != AUTOCERT_OK && *autocert_last_error(p->a->ctx))
-            it->msg = strdup(autocert_last_error(p->a->ctx));
-    }
-    return NULL;
-}
-
-/* Reads names[0..n-1] (n at most LIST_BLOCK) into items, on `threads` threads. */
-static void read_block(const cli_args *a, char **names, size_t n, list_item *items,
-                       size_t threads)
-{
-    pthread_t tid[LIST_THREADS];
-    list_part part[LIST_THREADS];
-    int started[LIST_THREADS];
-    size_t t;
-
-    for (t = 0; t < threads; t++) {
-        part[t] = (list_part){a, names, items, t, threads, n};
-        /* A thread that cannot start leaves its share to this one. */
-        started[t] = t > 0 && pthread_create(&tid[t], NULL, read_part, &part[t]) == 0;
-    }
-    for (t = 0; t < threads; t++)
-        if (!started[t])
-            read_part(&part[t]);
-    for (t = 1; t < threads; t++)
-        if (started[t])
-            pthread_join(tid[t], NULL);
-}
-
-/* Prints a block in order and frees it; 0, or -1 when an entry failed. */
-static int print_block(const cli_args *a, char **names, list_item *items, size_t n)
-{
-    int failed = 0;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (items[i].rc != AUTOCERT_OK) {
-            cli_report(names[i], items[i].msg ? items[i].msg : autocert_strerror(items[i].rc),
-                       cli_hint(a, items[i].rc));
-            failed = -1;
-        } else if (a->json) {
-            print_json(items[i].cert);
-        } else {
-            print_entry(items[i].cert);
-        }
-        autocert_cert_free(items[i].cert);
-        free(items[i].msg);
-    }
-    return failed;
-}
-
-/* Threads for a list of n entries: one a core, none for a short list. */
-static size_t list_threads(size_t n)
-{
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-
-    if (n < 64 || cores < 2)
-        return 1;
-    return cores > LIST_THREADS ? LIST_THREADS : (size_t)cores;
-}
-
 static int list_run(cli_args *a, int argc, char **argv)
 {
     char **names = NULL;
-    size_t n = 0, i, k;
-    list_item *items = NULL;
+    size_t n = 0, i;
     int status = EXIT_FAIL;
     autocert_err rc;
 
@@ -190,20 +91,26 @@ static int list_run(cli_args *a, int argc, char **argv)
         cli_fail(a, rc, NULL);
         goto out;
     }
-    if ((items = calloc(LIST_BLOCK, sizeof(*items))) == NULL) {
-        cli_error("out of memory");
-        goto out;
-    }
     status = EXIT_OK;
-    for (i = 0; i < n; i += k) {
-        k = n - i < LIST_BLOCK ? n - i : LIST_BLOCK;
-        memset(items, 0, k * sizeof(*items));
-        read_block(a, names + i, k, items, list_threads(n));
-        if (print_block(a, names + i, items, k) != 0)
+    for (i = 0; i < n; i++) {
+        autocert_cert *cert = NULL;
+
+        /* The metadata alone is cheap for thousands of entries; --verify loads
+         * each entry whole, as obtain does, and so finds a broken chain. */
+        rc = a->list_verify ? autocert_cert_load(a->ctx, names[i], &cert)
+                            : autocert_cert_info(a->ctx, names[i], &cert);
+        if (rc != AUTOCERT_OK) {
+            cli_fail(a, rc, names[i]);
             status = EXIT_FAIL;
+            continue;
+        }
+        if (a->json)
+            print_json(cert);
+        else
+            print_entry(cert);
+        autocert_cert_free(cert);
     }
 out:
-    free(items);
     autocert_strv_free(names, n);
     return status;
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# list_many.sh: list, list --json and list --verify over 600 entries (read on several threads, a block at a time): every entry once, in order, with its own figures; each broken one reported once, in its place.
+# list_many.sh: list, list --json and list --verify over 600 entries: every entry once, in order, with its own figures; each broken one reported once, in its place.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/ca_lib.sh"
 
