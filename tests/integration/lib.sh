@@ -457,6 +457,25 @@ ac_obtain_ok() {
     [ "$AC_RC" -eq 0 ] || ac_fail "autocert obtain $* exited $AC_RC"
 }
 
+# ac_pebble_replaceable NAME ARGS...: makes sure the cached certificate of NAME
+# is one the newer Pebble can find an order for when a new order "replaces"
+# it, obtaining it again (with ARGS, at most 8 times) until it is.  Pebble
+# 2.10.1 files an issued order under the hex of serial.Bytes() but looks a
+# "replaces" up by the hex of the serial's DER content octets (RFC 9773
+# 4.1), which begin with a zero byte when the serial's top bit is set: a
+# serial below 2^56, about one certificate in 256, is then "not found".
+ac_pebble_replaceable() {
+    r_name=$1
+    shift
+    for _ in 1 2 3 4 5 6 7 8; do
+        case $(openssl x509 -in "$CACHE/certs/$r_name/cert.pem" -noout -serial | sed 's/^serial=//') in
+        [89A-Fa-f]*) ac_obtain_ok "$r_name" --force "$@" ;;
+        *) return 0 ;;
+        esac
+    done
+    ac_fail "Pebble gave $r_name eight serials with the top bit set"
+}
+
 # ac_obtain_cached ARGS...: ac_obtain that must find a valid cached certificate and
 # make no request: exit status 2.
 ac_obtain_cached() {

@@ -89,6 +89,7 @@ life=$(lifetime "$CACHE/certs/127.0.0.1/cert.pem")
 ac_ok "an IP address went under shortlived"
 
 # 4. The renewal window of the stored certificate, by the ID computed here.
+ac_pebble_replaceable "$name" --profile shortlived
 aki=$(openssl x509 -in "$cert" -noout -ext authorityKeyIdentifier |
     sed -n 's/^ *\(keyid:\)\{0,1\}\([0-9A-Fa-f][0-9A-Fa-f]\(:[0-9A-Fa-f][0-9A-Fa-f]\)*\) *$/\2/p' | head -n 1 | tr -d ':')
 serial=$(openssl x509 -in "$cert" -noout -serial | sed 's/^serial=//')

@@ -48,6 +48,7 @@ ac_renew -v
 ac_ok "window kept with its Retry-After; no request before it"
 
 # 2. "Renew now" (a window in the past): renewed at once, replacing the old one.
+ac_pebble_replaceable a.example --profile default
 old=$(serial a.example)
 cp "$CACHE/certs/a.example/cert.pem" "$WORK/old-a.pem"
 t=$(date +%s)
