@@ -17,12 +17,9 @@ ROUNDS=${1:-20}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 AUTOCERT_BIN=${AUTOCERT_BIN:-$PWD/autocert}
 [ -x "$AUTOCERT_BIN" ] || { echo "no autocert binary at $AUTOCERT_BIN (set AUTOCERT_BIN)" >&2; exit 1; }
-# The program itself, not libtool's wrapper around an uninstalled build.
-if head -c 200 "$AUTOCERT_BIN" | grep -q '^#!' && [ -x "$(dirname "$AUTOCERT_BIN")/.libs/autocert" ]; then
-    LD_LIBRARY_PATH=$(dirname "$AUTOCERT_BIN")/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-    export LD_LIBRARY_PATH
-    AUTOCERT_BIN=$(dirname "$AUTOCERT_BIN")/.libs/autocert
-fi
+# shellcheck source=bench/program.sh
+. "$top_srcdir/bench/program.sh"
+bench_program
 command -v openssl >/dev/null || { echo "openssl is not installed" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/autocert-bench-ca.XXXXXX")

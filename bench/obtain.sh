@@ -31,13 +31,9 @@ export top_srcdir AUTOCERT_BIN
 . "$top_srcdir/tests/integration/lib.sh"
 RUNS=${RUNS:-5}
 
-# Measure the program itself, not libtool's wrapper script around an uninstalled build.
-if [ -n "${AUTOCERT_BIN:-}" ] && head -c 200 "$AUTOCERT_BIN" 2>/dev/null | grep -q '^#!' &&
-    [ -x "$(dirname "$AUTOCERT_BIN")/.libs/autocert" ]; then
-    LD_LIBRARY_PATH=$(dirname "$AUTOCERT_BIN")/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-    export LD_LIBRARY_PATH
-    AUTOCERT_BIN=$(dirname "$AUTOCERT_BIN")/.libs/autocert
-fi
+# shellcheck source=bench/program.sh
+. "$top_srcdir/bench/program.sh"
+bench_program
 # runstat (bench/runstat.c): wall and CPU time to the microsecond, peak RSS.
 ${CC:-cc} -O2 -o "$WORK/runstat" "$top_srcdir/bench/runstat.c" || ac_fail "cannot build runstat"
 start_pebble
