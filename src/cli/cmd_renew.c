@@ -141,9 +141,9 @@ static void print_line(const cli_args *a, const renewal *r)
     } else if (r->rc != AUTOCERT_OK) {
         cli_report(r->name, r->error, cli_hint(a, r->rc));
     } else if (r->info.outcome == AUTOCERT_RENEW_WAITING) {
-        fprintf(stderr, "autocert: %s: due since %s, waiting until %s: %s\n", r->name,
-                when(r->info.renew_at, t1, sizeof(t1)), when(r->info.wait_until, t2, sizeof(t2)),
-                r->info.why);
+        fprintf(stderr, "autocert: %s: due since %s, waiting until %s: %s (--force orders now)\n",
+                r->name, when(r->info.renew_at, t1, sizeof(t1)),
+                when(r->info.wait_until, t2, sizeof(t2)), r->info.why);
     } else if (!a->quiet) {
         if (r->info.outcome == AUTOCERT_RENEW_NOT_DUE)
             printf("%s\tnot due\tuntil %s (%s)\n", r->name, when(r->info.renew_at, t1, sizeof(t1)),

@@ -149,7 +149,7 @@ static time_t lifetime_due(const ac_cert_meta *m, unsigned days, char *why, size
     time_t life = m->not_after - m->not_before;
 
     if (days > 0) {
-        snprintf(why, n, "%u days before expiry (--days)", days);
+        snprintf(why, n, "%u days before expiry, as asked", days);
         return m->not_after - (time_t)days * DAY;
     }
     if (life <= 0)
@@ -216,7 +216,7 @@ void ac_renew_plan_make(const ac_cert_meta *m, const ac_renew_state *s, unsigned
         p->verdict = AC_PLAN_WAIT;
         p->wait_until = limit;
         snprintf(p->why, sizeof(p->why),
-                 "%d orders for these names in the last 7 days (--force orders anyway)",
+                 "%d orders for these names in the last 7 days",
                  AC_RENEW_WEEK_LIMIT);
     }
 }

@@ -123,6 +123,7 @@ ac_renew -v --days "$days" --cert a.example --failure-hook "touch '$WORK/failure
 [ "$AC_RC" -eq 1 ] || ac_fail "a run inside the backoff exited $AC_RC, expected 1"
 [ "$(ac_requests)" = 0 ] || ac_fail "a run inside the backoff made requests"
 ac_stderr_has 'waiting until .*backing off after 1 failed renewal'
+ac_stderr_names 'backing off after 1 failed renewal (--force orders now)'
 [ ! -e "$WORK/failure.txt" ] || ac_fail "the failure hook ran again inside the backoff"
 ac_ok "failure recorded with a 1-minute backoff; the next run waits without a request"
 
@@ -156,7 +157,7 @@ fi
 ac_renew -v --days "$days" --cert a.example
 [ "$AC_RC" -eq 1 ] || ac_fail "a sixth order in a week: exit $AC_RC"
 [ "$(ac_requests)" = 0 ] || ac_fail "the weekly limit made requests"
-ac_stderr_has '5 orders for these names in the last 7 days'
+ac_stderr_names '5 orders for these names in the last 7 days (--force orders now)'
 ac_ok "a sixth order of one entry in a week is refused without --force"
 
 # 8. Metrics.
