@@ -149,11 +149,13 @@ static autocert_err reorder(renew_job *r, const ac_cert_meta *m, autocert_cert *
     if (autocert_key_type_parse(m->key_type, &kt) == AUTOCERT_OK)
         o.key_type = (int)kt;
     o.profile = profile_of(m);
-    o.replaces = r->state.ari_cert_id[0] ? r->state.ari_cert_id : NULL;
     o.fresh = fresh_under_lock;
     o.fresh_arg = r;
     o.carry = r->carry;
     o.dry_run = (r->flags & AUTOCERT_RENEW_DRY_RUN) != 0;
+    /* A dry run replaces nothing: "replaces" would have the CA count the
+     * cached certificate as replaced by one that is thrown away. */
+    o.replaces = r->state.ari_cert_id[0] && !o.dry_run ? r->state.ari_cert_id : NULL;
     o.ordered = &r->ordered;
     if (set_carry(r) != AUTOCERT_OK)
         return AUTOCERT_ERR_NOMEM;

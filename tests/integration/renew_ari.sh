@@ -1,5 +1,5 @@
 #!/bin/sh
-# renew_ari.sh: renew on the Pebble with ARI and profiles: the CA's window kept with its Retry-After and its chosen time, "renew now" checked by a dry run and renewed with replaces, the old window never driving another renewal, a malformed window ignored, the lifetime rule of a short-lived certificate, a profile change.
+# renew_ari.sh: renew on the Pebble with ARI and profiles: the CA's window kept with its Retry-After and its chosen time, "renew now" checked by a dry run (sending no replaces) and renewed with replaces, the old window never driving another renewal, a malformed window ignored, the lifetime rule of a short-lived certificate, a profile change.
 AC_TEST_SLOT=32
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
@@ -64,18 +64,22 @@ t=$(date +%s)
 ac_set_ari "$WORK/old-a.pem" "{\"suggestedWindow\": {\"start\": \"$(ac_iso $((t - 7200)))\", \"end\": \"$(ac_iso $((t - 3600)))\"}}"
 ask_again a.example
 replaced=$(pebble_count "has been marked as replaced")
-# A dry run first: it orders, on the window it fetched and did not store.
+# A dry run first: it orders, on the window it fetched and did not store,
+# but replaces nothing, so it sends no "replaces".
 ac_renew --cert a.example --dry-run
 [ "$AC_RC" -eq 0 ] || ac_fail "dry run after 'renew now' exited $AC_RC: $(cat "$WORK/stderr")"
 grep -q "^a\\.example	checked (dry run)" "$WORK/stdout" || ac_fail "dry run: $(cat "$WORK/stdout")"
 [ "$(serial a.example)" = "$old" ] || ac_fail "the dry run stored a certificate"
+[ "$(pebble_count "has been marked as replaced")" -eq "$replaced" ] ||
+    ac_fail "the dry run had the CA mark the cached certificate replaced"
 ac_renew --cert a.example
 [ "$AC_RC" -eq 0 ] || ac_fail "renew after 'renew now' exited $AC_RC: $(cat "$WORK/stderr")"
+ac_stderr_lacks alreadyReplaced
 [ "$(serial a.example)" != "$old" ] || ac_fail "not renewed"
 [ "$(pebble_count "has been marked as replaced")" -eq $((replaced + 1)) ] || ac_fail "the order did not replace the old certificate"
 [ "$(jq -r .profile "$(meta a.example)")" = default ] || ac_fail "the profile was not kept"
 jq -e '.renewal.ari == null' "$(meta a.example)" >/dev/null || ac_fail "the old window came along"
-ac_ok "a window in the past: a dry run orders; renewed at once, with replaces"
+ac_ok "a window in the past: a dry run orders without replaces; renewed at once, with replaces"
 
 # 3. The window of the replaced certificate never drives another renewal:
 #    the new one's is asked for, and it is not due.
