@@ -483,7 +483,7 @@ autocert_err autocert_responder_start(autocert_ctx *ctx);
 void autocert_responder_stop(autocert_ctx *ctx);
 
 #define AUTOCERT_RENEW_FORCE 0x1u   /* order even when not due (no backoff, no weekly limit) */
-#define AUTOCERT_RENEW_DRY_RUN 0x2u /* order and check the certificate, store nothing */
+#define AUTOCERT_RENEW_DRY_RUN 0x2u /* order (no "replaces") and check, store nothing */
 #define AUTOCERT_RENEW_PLAN 0x4u    /* decide only: AUTOCERT_RENEW_DUE instead of ordering */
 
 typedef enum {

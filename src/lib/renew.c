@@ -35,9 +35,20 @@ static const char *profile_of(const ac_cert_meta *m)
     return json_string_value(json_object_get(m->doc, "profile"));
 }
 
+/* The CA's window of `from` in *to. */
+static void take_window(ac_renew_state *to, const ac_renew_state *from)
+{
+    to->ari_start = from->ari_start;
+    to->ari_end = from->ari_end;
+    to->ari_chosen = from->ari_chosen;
+    to->ari_next_check = from->ari_next_check;
+    memcpy(to->ari_cert_id, from->ari_cert_id, sizeof(to->ari_cert_id));
+}
+
 /* Reads the entry's metadata and renewal state, asks the CA for its
- * renewal window when `ari` and it is time to, and plans. */
-static autocert_err look(renew_job *r, ac_cert_meta *m, int ari)
+ * renewal window when `ari` and it is time to, and plans.  `window` (may
+ * be NULL): the window fetched before, which a dry run did not store. */
+static autocert_err look(renew_job *r, ac_cert_meta *m, int ari, const ac_renew_state *window)
 {
     autocert_ctx *ctx = r->ctx;
     unsigned days = ctx->renew_days_set ? ctx->renew_days : 0;
@@ -47,6 +58,8 @@ static autocert_err look(renew_job *r, ac_cert_meta *m, int ari)
     if (rc != AUTOCERT_OK)
         return rc;
     ac_renew_state_read(m->doc, &r->state);
+    if (window != NULL)
+        take_window(&r->state, window);
     if (ari && days == 0 && !(r->flags & AUTOCERT_RENEW_FORCE))
         ac_renew_ari_refresh(ctx, r->st, r->entry, m, &r->state,
                              !(r->flags & AUTOCERT_RENEW_DRY_RUN));
@@ -82,11 +95,12 @@ static autocert_err set_carry(renew_job *r)
 static int fresh_under_lock(void *arg, autocert_ctx *ctx, const autocert_cert *c)
 {
     renew_job *r = arg;
+    const ac_renew_state seen = r->state;
     ac_cert_meta m;
     autocert_err rc;
 
     (void)c;
-    rc = look(r, &m, 0);
+    rc = look(r, &m, 0, (r->flags & AUTOCERT_RENEW_DRY_RUN) ? &seen : NULL);
     ac_cert_meta_clear(&m);
     if (rc != AUTOCERT_OK) {
         ac_err_clear(ctx); /* the entry is replaced as obtain replaces a broken one */
@@ -109,7 +123,7 @@ static void record_failure(renew_job *r, autocert_err failure)
     memset(&m, 0, sizeof(m));
     snprintf(msg, sizeof(msg), "%s", autocert_last_error(ctx));
     if (set != NULL && ac_storage_lock(ctx, r->st, set, LOCK_WAIT_S) == AUTOCERT_OK) {
-        if (look(r, &m, 0) == AUTOCERT_OK) {
+        if (look(r, &m, 0, NULL) == AUTOCERT_OK) {
             ac_renew_state_failed(&r->state, time(NULL), r->ordered, msg);
             if ((state = ac_renew_state_json(&r->state)) != NULL &&
                 json_object_set_new(m.doc, "renewal", state) == 0 &&
@@ -135,11 +149,13 @@ static autocert_err reorder(renew_job *r, const ac_cert_meta *m, autocert_cert *
     if (autocert_key_type_parse(m->key_type, &kt) == AUTOCERT_OK)
         o.key_type = (int)kt;
     o.profile = profile_of(m);
-    o.replaces = r->state.ari_cert_id[0] ? r->state.ari_cert_id : NULL;
     o.fresh = fresh_under_lock;
     o.fresh_arg = r;
     o.carry = r->carry;
     o.dry_run = (r->flags & AUTOCERT_RENEW_DRY_RUN) != 0;
+    /* A dry run replaces nothing: "replaces" would have the CA count the
+     * cached certificate as replaced by one that is thrown away. */
+    o.replaces = r->state.ari_cert_id[0] && !o.dry_run ? r->state.ari_cert_id : NULL;
     o.ordered = &r->ordered;
     if (set_carry(r) != AUTOCERT_OK)
         return AUTOCERT_ERR_NOMEM;
@@ -201,7 +217,7 @@ autocert_err autocert_renew(autocert_ctx *ctx, const char *name, unsigned flags,
     memset(&m, 0, sizeof(m));
     ac_err_clear(ctx);
     if ((rc = job_init(&r, ctx, name, flags)) == AUTOCERT_OK &&
-        (rc = look(&r, &m, 1)) == AUTOCERT_OK) {
+        (rc = look(&r, &m, 1, NULL)) == AUTOCERT_OK) {
         /* Not due, or waiting: nothing is asked of the CA, nothing written. */
         if (r.plan.verdict == AC_PLAN_DUE && !(flags & AUTOCERT_RENEW_PLAN) &&
             (rc = reorder(&r, &m, &cert)) != AUTOCERT_OK &&

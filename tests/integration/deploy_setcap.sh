@@ -1,5 +1,5 @@
 #!/bin/sh
-# deploy_setcap.sh: port 80 without root: a copy of autocert with cap_net_bind_service run as an unprivileged user, and --user dropping root after binding.
+# deploy_setcap.sh: port 80 without root: a copy of autocert with cap_net_bind_service run as an unprivileged user, and --user dropping root after binding (obtain, renew).
 AC_TEST_SLOT=31
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
@@ -74,6 +74,18 @@ AC_HTTP_ARGS="--user nobody" CACHE=$WORK/ucache ac_obtain_ok user.example
 CACHE=$WORK/ucache ac_check_cert user.example
 owned_by_nobody "$WORK/ucache"
 ac_ok "--user: port bound as root, everything after as nobody"
+
+# renew --user, as the README's third way runs it: port 80 bound as root,
+# the order and the new files as nobody.
+old_serial=$(openssl x509 -in "$WORK/ucache/certs/user.example/cert.pem" -noout -serial)
+ac_exec "renew --user nobody --force" renew --user nobody --force --ca-bundle "$WORK/tls-ca.pem" \
+    --cache "$WORK/ucache"
+[ "$AC_RC" -eq 0 ] || ac_fail "renew --user nobody exited $AC_RC: $(cat "$WORK/stderr")"
+[ "$(openssl x509 -in "$WORK/ucache/certs/user.example/cert.pem" -noout -serial)" != "$old_serial" ] ||
+    ac_fail "renew --user did not renew"
+CACHE=$WORK/ucache ac_check_cert user.example
+owned_by_nobody "$WORK/ucache"
+ac_ok "renew --user: port bound as root, the renewal as nobody"
 
 # 4. --user named wrong, or given without root.
 AC_HTTP_ARGS="--user no-such-user-here" CACHE=$WORK/ucache ac_obtain_fails x.example

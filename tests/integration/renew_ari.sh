@@ -1,5 +1,5 @@
 #!/bin/sh
-# renew_ari.sh: renew on the Pebble with ARI and profiles: the CA's window kept with its Retry-After, "renew now" renewed with replaces, the old window never driving another renewal, a malformed window ignored, the lifetime rule of a short-lived certificate, a profile change.
+# renew_ari.sh: renew on the Pebble with ARI and profiles: the CA's window kept with its Retry-After and its chosen time, "renew now" checked by a dry run (sending no replaces) and renewed with replaces, the old window never driving another renewal, a malformed window ignored, the lifetime rule of a short-lived certificate, a profile change.
 AC_TEST_SLOT=32
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
@@ -45,7 +45,16 @@ sums=$(cat "$CACHE"/certs/*/* | md5sum)
 ac_renew -v
 [ "$AC_RC" -eq 2 ] && [ "$(ac_requests)" = 0 ] || ac_fail "before the Retry-After: exit $AC_RC, $(ac_requests) requests"
 [ "$(cat "$CACHE"/certs/*/* | md5sum)" = "$sums" ] || ac_fail "a run with nothing to do wrote"
-ac_ok "window kept with its Retry-After; no request before it"
+# Asked again after the Retry-After, the same window keeps the time chosen
+# in it: a new draw at every fetch would pull renewals towards its start.
+chosen=$(jq .renewal.ari.chosen "$(meta a.example)")
+ask_again a.example
+ac_renew -v --cert a.example
+[ "$AC_RC" -eq 2 ] && [ "$(ac_requests)" -gt 0 ] || ac_fail "after the Retry-After: exit $AC_RC, $(ac_requests) requests"
+[ "$(jq .renewal.ari.chosen "$(meta a.example)")" = "$chosen" ] ||
+    ac_fail "the same window fetched again moved the chosen time: $chosen, now $(jq -c .renewal.ari "$(meta a.example)")"
+[ "$(jq .renewal.ari.next_check "$(meta a.example)")" -gt $((now + 21000)) ] || ac_fail "no new Retry-After kept"
+ac_ok "window kept with its Retry-After; no request before it; the same window keeps its chosen time"
 
 # 2. "Renew now" (a window in the past): renewed at once, replacing the old one.
 ac_pebble_replaceable a.example --profile default
@@ -55,13 +64,22 @@ t=$(date +%s)
 ac_set_ari "$WORK/old-a.pem" "{\"suggestedWindow\": {\"start\": \"$(ac_iso $((t - 7200)))\", \"end\": \"$(ac_iso $((t - 3600)))\"}}"
 ask_again a.example
 replaced=$(pebble_count "has been marked as replaced")
+# A dry run first: it orders, on the window it fetched and did not store,
+# but replaces nothing, so it sends no "replaces".
+ac_renew --cert a.example --dry-run
+[ "$AC_RC" -eq 0 ] || ac_fail "dry run after 'renew now' exited $AC_RC: $(cat "$WORK/stderr")"
+grep -q "^a\\.example	checked (dry run)" "$WORK/stdout" || ac_fail "dry run: $(cat "$WORK/stdout")"
+[ "$(serial a.example)" = "$old" ] || ac_fail "the dry run stored a certificate"
+[ "$(pebble_count "has been marked as replaced")" -eq "$replaced" ] ||
+    ac_fail "the dry run had the CA mark the cached certificate replaced"
 ac_renew --cert a.example
 [ "$AC_RC" -eq 0 ] || ac_fail "renew after 'renew now' exited $AC_RC: $(cat "$WORK/stderr")"
+ac_stderr_lacks alreadyReplaced
 [ "$(serial a.example)" != "$old" ] || ac_fail "not renewed"
 [ "$(pebble_count "has been marked as replaced")" -eq $((replaced + 1)) ] || ac_fail "the order did not replace the old certificate"
 [ "$(jq -r .profile "$(meta a.example)")" = default ] || ac_fail "the profile was not kept"
 jq -e '.renewal.ari == null' "$(meta a.example)" >/dev/null || ac_fail "the old window came along"
-ac_ok "a window in the past: renewed at once, with replaces"
+ac_ok "a window in the past: a dry run orders without replaces; renewed at once, with replaces"
 
 # 3. The window of the replaced certificate never drives another renewal:
 #    the new one's is asked for, and it is not due.

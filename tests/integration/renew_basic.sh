@@ -66,6 +66,10 @@ grep -qx "AUTOCERT_FULLCHAIN=$CACHE/certs/a.example/fullchain.pem" "$WORK/deploy
     ac_fail "deploy hook: AUTOCERT_FULLCHAIN: $(cat "$WORK/deploy.env")"
 grep -qx "AUTOCERT_KEY=$CACHE/certs/a.example/privkey.pem" "$WORK/deploy.env" ||
     ac_fail "deploy hook: AUTOCERT_KEY"
+grep -qx "AUTOCERT_CERT=$CACHE/certs/a.example/cert.pem" "$WORK/deploy.env" ||
+    ac_fail "deploy hook: AUTOCERT_CERT"
+grep -qx "AUTOCERT_CHAIN=$CACHE/certs/a.example/chain.pem" "$WORK/deploy.env" ||
+    ac_fail "deploy hook: AUTOCERT_CHAIN"
 grep -qx "AUTOCERT_IDENTIFIERS=a.example" "$WORK/deploy.env" || ac_fail "deploy hook: AUTOCERT_IDENTIFIERS"
 ! grep -q hook-out "$WORK/stdout" || ac_fail "the hook's output reached standard output"
 grep -q hook-out "$WORK/stderr" || ac_fail "the hook's output is lost"
