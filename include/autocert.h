@@ -333,10 +333,10 @@ void autocert_set_key_type(autocert_ctx *ctx, autocert_key_type type);
 void autocert_set_account_key_type(autocert_ctx *ctx, autocert_key_type type);
 /* Total time allowed for one operation (obtain, revoke...), seconds. */
 void autocert_set_timeout(autocert_ctx *ctx, unsigned seconds);
-/* Days before expiry at which a certificate is due for renewal (default 30;
- * for short-lived certificates a third of the lifetime, whichever is less).
- * autocert_renew() follows it only when set: its own default is the CA's
- * renewal window, else the share of the lifetime left. */
+/* Days before expiry at which a certificate is due for renewal, for
+ * autocert_obtain() and autocert_renew(), in place of their default: the
+ * CA's renewal window (ARI), else a third of the lifetime left (half for
+ * lifetimes under ten days). */
 void autocert_set_renew_days(autocert_ctx *ctx, unsigned days);
 /* Uses `st` as the cache; the context takes ownership of it (and frees the
  * one it had). */
@@ -406,8 +406,11 @@ autocert_err autocert_identifier_normalize(autocert_ctx *ctx, const char *in, ch
 
 /* Obtains a certificate for `names` (DNS names and IP addresses; the first
  * names the cache entry) and stores it in the cache.  When a certificate for
- * exactly these names is cached and not due for renewal, no request is made
- * (unless AUTOCERT_OBTAIN_FORCE); autocert_cert_is_new() tells which.
+ * exactly these names is cached and not due for renewal (by the rules of
+ * autocert_renew(): revoked, the time chosen in the CA's renewal window that
+ * the last renewal check stored, else the share of its lifetime left, or the
+ * days of autocert_set_renew_days()), no request is made (unless
+ * AUTOCERT_OBTAIN_FORCE); autocert_cert_is_new() tells which.
  * *out (may be NULL) receives the cached or new certificate, caller frees
  * with autocert_cert_free().  The entry is locked meanwhile: a second call
  * for the same names (another thread or process) waits, then finds the

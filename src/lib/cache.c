@@ -321,6 +321,7 @@ static autocert_err renewal_of(autocert_ctx *ctx, autocert_cert *c, const ac_cer
     ac_renew_state_read(m->doc, &s);
     ac_renew_plan_make(m, &s, ctx->renew_days_set ? ctx->renew_days : 0, 0, time(NULL), &p);
     c->renew_at = p.verdict == AC_PLAN_WAIT ? p.wait_until : p.renew_at;
+    c->due_at = p.renew_at;
     snprintf(c->renew_why, sizeof(c->renew_why), "%s", p.why);
     c->failures = s.failures;
     memcpy(c->last_error, s.last_error, sizeof(c->last_error));

@@ -68,7 +68,8 @@ struct autocert_cert {
     /* From meta.json: who issued it, and its renewal plan and history. */
     char *issuer;  /* escaped; NULL when the metadata does not say */
     char *profile; /* escaped; NULL: the CA's default */
-    time_t renew_at;
+    time_t renew_at; /* when renew will order (a backoff's end, if waiting) */
+    time_t due_at;   /* when due by renew's rules, a backoff aside */
     char renew_why[160];
     unsigned failures;
     char last_error[320];
@@ -115,9 +116,5 @@ autocert_err ac_cache_account_doc(autocert_ctx *ctx, autocert_storage *st, const
  * at `directory_url`. */
 int ac_cert_covers(const autocert_cert *c, const char *directory_url, const ac_ident *ids,
                    size_t n);
-/* When `c` is due for renewal: `renew_days` before it expires, or with a
- * third of its lifetime left where that comes later (short lifetimes); a
- * revoked certificate is due since its revocation. */
-time_t ac_cert_renew_at(const autocert_cert *c, unsigned renew_days);
 
 #endif /* AC_CACHE_H */

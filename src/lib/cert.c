@@ -75,15 +75,3 @@ int ac_cert_covers(const autocert_cert *c, const char *directory_url, const ac_i
     }
     return 1;
 }
-
-time_t ac_cert_renew_at(const autocert_cert *c, unsigned renew_days)
-{
-    time_t life = c->not_after - c->not_before;
-    time_t margin = (time_t)renew_days * 86400;
-
-    if (c->revoked_at)
-        return c->revoked_at;
-    if (life > 0 && margin > life / 3)
-        margin = life / 3;
-    return c->not_after - margin;
-}

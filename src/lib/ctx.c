@@ -37,7 +37,6 @@ autocert_ctx *autocert_ctx_new(void)
     ctx->key_type = AUTOCERT_KEY_EC256;
     ctx->account_key_type = AUTOCERT_KEY_EC256;
     ctx->timeout_s = 300;
-    ctx->renew_days = 30;
     ctx->log_level = AUTOCERT_LOG_INFO;
     return ctx;
 }

@@ -118,12 +118,15 @@ static time_t generation(obtain_job *j)
     return t;
 }
 
-/* The cached certificate `c`, covering the names, needs no new order. */
+/* The cached certificate `c`, covering the names, needs no new order: it is
+ * not due by the rules of renew (the loaded handle's plan: revoked, the time
+ * chosen in the CA's renewal window, the share of the lifetime left, or the
+ * context's renewal days), whatever backoff a failed renewal left. */
 static int not_due(obtain_job *j, const autocert_cert *c)
 {
     if (j->o->fresh)
         return j->o->fresh(j->o->fresh_arg, j->ctx, c);
-    return time(NULL) < ac_cert_renew_at(c, j->ctx->renew_days);
+    return time(NULL) < c->due_at;
 }
 
 /* Looks at the cached entry under its lock.  *fresh (handed to *out when

@@ -144,46 +144,11 @@ static void test_covers(void **state)
     autocert_cert_free(c);
 }
 
-static time_t renew_at(time_t lifetime, unsigned renew_days)
-{
-    static const char *const names[] = {"example.com", NULL};
-    autocert_cert *c = cert_of(names, DIR_URL, NB, NB + lifetime);
-    time_t t = ac_cert_renew_at(c, renew_days);
-
-    autocert_cert_free(c);
-    return t;
-}
-
-static void test_renew_at(void **state)
-{
-    time_t end;
-
-    (void)state;
-    /* 90 days, 30 renew days: 30 days before expiry (a third is 30 too). */
-    end = NB + 90 * DAY;
-    assert_int_equal(renew_at(90 * DAY, 30), end - 30 * DAY);
-    /* A year: the renew days. */
-    assert_int_equal(renew_at(365 * DAY, 30), NB + 365 * DAY - 30 * DAY);
-    assert_int_equal(renew_at(365 * DAY, 10), NB + 365 * DAY - 10 * DAY);
-    /* 6 days: a third of the lifetime, 2 days before expiry. */
-    end = NB + 6 * DAY;
-    assert_int_equal(renew_at(6 * DAY, 30), end - 2 * DAY);
-    /* 45 days and 30 renew days: a third, 15 days. */
-    assert_int_equal(renew_at(45 * DAY, 30), NB + 45 * DAY - 15 * DAY);
-    /* 0 renew days: at expiry. */
-    assert_int_equal(renew_at(90 * DAY, 0), NB + 90 * DAY);
-    assert_int_equal(renew_at(6 * DAY, 0), NB + 6 * DAY);
-    /* Dates that make no lifetime (metadata without them): the renew days. */
-    assert_int_equal(renew_at(0, 30), NB - 30 * DAY);
-    assert_int_equal(renew_at(-DAY, 30), NB - DAY - 30 * DAY);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accessors),
         cmocka_unit_test(test_covers),
-        cmocka_unit_test(test_renew_at),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

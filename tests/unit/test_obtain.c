@@ -350,28 +350,89 @@ static void test_broken_entry_replaced(void **state)
 
 /* ---- the rules ------------------------------------------------------------------ */
 
-static void test_renew_at(void **state)
+/* Obtains names A for a certificate of `validity` days issued `age` days
+ * ago (--force), then once more without force: whether that ordered. */
+static int due_after(protofx *f, int validity, int age)
 {
-    const time_t t0 = 1800000000;
-    autocert_cert c;
+    fakeca_knobs *k = fakeca_knobs_of(f->ca);
+    autocert_cert *c;
+    int is_new;
 
-    (void)state;
-    memset(&c, 0, sizeof(c));
-    /* 90 days: 30 days before the end. */
-    c.not_before = t0;
-    c.not_after = t0 + 90 * DAY;
-    assert_int_equal(ac_cert_renew_at(&c, 30), c.not_after - 30 * DAY);
-    assert_int_equal(ac_cert_renew_at(&c, 10), c.not_after - 10 * DAY);
-    assert_int_equal(ac_cert_renew_at(&c, 0), c.not_after);
-    /* Never earlier than a third of the lifetime before the end. */
-    assert_int_equal(ac_cert_renew_at(&c, 45), c.not_after - 30 * DAY);
-    /* 6 days: a third of it, 2 days, before the end. */
-    c.not_after = t0 + 6 * DAY;
-    assert_int_equal(ac_cert_renew_at(&c, 30), c.not_after - 2 * DAY);
-    assert_int_equal(ac_cert_renew_at(&c, 1), c.not_after - DAY);
-    /* No usable lifetime: the days alone. */
-    c.not_before = c.not_after;
-    assert_int_equal(ac_cert_renew_at(&c, 30), c.not_after - 30 * DAY);
+    k->validity_days = validity;
+    k->backdate_days = age;
+    autocert_cert_free(obtain(f, A, 2, AUTOCERT_OBTAIN_FORCE));
+    k->validity_days = 90;
+    k->backdate_days = 0;
+    c = obtain(f, A, 2, 0);
+    is_new = autocert_cert_is_new(c);
+    autocert_cert_free(c);
+    return is_new;
+}
+
+/* obtain follows the rules of renew: a third of the lifetime left, half of
+ * it under ten days, never a fixed number of days. */
+static void test_due_by_the_lifetime_rule(void **state)
+{
+    protofx *f = *state;
+
+    /* A year, 135 days left: more than a third, not due (nor at 30 days). */
+    assert_int_equal(due_after(f, 365, 230), 0);
+    /* 115 days left, under a third: due, although far from 30 days. */
+    assert_int_equal(due_after(f, 365, 250), 1);
+    /* 8 days, 5 left: more than half, not due. */
+    assert_int_equal(due_after(f, 8, 3), 0);
+    /* 3 left: under half (a third would be 2.7 days): due. */
+    assert_int_equal(due_after(f, 8, 5), 1);
+    /* 45 days, 20 left: more than a third, not due. */
+    assert_int_equal(due_after(f, 45, 25), 0);
+    /* The context's days, when set, replace the rule. */
+    autocert_set_renew_days(f->ctx, 140);
+    assert_int_equal(due_after(f, 365, 230), 1);
+}
+
+/* Sets renewal.ari.chosen of entry a.example's meta.json to `t`. */
+static void set_ari_chosen(protofx *f, time_t t)
+{
+    char path[512];
+    json_t *m, *r, *ari;
+
+    snprintf(path, sizeof(path), "%s/certs/a.example/meta.json", f->cache);
+    assert_non_null(m = json_load_file(path, 0, NULL));
+    if ((r = json_object_get(m, "renewal")) == NULL)
+        json_object_set_new(m, "renewal", r = json_object());
+    if ((ari = json_object_get(r, "ari")) == NULL)
+        json_object_set_new(r, "ari", ari = json_object());
+    json_object_set_new(ari, "start", json_integer((json_int_t)t - 3600));
+    json_object_set_new(ari, "end", json_integer((json_int_t)t + 3600));
+    json_object_set_new(ari, "chosen", json_integer((json_int_t)t));
+    assert_int_equal(json_dump_file(m, path, 0), 0);
+    json_decref(m);
+}
+
+/* A renewal time that renew stored from the CA's window rules obtain too,
+ * earlier or later than the lifetime rule. */
+static void test_due_by_the_stored_window(void **state)
+{
+    protofx *f = *state;
+    fakeca_knobs *k = fakeca_knobs_of(f->ca);
+    autocert_cert *c;
+
+    /* 80 of 90 days left, but the CA's window has begun: due. */
+    k->backdate_days = 10;
+    autocert_cert_free(obtain(f, A, 2, 0));
+    set_ari_chosen(f, time(NULL) - 60);
+    c = obtain(f, A, 2, 0);
+    assert_int_equal(autocert_cert_is_new(c), 1);
+    autocert_cert_free(c);
+    /* 20 of 90 days left (under a third), the window a week ahead: not due. */
+    k->backdate_days = 70;
+    autocert_cert_free(obtain(f, A, 2, AUTOCERT_OBTAIN_FORCE));
+    k->backdate_days = 0;
+    set_ari_chosen(f, time(NULL) + 7 * DAY);
+    c = obtain(f, A, 2, 0);
+    assert_int_equal(autocert_cert_is_new(c), 0);
+    autocert_cert_free(c);
+    assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), 3);
 }
 
 static void test_covers(void **state)
@@ -704,7 +765,10 @@ int main(void)
                                         protofx_teardown),
         cmocka_unit_test_setup_teardown(test_broken_entry_replaced, protofx_setup,
                                         protofx_teardown),
-        cmocka_unit_test(test_renew_at),
+        cmocka_unit_test_setup_teardown(test_due_by_the_lifetime_rule, protofx_setup,
+                                        protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_due_by_the_stored_window, protofx_setup,
+                                        protofx_teardown),
         cmocka_unit_test(test_covers),
         cmocka_unit_test_setup_teardown(test_retry_after_lets_go_of_the_lock, protofx_setup,
                                         protofx_teardown),
