@@ -263,9 +263,12 @@ autocert_ctx *autocert_ctx_new(void);
 /* Frees the context; no operation on it may still run. */
 void autocert_ctx_free(autocert_ctx *ctx);
 
-/* The logger is called in the thread that runs the operation logging (the
- * caller's, for every function of this header), one complete line a call;
- * with operations in several threads it must be safe to call from each. */
+/* The logger is called in the thread that runs the operation logging, one
+ * complete line a call: the caller's, for every function of this header,
+ * except a manager's work, which logs from its background thread and, for
+ * TLS-ALPN-01 validations, from the server's thread running the handshake.
+ * With operations in several threads (or a manager) it must be safe to call
+ * from each. */
 void autocert_set_logger(autocert_ctx *ctx, autocert_log_fn fn, void *arg);
 /* Messages above `level` are not passed to the logger (default INFO). */
 void autocert_set_log_level(autocert_ctx *ctx, autocert_log_level level);

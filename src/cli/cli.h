@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "autocert.h"
 
@@ -216,6 +217,11 @@ void cli_report(const char *what, const char *msg, const char *hint);
 /* cli_report of a failed library call: the context's last error (or the code's
  * text) with cli_hint(). */
 void cli_fail(const cli_args *a, autocert_err rc, const char *what);
+/* The time t in UTC, "2027-01-31" or with CLI_UTC_MINUTE "2027-01-31 12:00 UTC",
+ * into buf (n bytes); `none` when it cannot be put so.  Returns buf or `none`. */
+#define CLI_UTC_DAY 0
+#define CLI_UTC_MINUTE 1
+const char *cli_utc(time_t t, int precision, const char *none, char *buf, size_t n);
 /* Writes `s` to standard output as a JSON string (quotes, backslashes and
  * control bytes escaped; the library escaped what came from outside). */
 void cli_json_str(const char *s);

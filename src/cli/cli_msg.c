@@ -1,8 +1,9 @@
-/* cli_msg.c: what the command says on stderr: errors, invalid options, library failures, the log. */
+/* cli_msg.c: what the command says: errors, invalid options, library failures, the log; times and JSON strings. */
 #include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -66,6 +67,16 @@ void cli_log(void *arg, autocert_log_level level, const char *msg)
         fprintf(stderr, "autocert: %s%s\n", level == AUTOCERT_LOG_WARN ? "warning: " : "", msg);
     else
         fprintf(stderr, "%s\n", msg);
+}
+
+const char *cli_utc(time_t t, int precision, const char *none, char *buf, size_t n)
+{
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL ||
+        strftime(buf, n, precision == CLI_UTC_MINUTE ? "%Y-%m-%d %H:%M UTC" : "%Y-%m-%d", &tm) == 0)
+        return none;
+    return buf;
 }
 
 void cli_json_str(const char *s)

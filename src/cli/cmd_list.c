@@ -12,11 +12,7 @@ static const cli_opt_id list_opts[] = {CLI_O_CACHE, CLI_O_CACHE_KEY_FILE, CLI_O_
 /* The day of t, "YYYY-MM-DD". */
 static const char *day(time_t t, char *buf, size_t n)
 {
-    struct tm tm;
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(buf, n, "%Y-%m-%d", &tm) == 0)
-        snprintf(buf, n, "?");
-    return buf;
+    return cli_utc(t, CLI_UTC_DAY, "?", buf, n);
 }
 
 /* "<entry>\texpires <date> (<n> days)\t<name>,...\trenew <date> (<why>)"

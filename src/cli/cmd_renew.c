@@ -108,11 +108,7 @@ static const char *outcome_name(const renewal *r)
 /* "2027-01-31 12:00 UTC" of t, "-" for 0. */
 static const char *when(time_t t, char *buf, size_t n)
 {
-    struct tm tm;
-
-    if (t == 0 || gmtime_r(&t, &tm) == NULL || strftime(buf, n, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(buf, n, "-");
-    return buf;
+    return t == 0 ? "-" : cli_utc(t, CLI_UTC_MINUTE, "-", buf, n);
 }
 
 static void print_json(const renewal *r)
@@ -134,16 +130,17 @@ static void print_json(const renewal *r)
 /* One line a certificate: what was done and why. */
 static void print_line(const cli_args *a, const renewal *r)
 {
-    char t1[40], t2[40];
+    char t1[40], t2[40], msg[sizeof(r->info.why) + 128];
 
     if (a->json) {
         print_json(r);
     } else if (r->rc != AUTOCERT_OK) {
         cli_report(r->name, r->error, cli_hint(a, r->rc));
     } else if (r->info.outcome == AUTOCERT_RENEW_WAITING) {
-        fprintf(stderr, "autocert: %s: due since %s, waiting until %s: %s (--force orders now)\n",
-                r->name, when(r->info.renew_at, t1, sizeof(t1)),
-                when(r->info.wait_until, t2, sizeof(t2)), r->info.why);
+        snprintf(msg, sizeof(msg), "due since %s, waiting until %s: %s",
+                 when(r->info.renew_at, t1, sizeof(t1)), when(r->info.wait_until, t2, sizeof(t2)),
+                 r->info.why);
+        cli_report(r->name, msg, "--force orders now");
     } else if (!a->quiet) {
         if (r->info.outcome == AUTOCERT_RENEW_NOT_DUE)
             printf("%s\tnot due\tuntil %s (%s)\n", r->name, when(r->info.renew_at, t1, sizeof(t1)),

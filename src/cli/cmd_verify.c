@@ -55,6 +55,6 @@ const cli_cmd cli_cmd_verify = {
     "Verifies the first certificate of CERT (the others are taken as intermediates)\n"
     "up to a CA certificate of CA.crt, and the name and usage asked for.  On failure\n"
     "prints the reason (expired, wrong issuer, name mismatch, wrong usage).  With -q\n"
-    "only the exit status tells.",
+    "nothing is printed on success.",
     NULL,
 };

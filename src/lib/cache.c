@@ -15,12 +15,19 @@
 
 char *ac_cache_cert_set(const char *entry)
 {
-    size_t n = strlen(entry) + 7;
+    size_t n = strlen(AC_AREA_CERTS) + strlen(entry) + 1;
     char *s = malloc(n);
 
     if (s)
-        snprintf(s, n, "certs/%s", entry);
+        snprintf(s, n, AC_AREA_CERTS "%s", entry);
     return s;
+}
+
+const char *ac_cache_entry_of(const char *set)
+{
+    size_t n = strlen(AC_AREA_CERTS);
+
+    return strncmp(set, AC_AREA_CERTS, n) == 0 ? set + n : NULL;
 }
 
 autocert_err ac_cache_account_set(autocert_ctx *ctx, const char *directory_url, char **out)
@@ -44,10 +51,10 @@ autocert_err ac_cache_account_set(autocert_ctx *ctx, const char *directory_url, 
         snprintf(host, sizeof(host), "acme");
     if (!EVP_Digest(directory_url, strlen(directory_url), md, &mdlen, EVP_sha256(), NULL))
         return ac_err_ssl(ctx, AUTOCERT_ERR_CRYPTO, "cannot hash directory URL");
-    n = strlen("accounts/") + strlen(host) + 1 + 12 + 1;
+    n = strlen(AC_AREA_ACCOUNTS) + strlen(host) + 1 + 12 + 1;
     if ((*out = malloc(n)) == NULL)
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
-    snprintf(*out, n, "accounts/%s-%02x%02x%02x%02x%02x%02x", host, md[0], md[1], md[2], md[3],
+    snprintf(*out, n, AC_AREA_ACCOUNTS "%s-%02x%02x%02x%02x%02x%02x", host, md[0], md[1], md[2], md[3],
              md[4], md[5]);
     return AUTOCERT_OK;
 }

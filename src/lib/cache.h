@@ -5,6 +5,10 @@
 #include "internal.h"
 #include "storage/storage.h"
 
+/* The areas of the cache: sets "certs/<entry>" and "accounts/<host>-<hash>". */
+#define AC_AREA_CERTS "certs/"
+#define AC_AREA_ACCOUNTS "accounts/"
+
 /* Items of a certificate set "certs/<entry>". */
 #define AC_ITEM_KEY "privkey.pem"
 #define AC_ITEM_CERT "cert.pem"
@@ -20,6 +24,9 @@
 
 /* "certs/<entry>", malloc'd (NULL when out of memory). */
 char *ac_cache_cert_set(const char *entry);
+/* The entry of a certificate set's key, borrowed from `set`; NULL when
+ * `set` is not in AC_AREA_CERTS. */
+const char *ac_cache_entry_of(const char *set);
 /* "accounts/<host>-<12 hex of SHA-256(directory URL)>": one account per
  * directory.  *out malloc'd. */
 autocert_err ac_cache_account_set(autocert_ctx *ctx, const char *directory_url, char **out);

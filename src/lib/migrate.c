@@ -18,9 +18,9 @@ typedef struct {
 } area;
 
 static const area areas[] = {
-    {"certs/", {AC_ITEM_KEY, AC_ITEM_CERT, AC_ITEM_CHAIN, AC_ITEM_FULLCHAIN, AC_ITEM_META, NULL},
+    {AC_AREA_CERTS, {AC_ITEM_KEY, AC_ITEM_CERT, AC_ITEM_CHAIN, AC_ITEM_FULLCHAIN, AC_ITEM_META, NULL},
      {1, 0, 0, 0, 0}},
-    {"accounts/", {AC_ITEM_ACCOUNT_KEY, AC_ITEM_ACCOUNT_META, AC_ITEM_ACCOUNT_ROLLOVER, NULL},
+    {AC_AREA_ACCOUNTS, {AC_ITEM_ACCOUNT_KEY, AC_ITEM_ACCOUNT_META, AC_ITEM_ACCOUNT_ROLLOVER, NULL},
      {1, 0, 1}},
 };
 #define N_AREAS (sizeof(areas) / sizeof(areas[0]))

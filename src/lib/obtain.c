@@ -420,10 +420,14 @@ autocert_err autocert_cert_list(autocert_ctx *ctx, char ***names, size_t *n)
     *n = 0;
     ac_err_clear(ctx);
     if ((rc = ac_storage(ctx, &st)) != AUTOCERT_OK ||
-        (rc = ac_storage_list(ctx, st, "certs/", names, n)) != AUTOCERT_OK)
+        (rc = ac_storage_list(ctx, st, AC_AREA_CERTS, names, n)) != AUTOCERT_OK)
         return rc;
-    /* Strip the "certs/" prefix. */
-    for (i = 0; i < *n; i++)
-        memmove((*names)[i], (*names)[i] + 6, strlen((*names)[i] + 6) + 1);
+    /* The entries: the keys without their area. */
+    for (i = 0; i < *n; i++) {
+        const char *entry = ac_cache_entry_of((*names)[i]);
+
+        if (entry != NULL)
+            memmove((*names)[i], entry, strlen(entry) + 1);
+    }
     return AUTOCERT_OK;
 }

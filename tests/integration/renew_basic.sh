@@ -128,6 +128,8 @@ ac_renew -v --days "$days" --cert a.example --failure-hook "touch '$WORK/failure
 [ "$(ac_requests)" = 0 ] || ac_fail "a run inside the backoff made requests"
 ac_stderr_has 'waiting until .*backing off after 1 failed renewal'
 ac_stderr_names 'backing off after 1 failed renewal (--force orders now)'
+grep -qE '^autocert: a\.example: due since [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC, waiting until [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC: .*\(--force orders now\)$' "$WORK/stderr" ||
+    ac_fail "the waiting line: $(cat "$WORK/stderr")"
 [ ! -e "$WORK/failure.txt" ] || ac_fail "the failure hook ran again inside the backoff"
 ac_ok "failure recorded with a 1-minute backoff; the next run waits without a request"
 

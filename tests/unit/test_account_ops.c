@@ -259,7 +259,7 @@ static void test_rollover_refused_keeps_the_old_key(void **state)
 /* A storage that fails replacing account sets once `fail` is set. */
 typedef struct {
     autocert_storage *inner;
-    int fail;
+    int fail; /* 1: whole account sets are not stored; 2: single items neither */
 } flaky;
 
 static autocert_err fl_lock(void *be, const char *set, int w, char *d)
@@ -292,6 +292,11 @@ static autocert_err fl_store(void *be, const char *set, const autocert_item *ite
 static autocert_err fl_store_item(void *be, const char *set, const autocert_item *item, char *d)
 {
     flaky *x = be;
+
+    if (x->fail == 2 && strncmp(set, "accounts/", 9) == 0) {
+        snprintf(d, AUTOCERT_STORAGE_DETAIL, "store %s/%s: disk full (test)", set, item->name);
+        return AUTOCERT_ERR_IO;
+    }
     return x->inner->ops.store_item(x->inner->be, set, item, d);
 }
 static autocert_err fl_list(void *be, const char *prefix, char ***keys, size_t *n, char *d)
@@ -362,6 +367,9 @@ static void test_rollover_store_fails_after_the_ca_took_it(void **state)
     x->fail = 0;
     assert_int_equal(autocert_account_rollover(f->ctx, NULL), AUTOCERT_ERR_EXISTS);
     assert_non_null(strstr(autocert_last_error(f->ctx), AC_ITEM_ACCOUNT_ROLLOVER));
+    /* The remedy in the library's words: no command of the CLI named. */
+    assert_non_null(strstr(autocert_last_error(f->ctx), "looking the account up"));
+    assert_null(strstr(autocert_last_error(f->ctx), "account show"));
     free(rescued);
     rescued = cached_thumbprint(f, AC_ITEM_ACCOUNT_ROLLOVER);
     assert_string_equal(rescued, ca_thumb);
@@ -383,6 +391,8 @@ static void test_rollover_without_an_answer_keeps_the_new_key(void **state)
     assert_int_equal(autocert_account_rollover(f->ctx, NULL), AUTOCERT_ERR_NETWORK);
     assert_non_null(strstr(autocert_last_error(f->ctx), "may have changed"));
     assert_non_null(strstr(autocert_last_error(f->ctx), AC_ITEM_ACCOUNT_ROLLOVER));
+    assert_non_null(strstr(autocert_last_error(f->ctx), "looking the account up"));
+    assert_null(strstr(autocert_last_error(f->ctx), "account show"));
     /* The CA took it: the only copy of the key it knows is kept. */
     after = account_item(f, "account.key");
     assert_string_equal(before, after);
@@ -427,6 +437,28 @@ static void test_deactivate_then_a_new_account(void **state)
     autocert_account_free(a);
 }
 
+/* The CA deactivated the account, the cache could not record it: said,
+ * with what follows, in the library's words (no CLI command named). */
+static void test_deactivate_store_fails(void **state)
+{
+    protofx *f = *state;
+    flaky *x = calloc(1, sizeof(*x));
+    autocert_storage *st;
+
+    obtain(f, A);
+    assert_non_null(x);
+    assert_int_equal(autocert_storage_dir_new(f->cache, &x->inner), AUTOCERT_OK);
+    assert_non_null(st = autocert_storage_new(&flaky_ops, x));
+    autocert_set_storage_take(f->ctx, st);
+    x->fail = 2;
+    assert_int_equal(autocert_account_deactivate(f->ctx, NULL), AUTOCERT_ERR_IO);
+    assert_true(fakeca_account_deactivated(f->ca, 1));
+    assert_non_null(strstr(autocert_last_error(f->ctx), "deactivated account"));
+    assert_non_null(strstr(autocert_last_error(f->ctx), "disk full"));
+    assert_non_null(strstr(autocert_last_error(f->ctx), "orders with this account fail"));
+    assert_null(strstr(autocert_last_error(f->ctx), "obtain"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +477,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollover_without_an_answer_keeps_the_new_key,
                                         protofx_setup, protofx_teardown),
         cmocka_unit_test_setup_teardown(test_deactivate_then_a_new_account, protofx_setup,
+                                        protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_deactivate_store_fails, protofx_setup,
                                         protofx_teardown),
     };
 

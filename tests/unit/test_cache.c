@@ -234,6 +234,10 @@ static void test_set_keys(void **state)
     a = ac_cache_cert_set("example.com");
     assert_string_equal(a, "certs/example.com");
     free(a);
+    /* And back: the entry of a certificate set, none of another area. */
+    assert_string_equal(ac_cache_entry_of("certs/example.com"), "example.com");
+    assert_null(ac_cache_entry_of("accounts/example.com"));
+    assert_null(ac_cache_entry_of("certsexample.com"));
 
     /* Stable for one URL, different for another. */
     assert_int_equal(ac_cache_account_set(f->ctx, AUTOCERT_LETSENCRYPT_URL, &a), AUTOCERT_OK);

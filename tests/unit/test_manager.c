@@ -213,20 +213,50 @@ static void test_foreign_entry_replaced(void **state)
 
 /* ---- the worker -------------------------------------------------------------------- */
 
+/* Who logged "obtaining a certificate": in which thread (the header says
+ * the manager's background thread). */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_t caller;
+    int in_caller, in_other;
+} log_threads;
+
+static void log_thread(void *arg, autocert_log_level level, const char *msg)
+{
+    log_threads *t = arg;
+
+    (void)level;
+    if (strstr(msg, "obtaining a certificate") == NULL)
+        return;
+    pthread_mutex_lock(&t->mu);
+    if (pthread_equal(pthread_self(), t->caller))
+        t->in_caller++;
+    else
+        t->in_other++;
+    pthread_mutex_unlock(&t->mu);
+}
+
 static void test_worker_obtains_missing(void **state)
 {
     protofx *f = *state;
     size_t two = 2;
     autocert_manager *m;
+    log_threads lt = {PTHREAD_MUTEX_INITIALIZER, pthread_self(), 0, 0};
 
     mgrfx_obtain(f, "a.example");
+    autocert_set_logger(f->ctx, log_thread, &lt);
     m = mgrfx_manager(f, AB, 2, NULL);
     assert_true(mgrfx_wait(mgrfx_count_is, m, &two));
+    pthread_mutex_lock(&lt.mu);
+    assert_int_equal(lt.in_caller, 0);
+    assert_int_equal(lt.in_other, 1);
+    pthread_mutex_unlock(&lt.mu);
     assert_int_equal(mgrfx_events(AUTOCERT_EVENT_OBTAINED), 1);
     assert_string_equal(mgrfx_ev.last_name, "b.example");
     assert_int_equal(fakeca_issued(f->ca), 2);
     check_lookup(f, m, "b.example");
     mgrfx_done(m);
+    autocert_set_logger(f->ctx, NULL, NULL); /* lt goes with this frame */
 }
 
 static void test_worker_failure_reported(void **state)

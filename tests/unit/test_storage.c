@@ -370,6 +370,49 @@ static void test_load_items(void **state)
     }
 }
 
+/* A backend that hands back exactly the item's bytes, no NUL after them
+ * (the ops contract asks for none): what follows is not the item. */
+static autocert_err raw_load(void *be, const char *s, const char *i, unsigned char **data,
+                             size_t *len, char *d)
+{
+    (void)be; (void)s; (void)d;
+    if ((*data = malloc(strlen(i) + 8)) == NULL)
+        return AUTOCERT_ERR_NOMEM;
+    memcpy(*data, i, strlen(i));
+    memset(*data + strlen(i), 'X', 8);
+    *len = strlen(i);
+    return AUTOCERT_OK;
+}
+
+/* The PEM texts of a certificate (autocert_cert_fullchain_pem, _key_pem)
+ * and the engine read loaded items as C strings: the dispatcher hands
+ * them back NUL-terminated, whatever the backend did. */
+static void test_loaded_items_terminated(void **state)
+{
+    autocert_ctx *ctx = *state;
+    autocert_storage_ops ops = fake_ops;
+    const char *const names[] = {"x.pem", "yy.pem"};
+    unsigned char *data[2], *one = NULL;
+    size_t len[2], n = 0;
+    autocert_storage *st;
+
+    ops.load = raw_load;
+    ops.size = offsetof(autocert_storage_ops, load_items); /* one load an item */
+    assert_non_null(st = autocert_storage_new(&ops, &the_fake));
+    assert_int_equal(ac_storage_load(ctx, st, "certs/a", "key.pem", &one, &n), AUTOCERT_OK);
+    assert_int_equal(n, 7);
+    assert_int_equal(one[n], '\0');
+    assert_string_equal((char *)one, "key.pem");
+    free(one);
+    assert_int_equal(ac_storage_load_items(ctx, st, "certs/a", names, 2, data, len), AUTOCERT_OK);
+    assert_int_equal(len[1], 6);
+    assert_string_equal((char *)data[0], "x.pem");
+    assert_string_equal((char *)data[1], "yy.pem");
+    free(data[0]);
+    free(data[1]);
+    autocert_storage_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +425,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_url_selects_pg, reset, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_key_file_needs_pg, reset, ctx_teardown),
         cmocka_unit_test_setup_teardown(test_load_items, reset, ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_loaded_items_terminated, reset, ctx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -208,7 +208,8 @@ static autocert_err keep_recovery(acct_job *j, EVP_PKEY *key)
         where = ac_storage_where(j->st, j->set, AC_ITEM_ACCOUNT_ROLLOVER);
         rc = ac_err(j->ctx, AUTOCERT_ERR_EXISTS, "%s is left from an earlier rollover whose "
                     "outcome was not recorded: if the CA knows the account by that key "
-                    "('account show' fails), move it over %s; if not, remove it",
+                    "(looking the account up with the cached key fails), move it over %s; "
+                    "if not, remove it",
                     where ? where : AC_ITEM_ACCOUNT_ROLLOVER, AC_ITEM_ACCOUNT_KEY);
         free(where);
         return rc;
@@ -293,8 +294,8 @@ static autocert_err no_answer(acct_job *j, autocert_err rc)
     char *why = strdup(autocert_last_error(j->ctx));
 
     rc = ac_err(j->ctx, rc, "%s: the CA may have changed the key of account %s all the same; "
-                "the new key is kept in %s: if 'account show' now fails, move it over %s, else "
-                "remove it", why ? why : autocert_strerror(rc), AC_SAFE(j->sess.account.url),
+                "the new key is kept in %s: if looking the account up now fails, move it over "
+                "%s, else remove it", why ? why : autocert_strerror(rc), AC_SAFE(j->sess.account.url),
                 where ? where : AC_ITEM_ACCOUNT_ROLLOVER, AC_ITEM_ACCOUNT_KEY);
     ac_log(j->ctx, AUTOCERT_LOG_ERROR, "%s", autocert_last_error(j->ctx));
     free(where);
@@ -415,7 +416,7 @@ autocert_err autocert_account_deactivate(autocert_ctx *ctx, autocert_account **o
         json_object_set_new(doc, "deactivated_at", json_integer((json_int_t)time(NULL))))
         rc = ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
     else if ((rc = ac_cache_account_doc_store(ctx, j.st, j.set, doc)) != AUTOCERT_OK)
-        rc = after_the_ca(&j, rc, "deactivated account", "obtain fails with this account until "
+        rc = after_the_ca(&j, rc, "deactivated account", "orders with this account fail until "
                           "its set is removed from the cache");
 out:
     json_decref(payload);

@@ -198,7 +198,7 @@ autocert_err autocert_manager_start(autocert_manager *m)
                       "(autocert_manager_set_hosts)");
     if ((rc = ac_storage(m->ctx, &st)) != AUTOCERT_OK)
         return rc;
-    path = ac_storage_path(st, "certs/x", AC_ITEM_CERT);
+    path = ac_storage_path(st, AC_AREA_CERTS "x", AC_ITEM_CERT);
     m->files = path != NULL;
     free(path);
     if ((rc = open_responder(m)) != AUTOCERT_OK)

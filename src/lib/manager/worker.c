@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
 #include "manager/manager.h"
 #include "storage/storage.h"
 
@@ -159,9 +160,11 @@ static void changed(autocert_manager *m, char **keys, size_t n)
 
     for (i = 0; i < n && !stopping(m); i++) {
         int all = strcmp(keys[i], "*") == 0;
+        const char *entry;
+
         for (j = 0; j < m->tab.n; j++) {
             h = &m->tab.h[j];
-            if (!all && (strncmp(keys[i], "certs/", 6) != 0 || strcmp(keys[i] + 6, h->name) != 0))
+            if (!all && ((entry = ac_cache_entry_of(keys[i])) == NULL || strcmp(entry, h->name) != 0))
                 continue;
             pthread_mutex_lock(&m->refresh);
             busy = h->busy > 0;

@@ -72,15 +72,6 @@ ac_dirsweep *ac_dirsweep_new(void)
     return s;
 }
 
-static void names_free(char **v, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 void ac_dirsweep_free(ac_dirsweep *s)
 {
     area_scan *a, *next;
@@ -89,7 +80,7 @@ void ac_dirsweep_free(ac_dirsweep *s)
         return;
     for (a = s->areas; a != NULL; a = next) {
         next = a->next;
-        names_free(a->names, a->n);
+        autocert_strv_free(a->names, a->n);
         free(a->area);
         free(a);
     }
@@ -126,10 +117,10 @@ static int scan(area_scan *a)
     }
     closedir(d);
     if (de != NULL) {
-        names_free(v, n);
+        autocert_strv_free(v, n);
         return -1;
     }
-    names_free(a->names, a->n);
+    autocert_strv_free(a->names, a->n);
     a->names = v;
     a->n = n;
     a->at = ac_now();

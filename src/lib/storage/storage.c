@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,6 +227,24 @@ static autocert_err bad_key(autocert_ctx *ctx, const char *set, const char *item
 
 /* ---- operations ------------------------------------------------------------ */
 
+/* Puts a NUL after the `len` bytes of a loaded item: backends need not (the
+ * ops contract asks for none), while the cache hands PEM texts out as C
+ * strings.  The backend's buffer is cleansed (it may hold a key); on
+ * failure it is freed and *data is NULL. */
+static int terminate(unsigned char **data, size_t len)
+{
+    unsigned char *t = len < SIZE_MAX ? malloc(len + 1) : NULL;
+
+    if (t != NULL) {
+        if (len > 0)
+            memcpy(t, *data, len);
+        t[len] = '\0';
+    }
+    ac_free_secret(*data, len);
+    *data = t;
+    return t != NULL ? 0 : -1;
+}
+
 autocert_err ac_storage_load(autocert_ctx *ctx, autocert_storage *st, const char *set,
                              const char *item, unsigned char **data, size_t *len)
 {
@@ -239,6 +258,10 @@ autocert_err ac_storage_load(autocert_ctx *ctx, autocert_storage *st, const char
     rc = st->ops.load(st->be, set, item, data, len, detail);
     if (rc != AUTOCERT_OK && rc != AUTOCERT_ERR_NOT_FOUND)
         return failed(ctx, st, rc, "cannot read cache file", set, item, detail);
+    if (rc == AUTOCERT_OK && terminate(data, *len) != 0) {
+        *len = 0;
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    }
     return rc;
 }
 
@@ -295,6 +318,12 @@ autocert_err ac_storage_load_items(autocert_ctx *ctx, autocert_storage *st, cons
         rc = st->ops.load_items(st->be, set, names, n, data, len, &bad, detail);
     else
         rc = load_each(st, set, names, n, data, len, &bad, detail);
+    for (i = 0; rc == AUTOCERT_OK && i < n; i++) {
+        if (data[i] != NULL && terminate(&data[i], len[i]) != 0) {
+            drop_items(data, len, n);
+            return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+        }
+    }
     if (rc == AUTOCERT_OK)
         return AUTOCERT_OK;
     drop_items(data, len, n);

@@ -23,7 +23,9 @@ char *ac_storage_where(const autocert_storage *st, const char *set, const char *
 
 /* The operations, each checking its keys first and recording a failure on
  * ctx with the backend's detail.  ac_storage_load returns NOT_FOUND
- * without a message, for the caller to word. */
+ * without a message, for the caller to word.  What the loads hand back is
+ * followed by a NUL (not counted in the length), whatever the backend did:
+ * PEM texts are used as C strings. */
 autocert_err ac_storage_load(autocert_ctx *ctx, autocert_storage *st, const char *set,
                              const char *item, unsigned char **data, size_t *len);
 autocert_err ac_storage_store(autocert_ctx *ctx, autocert_storage *st, const char *set,
