@@ -95,6 +95,17 @@ autocert_err autocert_set_ca_bundle(autocert_ctx *ctx, const char *path)
     return set_str(ctx, &ctx->ca_bundle, path);
 }
 
+/* Nonzero when `s` is printable ASCII without spaces, at most `max` bytes. */
+static int printable_ascii(const char *s, size_t max)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || ++n > max)
+            return 0;
+    return 1;
+}
+
 autocert_err autocert_set_email(autocert_ctx *ctx, const char *email)
 {
     const char *at;
@@ -102,8 +113,9 @@ autocert_err autocert_set_email(autocert_ctx *ctx, const char *email)
     if (email) {
         at = strchr(email, '@');
         if (at == NULL || at == email || at[1] == '\0' || strchr(at + 1, '@') ||
-            strpbrk(email, " \t\r\n,<>\"") != NULL)
-            return ac_err(ctx, AUTOCERT_ERR_INVALID, "e-mail address '%s' is not valid", email);
+            !printable_ascii(email, 254) || strpbrk(email, ",<>\"") != NULL)
+            return ac_err(ctx, AUTOCERT_ERR_INVALID, "e-mail address '%s' is not valid",
+                          AC_SAFE(email));
     }
     return set_str(ctx, &ctx->email, email);
 }
