@@ -377,9 +377,34 @@ static int same_names(char **a, size_t na, char **b, size_t nb)
     return 1;
 }
 
-/* The items hold together: the key is the certificate's, fullchain.pem is
- * cert.pem followed by chain.pem, the certificate names what meta.json
- * says.  CORRUPT naming the file that does not fit. */
+/* cert.pem is one certificate, chain.pem only certificates that decode
+ * (none when the CA sent the leaf alone), fullchain.pem the two in turn:
+ * a server may be handed any of them. */
+static autocert_err check_parts(autocert_ctx *ctx, unsigned char **d, size_t *len, char **what)
+{
+    autocert_err rc;
+    int n;
+
+    if ((rc = ac_pem_certs(ctx, (const char *)d[2], len[2], what[2], &n)) != AUTOCERT_OK)
+        return rc;
+    if (n == 0)
+        return ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: no PEM certificate", what[2]);
+    if (n > 1)
+        return ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: %d certificates, not one", what[2], n);
+    if ((rc = ac_pem_certs(ctx, (const char *)d[3], len[3], what[3], &n)) != AUTOCERT_OK)
+        return rc;
+    if (n == 0 && len[3] != 0)
+        return ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: no PEM certificate", what[3]);
+    if (len[0] != len[2] + len[3] || memcmp(d[0], d[2], len[2]) != 0 ||
+        memcmp(d[0] + len[2], d[3], len[3]) != 0)
+        return ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: not %s followed by %s", what[0],
+                      AC_ITEM_CERT, AC_ITEM_CHAIN);
+    return AUTOCERT_OK;
+}
+
+/* The items hold together: the key is the certificate's, cert.pem and
+ * chain.pem decode, fullchain.pem is cert.pem followed by chain.pem, the
+ * certificate names what meta.json says.  CORRUPT naming the file that does not fit. */
 static autocert_err check_pems(autocert_ctx *ctx, autocert_storage *st, const char *set,
                                const autocert_cert *c, unsigned char **d, size_t *len,
                                ac_certinfo *ci)
@@ -397,11 +422,8 @@ static autocert_err check_pems(autocert_ctx *ctx, autocert_storage *st, const ch
         (rc = ac_key_from_pem(ctx, d[1], len[1], what[1], &key)) == AUTOCERT_OK) {
         if (!ac_key_matches_cert(key, (const char *)d[0], len[0]))
             rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: not the key of the certificate", what[1]);
-        else if (len[0] != len[2] + len[3] || memcmp(d[0], d[2], len[2]) != 0 ||
-                 memcmp(d[0] + len[2], d[3], len[3]) != 0)
-            rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: not %s followed by %s", what[0],
-                        AC_ITEM_CERT, AC_ITEM_CHAIN);
-        else if (!same_names(c->ids, c->n_ids, ci->names, ci->n_names))
+        else if ((rc = check_parts(ctx, d, len, what)) == AUTOCERT_OK &&
+                 !same_names(c->ids, c->n_ids, ci->names, ci->n_names))
             rc = ac_err(ctx, AUTOCERT_ERR_CORRUPT, "%s: the certificate names other identifiers "
                         "than %s", what[0], AC_ITEM_META);
     }

@@ -187,24 +187,65 @@ out:
     return rc;
 }
 
+/* How many certificates the PEM text marks (BEGIN CERTIFICATE lines). */
+static int pem_marked(const char *pem, size_t len)
+{
+    static const char begin[] = "-----BEGIN CERTIFICATE-----";
+    const char *p = pem, *end = pem + len;
+    int marked = 0;
+
+    while ((p = memmem(p, (size_t)(end - p), begin, sizeof(begin) - 1)) != NULL) {
+        marked++;
+        p += sizeof(begin) - 1;
+    }
+    return marked;
+}
+
+/* Whether OpenSSL's last error is the end of the PEM text, not a bad block. */
+static int pem_ended(void)
+{
+    unsigned long e = ERR_peek_last_error();
+
+    return e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
+}
+
+autocert_err ac_pem_certs(autocert_ctx *ctx, const char *pem, size_t len, const char *what,
+                          int *count)
+{
+    int marked = pem_marked(pem, len);
+    BIO *in = len > INT32_MAX ? NULL : BIO_new_mem_buf(pem, (int)len);
+    X509 *x;
+
+    *count = 0;
+    if (in == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    ERR_clear_error();
+    while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+        X509_free(x);
+        (*count)++;
+    }
+    BIO_free(in);
+    if (ac_ssl_nomem())
+        return ac_err_ssl(ctx, AUTOCERT_ERR_NOMEM, "%s: out of memory", what);
+    if (*count < marked || !pem_ended())
+        return ac_err_ssl(ctx, AUTOCERT_ERR_CORRUPT, "%s: certificate %d does not decode", what,
+                          *count + 1);
+    ERR_clear_error();
+    return AUTOCERT_OK;
+}
+
 /* Writes the first certificate of `in` to `leaf` and every other one to
  * `rest`; *count is how many there were.  Other PEM blocks are skipped; a
  * certificate that does not decode is an error. */
 static autocert_err pem_sort(autocert_ctx *ctx, const char *pem, size_t len, BIO *in, BIO *leaf,
                              BIO *rest, int *count)
 {
-    static const char begin[] = "-----BEGIN CERTIFICATE-----";
     X509 *x = NULL;
-    unsigned long e;
-    int ok, marked = 0;
-    const char *p = pem, *end = pem + len;
+    int ok, marked;
 
     /* Reading stops early when OpenSSL runs out of memory, on an error that
      * need not say so: every certificate the text marks must be read. */
-    while ((p = memmem(p, (size_t)(end - p), begin, sizeof(begin) - 1)) != NULL) {
-        marked++;
-        p += sizeof(begin) - 1;
-    }
+    marked = pem_marked(pem, len);
     *count = 0;
     while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
         ok = PEM_write_bio_X509(*count == 0 ? leaf : rest, x);
@@ -215,11 +256,9 @@ static autocert_err pem_sort(autocert_ctx *ctx, const char *pem, size_t len, BIO
     }
     /* The loop must end on "no start line" (the end of the input); any other
      * reason is a certificate that does not decode. */
-    e = ERR_peek_last_error();
     if (ac_ssl_nomem())
         return ac_err_ssl(ctx, AUTOCERT_ERR_NOMEM, "certificate chain: out of memory");
-    if (*count < marked ||
-        (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)))
+    if (*count < marked || !pem_ended())
         return ac_err_ssl(ctx, AUTOCERT_ERR_PROTOCOL,
                           "certificate chain: certificate %d does not decode", *count + 1);
     ERR_clear_error();

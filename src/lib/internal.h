@@ -156,6 +156,10 @@ time_t ac_asn1_time(const ASN1_TIME *t);
 /* Splits a PEM chain into the leaf and the rest (both malloc'd). */
 autocert_err ac_pem_split(autocert_ctx *ctx, const char *pem, size_t len,
                           char **leaf, char **rest);
+/* How many certificates the PEM text holds, in *count; CORRUPT naming
+ * `what` when one does not decode. */
+autocert_err ac_pem_certs(autocert_ctx *ctx, const char *pem, size_t len, const char *what,
+                          int *count);
 /* Nonzero if the private key matches the leaf certificate. */
 int ac_key_matches_cert(EVP_PKEY *key, const char *leaf_pem, size_t len);
 

@@ -1,4 +1,4 @@
-/* fuzz_certinfo.c: libFuzzer target: certificate facts from PEM (ac_certinfo_parse), splitting a chain (ac_pem_split), whether a key matches a certificate. */
+/* fuzz_certinfo.c: libFuzzer target: certificate facts from PEM (ac_certinfo_parse), splitting a chain (ac_pem_split), counting its certificates (ac_pem_certs), whether a key matches a certificate. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -14,10 +14,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *leaf = NULL, *rest = NULL;
     EVP_PKEY *mine = fuzz_key(), *theirs = NULL;
     const char *chain = fuzz_chain();
+    int count;
 
     ac_certinfo_parse(ctx, pem, size, "fuzz.pem", &ci);
     fuzz_ctx_check(ctx);
     ac_certinfo_clear(&ci);
+    (void)ac_pem_certs(ctx, pem, size, "fuzz.pem", &count);
+    fuzz_ctx_check(ctx);
     if (ac_pem_split(ctx, pem, size, &leaf, &rest) == AUTOCERT_OK) {
         (void)ac_key_matches_cert(mine, leaf, strlen(leaf));
         if (ac_certinfo_parse(ctx, leaf, strlen(leaf), "leaf", &ci) == AUTOCERT_OK)

@@ -1,10 +1,12 @@
 #!/bin/sh
-# obtain_crash.sh: kill -9 at random points of obtain: every entry and account stays whole, debris is swept, five racers make one order.
+# obtain_crash.sh: kill -9 at random points of obtain and renew: every entry and account stays whole, debris is swept, five racers make one order.
 #
 #   1. 100 kills of `obtain --force` at a random delay up to the median run
 #      time: after each, the entry is one whole set (five files, the key the
 #      certificate's, fullchain.pem = cert.pem + chain.pem, meta.json the
 #      certificate's names and validity).
+#   1b. 100 kills of `renew --force --jobs 2` over two entries: both stay
+#      whole; the next clean renew leaves no work directory.
 #   2. 40 kills aimed inside the store: the new set's work directory
 #      (certs/.NAME.tmp-*) is watched, and the process killed when it holds
 #      0 to 5 files, or once it is gone again.  After each: the old or the
@@ -145,6 +147,49 @@ while [ "$k" -lt 100 ]; do
 done
 clean_run "after 100 kills"
 ac_ok "100 kills at random points within $MEDIAN ms: the entry was whole after each ($(( $(now_ms) - t0 )) ms)"
+
+# --- 1b. kills at random points of renew ------------------------------------------
+# `renew --force --jobs 2` over the entry and a second one, both renewed at
+# once: after each kill both are whole, and the next clean renew leaves no
+# work directory.
+name2=renew.crash.example.org
+entry2=$CERTS/$name2
+ac_obtain_ok "$name2"
+renew_args() {
+    # shellcheck disable=SC2086 # AC_HTTP_ARGS is a list of words
+    set -- renew --ca-bundle "$WORK/tls-ca.pem" --cache "$CACHE" --timeout 30 $AC_HTTP_ARGS --force --jobs 2
+    RENEW="$*"
+}
+renew_args
+run_renew() {
+    set +e
+    # shellcheck disable=SC2086 # RENEW is a list of words without blanks
+    timeout -k 5 60 "$AUTOCERT_BIN" $RENEW >"$WORK/run.log" 2>&1
+    AC_RC=$?
+    set -e
+}
+median run_renew
+echo "median renew: $MEDIAN ms"
+t0=$(now_ms)
+k=0
+while [ "$k" -lt 100 ]; do
+    rand $((MEDIAN + 1))
+    # shellcheck disable=SC2086 # RENEW is a list of words without blanks
+    ac_spawn run.log "$AUTOCERT_BIN" $RENEW
+    P=$AC_LAST_PID
+    sleep "$(printf '0.%03d' "$R")"
+    kill9
+    check_set "$entry" "renew killed ($k) after $R ms"
+    check_set "$entry2" "renew killed ($k) after $R ms"
+    k=$((k + 1))
+done
+run_renew
+[ "$AC_RC" -eq 0 ] || ac_fail "the clean renew after 100 kills exited $AC_RC: $(cat "$WORK/run.log")"
+check_set "$entry" "after the clean renew"
+check_set "$entry2" "after the clean renew"
+no_debris "after the clean renew"
+rm -rf "$entry2"
+ac_ok "100 kills of renew at random points within $MEDIAN ms: both entries whole after each, no debris after the next renew ($(( $(now_ms) - t0 )) ms)"
 
 # --- 2. kills inside the store ----------------------------------------------------
 # aim DIR PATTERN TARGET: starts nothing; watches P's work directory (a glob

@@ -315,6 +315,39 @@ static void keep_warnings(void *arg, autocert_log_level level, const char *msg)
         snprintf(warnings + n, sizeof(warnings) - n, "%s\n", msg);
 }
 
+/* Breaks the entry's parts, keeping fullchain.pem = cert.pem + chain.pem:
+ * chain.pem becomes `chain`, or (NULL) takes the whole chain and cert.pem
+ * is left empty.  The next obtain says `why` and makes order number `order`. */
+static void broken_parts(protofx *f, const char *chain, int order, const char *why)
+{
+    char *cert = protofx_cache_file(f, "certs/a.example/cert.pem"), *full;
+    autocert_cert *c;
+    size_t n;
+
+    assert_non_null(cert);
+    if (chain == NULL) {
+        full = protofx_cache_file(f, "certs/a.example/fullchain.pem");
+        assert_non_null(full);
+        overwrite(f, "certs/a.example/cert.pem", "");
+        overwrite(f, "certs/a.example/chain.pem", full);
+    } else {
+        n = strlen(cert) + strlen(chain) + 1;
+        assert_non_null(full = malloc(n));
+        snprintf(full, n, "%s%s", cert, chain);
+        overwrite(f, "certs/a.example/chain.pem", chain);
+        overwrite(f, "certs/a.example/fullchain.pem", full);
+    }
+    free(full);
+    free(cert);
+    warnings[0] = '\0';
+    c = obtain(f, A, 2, 0);
+    assert_int_equal(autocert_cert_is_new(c), 1);
+    autocert_cert_free(c);
+    if (strstr(warnings, why) == NULL)
+        fail_msg("expected '%s' in the warnings: %s", why, warnings);
+    assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), order);
+}
+
 static void test_broken_entry_replaced(void **state)
 {
     protofx *f = *state;
@@ -341,11 +374,20 @@ static void test_broken_entry_replaced(void **state)
     assert_non_null(strstr(warnings, "certs/a.example/meta.json"));
     assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), 3);
 
+    /* cert.pem and chain.pem are loaded too, not only compared with
+     * fullchain.pem: a chain that does not decode, also when fullchain.pem
+     * ends the same way, and an empty cert.pem whose certificate moved
+     * into chain.pem. */
+    broken_parts(f, "garbage\n", 4, "certs/a.example/chain.pem: no PEM certificate");
+    broken_parts(f, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 5,
+                 "certs/a.example/chain.pem: certificate 1 does not decode");
+    broken_parts(f, NULL, 6, "certs/a.example/cert.pem: no PEM certificate");
+
     /* What was stored holds together: the next call finds it cached. */
     c = obtain(f, A, 2, 0);
     assert_int_equal(autocert_cert_is_new(c), 0);
     autocert_cert_free(c);
-    assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), 3);
+    assert_int_equal(fakeca_count(f->ca, "POST", "/new-order"), 6);
 }
 
 /* ---- the rules ------------------------------------------------------------------ */
