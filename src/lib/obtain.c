@@ -303,7 +303,9 @@ static autocert_err issue(obtain_job *j, autocert_cert **out)
 
     j->sess.relocked = still_ours;
     j->sess.relocked_arg = j;
-    if ((rc = responder_take(j)) != AUTOCERT_OK || (rc = pick_profile(j, &profile)) != AUTOCERT_OK ||
+    if ((rc = responder_take(j)) != AUTOCERT_OK ||
+        (rc = ac_account_check_local(&j->sess)) != AUTOCERT_OK ||
+        (rc = pick_profile(j, &profile)) != AUTOCERT_OK ||
         (rc = ac_account_ensure(&j->sess)) != AUTOCERT_OK)
         return rc;
     ac_log(ctx, AUTOCERT_LOG_INFO, "generating a %s certificate key", autocert_key_type_name(kt));

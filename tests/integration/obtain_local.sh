@@ -220,6 +220,26 @@ restore; mv "$ACCT/account.key" "$WORK/mine/akey"; ln -s "$WORK/mine/akey" "$ACC
 chown -h nobody "$ACCT/account.key"
 stops "an account key that is a link" "$ACCT/account.key" 'symbolic link' --force
 
+# An account still to be registered where nobody may write accounts/: refused
+# before any request to the CA (no account registered, no order made).
+restore; rm -rf "$ACCT"; chmod 500 "$C/accounts"
+CASE="accounts/ of mode 500, no account cached"
+NCASES=$((NCASES + 1))
+snap before
+ac_obtain -v "$name" --force
+snap after
+if ! cmp -s "$WORK/before" "$WORK/after"; then
+    bad "the cache changed"
+elif [ "$AC_RC" -ne 1 ]; then
+    bad "exit status $AC_RC, expected 1"
+elif ! grep -qE "$C/accounts.*(permission denied|mode)" "$WORK/stderr"; then
+    bad "stderr does not name $C/accounts and the reason"
+elif [ "$(ac_requests)" != 0 ]; then
+    bad "$(ac_requests) requests made before the cache was found unwritable"
+else
+    ac_ok "$CASE: exit 1, '$(grep "$C/accounts" "$WORK/stderr" | head -n 1)', no request"
+fi
+
 # --- entries replaced whole -------------------------------------------------------------------
 restore; chmod 664 "$E/cert.pem"
 replaced "a group-writable cert.pem" "$E/cert.pem" 'writable by group'
