@@ -22,12 +22,14 @@ static void load(void)
         "curl_global_init", "curl_easy_init", "curl_easy_setopt", "curl_easy_perform",
         "curl_easy_getinfo", "curl_easy_header", "curl_easy_cleanup", "curl_easy_strerror",
         "curl_getdate", "curl_slist_append", "curl_slist_free_all", "curl_version_info",
+        "curl_share_init", "curl_share_setopt", "curl_share_cleanup",
     };
     void **const slots[] = {
         (void **)&api.global_init, (void **)&api.easy_init, (void **)&api.easy_setopt,
         (void **)&api.easy_perform, (void **)&api.easy_getinfo, (void **)&api.easy_header,
         (void **)&api.easy_cleanup, (void **)&api.easy_strerror, (void **)&api.getdate,
         (void **)&api.slist_append, (void **)&api.slist_free_all, (void **)&api.version_info,
+        (void **)&api.share_init, (void **)&api.share_setopt, (void **)&api.share_cleanup,
     };
     CURLcode rc;
 

@@ -21,6 +21,9 @@ typedef struct {
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
     void (*slist_free_all)(struct curl_slist *list);
     curl_version_info_data *(*version_info)(CURLversion age);
+    CURLSH *(*share_init)(void);
+    CURLSHcode (*share_setopt)(CURLSH *sh, CURLSHoption option, ...);
+    CURLSHcode (*share_cleanup)(CURLSH *sh);
 } ac_curl_api;
 
 /* libcurl, loaded and initialised once (threads may race here), or NULL
