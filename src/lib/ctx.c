@@ -62,6 +62,7 @@ void autocert_ctx_free(autocert_ctx *ctx)
     autocert_strv_free(ctx->no_ari, ctx->n_no_ari);
     free(ctx->profile);
     autocert_storage_free(ctx->storage);
+    ac_net_free(ctx->net);
     pthread_mutex_destroy(&ctx->lock);
     ac_err_forget(ctx);
     free(ctx);
@@ -92,7 +93,14 @@ autocert_err autocert_set_directory(autocert_ctx *ctx, const char *url)
 
 autocert_err autocert_set_ca_bundle(autocert_ctx *ctx, const char *path)
 {
-    return set_str(ctx, &ctx->ca_bundle, path);
+    autocert_err rc = set_str(ctx, &ctx->ca_bundle, path);
+
+    /* Handles kept for the next sessions trust the CAs of the old bundle. */
+    if (rc == AUTOCERT_OK) {
+        ac_net_free(ctx->net);
+        ctx->net = NULL;
+    }
+    return rc;
 }
 
 /* Nonzero when `s` is printable ASCII without spaces, at most `max` bytes. */

@@ -278,6 +278,7 @@ typedef enum {
 void ac_ctx_add(autocert_ctx *ctx, ac_time_kind kind, double seconds);
 void ac_ctx_spent(autocert_ctx *ctx, ac_time_kind kind, double since);
 typedef struct ac_transport ac_transport; /* acme/acme.h */
+struct ac_net;                            /* acme/http.c */
 
 /* The context is configuration, read by every operation and written only
  * by the setters (before operations start).  Operations keep their state
@@ -324,6 +325,9 @@ struct autocert_ctx {
     autocert_storage *storage;
     pthread_mutex_t lock;
     const ac_transport *transport; /* NULL: HTTPS over libcurl */
+    /* What the sessions share on the wire (acme/http.c), created on first
+     * use under `lock`. */
+    struct ac_net *net;
     void *transport_arg;
     atomic_ulong n_requests;
     atomic_ulong n_connects;
@@ -331,6 +335,9 @@ struct autocert_ctx {
     unsigned long long id; /* unique, never reused: keys the failure records */
 };
 
+/* (acme/http.c) Frees what the sessions of a context shared on the wire:
+ * idle handles with their connections, the libcurl share; NULL: no-op. */
+void ac_net_free(struct ac_net *net);
 /* Routes the context's requests through `tp` (tests play a CA with it). */
 void ac_ctx_set_transport(autocert_ctx *ctx, const ac_transport *tp, void *arg);
 /* The storage, opening the default directory backend on first use. */

@@ -1,4 +1,4 @@
-/* http.c: the default transport: HTTPS over libcurl, one kept-alive handle per session, bounded bodies, the system's hashed CA directory or a CA bundle. */
+/* http.c: the default transport: HTTPS over libcurl, kept-alive handles the sessions of a context hand on to each other, bounded bodies, the system's hashed CA directory or a CA bundle. */
 #include "config.h"
 
 #include <dirent.h>
@@ -18,10 +18,26 @@
 #define SYSTEM_CERT_DIR "/etc/ssl/certs"
 #define CONNECT_TIMEOUT_S 15L
 
+#define IDLE_MAX 8 /* idle handles a context keeps for its next sessions */
+
 typedef struct {
     CURL *curl;
     struct curl_slist *jose; /* Content-Type of every POST */
+    struct ac_net *net;      /* whose idle handles it goes back to, or NULL */
 } handle;
+
+/* What the sessions of one context share on the wire.  libcurl's shared
+ * connection cache (CURL_LOCK_DATA_CONNECT) is not safe with transfers in
+ * concurrent threads (its "known bug" 11.11, curl issue 4915): connections
+ * are handed on with the easy handles holding them instead, one session
+ * at a time each.  DNS and TLS sessions go through a share handle. */
+struct ac_net {
+    pthread_mutex_t mu;     /* idle[] */
+    handle *idle[IDLE_MAX]; /* handles of ended sessions, connections open */
+    size_t n_idle;
+    CURLSH *share;          /* DNS and TLS sessions; NULL: none */
+    pthread_mutex_t locks[CURL_LOCK_DATA_LAST]; /* one a kind of shared data */
+};
 
 static pthread_once_t dir_once = PTHREAD_ONCE_INIT;
 static int system_dir_hashed; /* SYSTEM_CERT_DIR holds OpenSSL's hash links */
@@ -230,6 +246,135 @@ static void handle_free(handle *h)
     free(h);
 }
 
+/* ---- what the sessions of a context share ------------------------------- */
+
+static void share_lock(CURL *c, curl_lock_data data, curl_lock_access access, void *arg)
+{
+    struct ac_net *net = arg;
+
+    (void)c;
+    (void)access;
+    if ((unsigned)data < CURL_LOCK_DATA_LAST)
+        pthread_mutex_lock(&net->locks[data]);
+}
+
+static void share_unlock(CURL *c, curl_lock_data data, void *arg)
+{
+    struct ac_net *net = arg;
+
+    (void)c;
+    if ((unsigned)data < CURL_LOCK_DATA_LAST)
+        pthread_mutex_unlock(&net->locks[data]);
+}
+
+/* The share handle of `net`, or NULL (sessions then work without it). */
+static CURLSH *share_new(const ac_curl_api *cu, struct ac_net *net)
+{
+    CURLSH *sh = cu->share_init();
+
+    if (sh == NULL)
+        return NULL;
+    if (cu->share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+        cu->share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+        cu->share_setopt(sh, CURLSHOPT_USERDATA, net) != CURLSHE_OK ||
+        cu->share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+        cu->share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+        cu->share_cleanup(sh);
+        return NULL;
+    }
+    return sh;
+}
+
+static struct ac_net *net_new(const ac_curl_api *cu)
+{
+    struct ac_net *net = calloc(1, sizeof(*net));
+    size_t i;
+
+    if (net == NULL)
+        return NULL;
+    if (pthread_mutex_init(&net->mu, NULL) != 0) {
+        free(net);
+        return NULL;
+    }
+    for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        if (pthread_mutex_init(&net->locks[i], NULL) != 0)
+            break;
+    if (i == CURL_LOCK_DATA_LAST)
+        net->share = share_new(cu, net);
+    else
+        while (i-- > 0)
+            pthread_mutex_destroy(&net->locks[i]);
+    return net;
+}
+
+/* The context's shared state, created on first use; NULL when it cannot
+ * be (out of memory): each session then has a handle of its own. */
+static struct ac_net *net_of(const ac_curl_api *cu, autocert_ctx *ctx)
+{
+    struct ac_net *net;
+
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->net == NULL)
+        ctx->net = net_new(cu);
+    net = ctx->net;
+    pthread_mutex_unlock(&ctx->lock);
+    return net;
+}
+
+void ac_net_free(struct ac_net *net)
+{
+    const ac_curl_api *cu = ac_curl(NULL, 0);
+    size_t i;
+
+    if (net == NULL)
+        return;
+    /* Every easy handle first: a share in use cannot be cleaned up. */
+    for (i = 0; i < net->n_idle; i++)
+        handle_free(net->idle[i]);
+    if (net->share) {
+        cu->share_cleanup(net->share);
+        for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+            pthread_mutex_destroy(&net->locks[i]);
+    }
+    pthread_mutex_destroy(&net->mu);
+    free(net);
+}
+
+/* An idle handle of the context's, NULL when there is none. */
+static handle *idle_take(struct ac_net *net)
+{
+    handle *h = NULL;
+
+    pthread_mutex_lock(&net->mu);
+    if (net->n_idle > 0)
+        h = net->idle[--net->n_idle];
+    pthread_mutex_unlock(&net->mu);
+    return h;
+}
+
+/* The handle of an ended session goes back to its context with its
+ * connections, unless the context keeps enough already. */
+static void idle_give(handle *h)
+{
+    const ac_curl_api *cu = ac_curl(NULL, 0);
+    struct ac_net *net = h->net;
+
+    /* Nothing of the ended session's may be used by the next one. */
+    cu->easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
+    cu->easy_setopt(h->curl, CURLOPT_WRITEDATA, NULL);
+    cu->easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
+    cu->easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+    if (net != NULL) {
+        pthread_mutex_lock(&net->mu);
+        if (net->n_idle < IDLE_MAX) {
+            net->idle[net->n_idle++] = h;
+            h = NULL;
+        }
+        pthread_mutex_unlock(&net->mu);
+    }
+    handle_free(h);
+}
+
 /* RFC 8555 section 6.1: the client's name and version, and its HTTP
  * library's ("autocert/0.1.0 libcurl/7.88.1"); libcurl copies the text. */
 static void set_user_agent(const ac_curl_api *cu, CURL *c)
@@ -241,25 +386,19 @@ static void set_user_agent(const ac_curl_api *cu, CURL *c)
     cu->easy_setopt(c, CURLOPT_USERAGENT, ua);
 }
 
-/* The session's handle, created with its fixed options on first use. */
-static autocert_err handle_get(autocert_ctx *ctx, void **state, handle **out)
+/* A new handle with the fixed options of the context's sessions. */
+static autocert_err handle_new(const ac_curl_api *cu, autocert_ctx *ctx, struct ac_net *net,
+                               handle **out)
 {
-    handle *h = *state;
-    const ac_curl_api *cu;
-    char why[256];
+    handle *h;
 
-    if (h != NULL) {
-        *out = h;
-        return AUTOCERT_OK;
-    }
-    if ((cu = ac_curl(why, sizeof(why))) == NULL)
-        return ac_err(ctx, AUTOCERT_ERR_NETWORK, "%s", why);
     pthread_once(&dir_once, look_at_system_dir);
     if ((h = calloc(1, sizeof(*h))) == NULL || (h->curl = cu->easy_init()) == NULL ||
         (h->jose = cu->slist_append(NULL, "Content-Type: application/jose+json")) == NULL) {
         handle_free(h);
         return ac_err(ctx, AUTOCERT_ERR_NOMEM, "cannot create an HTTP handle");
     }
+    h->net = net;
     set_user_agent(cu, h->curl);
     cu->easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "https,http");
     cu->easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -274,8 +413,32 @@ static autocert_err handle_get(autocert_ctx *ctx, void **state, handle **out)
         cu->easy_setopt(h->curl, CURLOPT_CAINFO, NULL);
         cu->easy_setopt(h->curl, CURLOPT_CAPATH, SYSTEM_CERT_DIR);
     }
-    *state = h;
+    if (net && net->share)
+        cu->easy_setopt(h->curl, CURLOPT_SHARE, net->share);
     *out = h;
+    return AUTOCERT_OK;
+}
+
+/* The session's handle: on first use an idle one of the context's (its
+ * connections open), else a new one. */
+static autocert_err handle_get(autocert_ctx *ctx, void **state, handle **out)
+{
+    const ac_curl_api *cu;
+    struct ac_net *net;
+    char why[256];
+    autocert_err rc;
+
+    if (*state != NULL) {
+        *out = *state;
+        return AUTOCERT_OK;
+    }
+    if ((cu = ac_curl(why, sizeof(why))) == NULL)
+        return ac_err(ctx, AUTOCERT_ERR_NETWORK, "%s", why);
+    net = net_of(cu, ctx);
+    if (net == NULL || (*out = idle_take(net)) == NULL)
+        if ((rc = handle_new(cu, ctx, net, out)) != AUTOCERT_OK)
+            return rc;
+    *state = *out;
     return AUTOCERT_OK;
 }
 
@@ -370,7 +533,8 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
 static void cleanup(void *arg, void *state)
 {
     (void)arg;
-    handle_free(state);
+    if (state != NULL)
+        idle_give(state);
 }
 
 const ac_transport ac_http_transport = {request, cleanup};
