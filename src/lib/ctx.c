@@ -63,6 +63,7 @@ void autocert_ctx_free(autocert_ctx *ctx)
     free(ctx->profile);
     autocert_storage_free(ctx->storage);
     ac_net_free(ctx->net);
+    ac_dircache_free(ctx->dirs);
     pthread_mutex_destroy(&ctx->lock);
     ac_err_forget(ctx);
     free(ctx);
@@ -296,8 +297,18 @@ autocert_err ac_storage(autocert_ctx *ctx, autocert_storage **out)
     return rc;
 }
 
+void ac_ctx_forget_directories(autocert_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    ac_dircache_free(ctx->dirs);
+    ctx->dirs = NULL;
+    pthread_mutex_unlock(&ctx->lock);
+}
+
 void ac_ctx_set_transport(autocert_ctx *ctx, const ac_transport *tp, void *arg)
 {
+    /* Directories kept came from the other transport's CA. */
+    ac_ctx_forget_directories(ctx);
     ctx->transport = tp;
     ctx->transport_arg = arg;
 }

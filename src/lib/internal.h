@@ -279,6 +279,7 @@ void ac_ctx_add(autocert_ctx *ctx, ac_time_kind kind, double seconds);
 void ac_ctx_spent(autocert_ctx *ctx, ac_time_kind kind, double since);
 typedef struct ac_transport ac_transport; /* acme/acme.h */
 struct ac_net;                            /* acme/http.c */
+struct ac_dircache;                       /* acme/dircache.c */
 
 /* The context is configuration, read by every operation and written only
  * by the setters (before operations start).  Operations keep their state
@@ -328,6 +329,9 @@ struct autocert_ctx {
     /* What the sessions share on the wire (acme/http.c), created on first
      * use under `lock`. */
     struct ac_net *net;
+    /* ACME directories fetched by its sessions (acme/dircache.c), kept a
+     * minute for the next ones, under `lock`. */
+    struct ac_dircache *dirs;
     void *transport_arg;
     atomic_ulong n_requests;
     atomic_ulong n_connects;
@@ -338,6 +342,10 @@ struct autocert_ctx {
 /* (acme/http.c) Frees what the sessions of a context shared on the wire:
  * idle handles with their connections, the libcurl share; NULL: no-op. */
 void ac_net_free(struct ac_net *net);
+/* (acme/dircache.c) Frees the directories kept for the sessions; NULL: no-op. */
+void ac_dircache_free(struct ac_dircache *c);
+/* Drops the directories kept for the next sessions: they fetch them anew. */
+void ac_ctx_forget_directories(autocert_ctx *ctx);
 /* Routes the context's requests through `tp` (tests play a CA with it). */
 void ac_ctx_set_transport(autocert_ctx *ctx, const ac_transport *tp, void *arg);
 /* The storage, opening the default directory backend on first use. */

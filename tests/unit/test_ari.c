@@ -368,8 +368,10 @@ static void test_fetch_refusals(void **state)
     assert_int_equal(fakeca_count(f->ca, "GET", "/ari/"), 2);
     ac_session_cleanup(&s);
 
-    /* A plain-http renewalInfo URL is refused unless allowed. */
+    /* A plain-http renewalInfo URL is refused unless allowed (the context
+     * kept the directory before: it changed). */
     fakeca_knobs_of(f->ca)->plain_http = 1;
+    ac_ctx_forget_directories(f->ctx);
     assert_int_equal(fetch(f, NULL, &w), AUTOCERT_ERR_PROTOCOL);
     assert_non_null(strstr(autocert_last_error(f->ctx), "not an https URL"));
     assert_int_equal(fakeca_count(f->ca, "GET", "/ari/"), 2);
@@ -410,7 +412,9 @@ static void test_profiles_of_the_directory(void **state)
     assert_non_null(strstr(autocert_last_error(f->ctx), "offers no certificate profiles"));
     ac_session_cleanup(&s);
 
+    /* The CA changed its directory: the context kept the old one. */
     fakeca_knobs_of(f->ca)->profiles = 1;
+    ac_ctx_forget_directories(f->ctx);
     session(f, &s);
     assert_int_equal(ac_directory_profiles(&s, &p), AUTOCERT_OK);
     assert_int_equal(json_object_size(p), 2);
@@ -467,6 +471,7 @@ static void test_obtain_with_profile(void **state)
 
     /* A CA without profiles: asking for one is an error before any order. */
     fakeca_knobs_of(f->ca)->profiles = 0;
+    ac_ctx_forget_directories(f->ctx);
     assert_int_equal(autocert_set_profile(f->ctx, "shortlived"), AUTOCERT_OK);
     assert_int_equal(autocert_obtain(f->ctx, other, 1, AUTOCERT_OBTAIN_FORCE, &c),
                      AUTOCERT_ERR_UNSUPPORTED);

@@ -159,9 +159,20 @@ autocert_err ac_acme_directory(ac_session *s)
     ac_http_resp resp;
     json_t *d = NULL;
     autocert_err rc;
+    int kept;
 
     if (s->have_dir)
         return AUTOCERT_OK;
+    /* Another session of the context fetched it a moment ago. */
+    ac_directory_clear(&s->dir);
+    if ((kept = ac_dircache_get(s->ctx, s->directory_url, &s->dir)) < 0)
+        return ac_err(s->ctx, AUTOCERT_ERR_NOMEM, "out of memory");
+    if (kept > 0) {
+        ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "ACME directory %s as fetched less than %.0f s ago",
+               AC_SAFE(s->directory_url), AC_DIR_TTL_S);
+        s->have_dir = 1;
+        return AUTOCERT_OK;
+    }
     ac_http_resp_init(&resp);
     ac_log(s->ctx, AUTOCERT_LOG_DEBUG, "fetching ACME directory %s", AC_SAFE(s->directory_url));
     if ((rc = ac_session_request(s, "GET", s->directory_url, NULL, &resp)) != AUTOCERT_OK)
@@ -175,6 +186,7 @@ autocert_err ac_acme_directory(ac_session *s)
         goto out;
     keep_nonce(s, &resp);
     s->have_dir = 1;
+    ac_dircache_put(s->ctx, s->directory_url, &s->dir);
 out:
     json_decref(d);
     ac_http_resp_free(&resp);

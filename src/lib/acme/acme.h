@@ -121,6 +121,18 @@ typedef struct ac_session {
     void *relocked_arg;
 } ac_session;
 
+void ac_directory_clear(ac_directory *d);
+
+/* ---- dircache.c: the directories of a context's sessions ---------------- */
+#define AC_DIR_TTL_S 60.0 /* seconds a fetched directory serves the next sessions */
+/* The directory of `url` fetched by a session of the context less than a
+ * minute ago: copied into *out (nothing of it shared), 1; 0 when there is
+ * none; -1 out of memory. */
+int ac_dircache_get(autocert_ctx *ctx, const char *url, ac_directory *out);
+/* Keeps a copy of `d`, the directory of `url` a session fetched and
+ * checked, for the context's next sessions (out of memory: not kept). */
+void ac_dircache_put(autocert_ctx *ctx, const char *url, const ac_directory *d);
+
 /* Starts a session with `directory_url` (NULL: the context's) and the
  * context's timeout as its deadline. */
 autocert_err ac_session_init(ac_session *s, autocert_ctx *ctx, const char *directory_url);

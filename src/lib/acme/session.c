@@ -20,26 +20,13 @@ autocert_err ac_session_init(ac_session *s, autocert_ctx *ctx, const char *direc
     return AUTOCERT_OK;
 }
 
-static void directory_clear(ac_directory *d)
-{
-    free(d->new_nonce);
-    free(d->new_account);
-    free(d->new_order);
-    free(d->revoke_cert);
-    free(d->key_change);
-    free(d->terms_of_service);
-    free(d->renewal_info);
-    json_decref(d->profiles);
-    memset(d, 0, sizeof(*d));
-}
-
 void ac_session_cleanup(ac_session *s)
 {
     while (s->n_locks > 0)
         ac_session_unlock(s, s->locks[s->n_locks - 1].set);
     if (s->tp_state)
         s->tp->cleanup(s->tp_arg, s->tp_state);
-    directory_clear(&s->dir);
+    ac_directory_clear(&s->dir);
     free(s->nonce);
     EVP_PKEY_free(s->account.key);
     free(s->account.url);
