@@ -143,6 +143,19 @@ static void fail(answer *a, long status, const char *type, const char *detail)
 
 /* ---- the CA's own key and certificate ---------------------------------------- */
 
+/* An authority key identifier, as a CA with ARI gives its certificates
+ * (RFC 9773 certificate IDs are made of it). */
+static void add_aki(X509 *x)
+{
+    static const unsigned char id[] = "fakeca-key-id-000000";
+    AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
+
+    if (akid && (akid->keyid = ASN1_OCTET_STRING_new()) != NULL &&
+        ASN1_OCTET_STRING_set(akid->keyid, id, (int)sizeof(id) - 1))
+        X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0, 0);
+    AUTHORITY_KEYID_free(akid);
+}
+
 static X509 *sign_cert(fakeca *ca, EVP_PKEY *pub, const char *cn, X509_NAME *issuer, int days,
                        STACK_OF(X509_EXTENSION) *exts)
 {
@@ -160,6 +173,8 @@ static X509 *sign_cert(fakeca *ca, EVP_PKEY *pub, const char *cn, X509_NAME *iss
     X509_set_pubkey(x, pub);
     for (i = 0; exts && i < sk_X509_EXTENSION_num(exts); i++)
         X509_add_ext(x, sk_X509_EXTENSION_value(exts, i), -1);
+    if (issuer && ca->k.ari)
+        add_aki(x);
     X509_sign(x, ca->key, EVP_sha256());
     X509_NAME_free(name);
     return x;

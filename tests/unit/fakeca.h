@@ -60,7 +60,8 @@ typedef struct {
                                * for the second time: alreadyReplaced (409) */
     int replaces_broken;      /* newOrder with "replaces" fails: serverInternal (500),
                                * as Pebble 2.10 answers at times */
-    int ari;                  /* the directory has renewalInfo (FAKECA_ARI_URL) */
+    int ari;                  /* the directory has renewalInfo (FAKECA_ARI_URL), and
+                               * certificates an authority key identifier */
     const char *ari_body;     /* what GET FAKECA_ARI_URL/<id> answers (NULL: a
                                * window from one to two days from now) */
     long ari_status;          /* ... with this status (0: 200) */

@@ -1,6 +1,7 @@
-/* test_ari.c: ACME Renewal Information (certificate IDs, the window, the renewal time, Retry-After), profiles and "replaces", against a CA in memory. */
+/* test_ari.c: ACME Renewal Information (certificate IDs, the window, the renewal time, Retry-After, a run's checks sharing the directory), profiles and "replaces", against a CA in memory. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -572,6 +573,142 @@ static void test_already_replaced(void **state)
     ac_session_cleanup(&s);
 }
 
+/* ---- a renewal run ------------------------------------------------------------------- */
+
+#define N_ENTRIES 4
+
+/* Requests `method` to a path starting with `prefix` from the from-th on. */
+static size_t count_from(protofx *f, const char *method, const char *prefix, size_t from)
+{
+    long i = (long)from - 1;
+    size_t n = 0;
+
+    while ((i = fakeca_find(f->ca, method, prefix, (size_t)(i + 1))) >= 0)
+        n++;
+    return n;
+}
+
+/* A context as a renewal run makes it, on the fixture's cache and CA. */
+static autocert_ctx *run_ctx(protofx *f)
+{
+    autocert_ctx *ctx = autocert_ctx_new();
+
+    assert_non_null(ctx);
+    fakeca_attach(f->ca, ctx);
+    assert_int_equal(autocert_set_cache_dir(ctx, f->cache), AUTOCERT_OK);
+    return ctx;
+}
+
+/* As if the Retry-After the CA gave with the window of `name` had passed. */
+static void ask_again(protofx *f, const char *name)
+{
+    char path[512];
+    json_t *m, *ari;
+
+    snprintf(path, sizeof(path), "%s/certs/%s/meta.json", f->cache, name);
+    assert_non_null(m = json_load_file(path, 0, NULL));
+    ari = json_object_get(json_object_get(m, "renewal"), "ari");
+    if (ari != NULL)
+        assert_int_equal(json_object_set_new(ari, "next_check", json_integer(1)), 0);
+    assert_int_equal(json_dump_file(m, path, JSON_COMPACT), 0);
+    json_decref(m);
+}
+
+/* Obtains the entries e0.example ... of the test, their ARI checks due. */
+static void obtain_entries(protofx *f)
+{
+    autocert_cert *c = NULL;
+    char name[32];
+    const char *names[] = {name};
+    int i;
+
+    fakeca_knobs_of(f->ca)->ari = 1;
+    for (i = 0; i < N_ENTRIES; i++) {
+        snprintf(name, sizeof(name), "e%d.example", i);
+        assert_int_equal(autocert_obtain(f->ctx, names, 1, 0, &c), AUTOCERT_OK);
+        autocert_cert_free(c);
+        ask_again(f, name);
+    }
+}
+
+static void renew_entry(autocert_ctx *ctx, int i)
+{
+    autocert_renew_info info;
+    char name[32];
+
+    snprintf(name, sizeof(name), "e%d.example", i);
+    autocert_renew_info_init(&info);
+    assert_int_equal(autocert_renew(ctx, name, 0, &info), AUTOCERT_OK);
+    assert_int_equal(info.outcome, AUTOCERT_RENEW_NOT_DUE);
+}
+
+/* The ARI checks of one run share the directory: one GET of it, then one
+ * GET of renewalInfo an entry, not two requests an entry. */
+static void test_renew_run_shares_directory(void **state)
+{
+    protofx *f = *state;
+    autocert_ctx *ctx;
+    size_t from;
+    int i;
+
+    obtain_entries(f);
+    ctx = run_ctx(f);
+    from = fakeca_nreq(f->ca);
+    for (i = 0; i < N_ENTRIES; i++)
+        renew_entry(ctx, i);
+    assert_int_equal(count_from(f, "GET", "/ari/", from), N_ENTRIES);
+    assert_int_equal(count_from(f, "GET", "/dir", from), 1);
+    assert_int_equal(fakeca_nreq(f->ca) - from, N_ENTRIES + 1);
+    assert_int_equal(autocert_request_count(ctx), N_ENTRIES + 1);
+    /* Nothing due any more: the next run asks nothing. */
+    autocert_ctx_free(ctx);
+    ctx = run_ctx(f);
+    from = fakeca_nreq(f->ca);
+    for (i = 0; i < N_ENTRIES; i++)
+        renew_entry(ctx, i);
+    assert_int_equal(fakeca_nreq(f->ca), from);
+    autocert_ctx_free(ctx);
+}
+
+typedef struct {
+    autocert_ctx *ctx;
+    int first;
+} job;
+
+static void *renew_job(void *arg)
+{
+    job *j = arg;
+    int i;
+
+    for (i = j->first; i < N_ENTRIES; i += 2)
+        renew_entry(j->ctx, i);
+    return NULL;
+}
+
+/* renew --jobs 2: two threads of one context take the kept directory too
+ * (both may fetch it when they start at once, no more). */
+static void test_renew_jobs_share_directory(void **state)
+{
+    protofx *f = *state;
+    pthread_t t[2];
+    job j[2];
+    size_t from;
+    int i;
+
+    obtain_entries(f);
+    j[0].ctx = j[1].ctx = run_ctx(f);
+    from = fakeca_nreq(f->ca);
+    for (i = 0; i < 2; i++) {
+        j[i].first = i;
+        assert_int_equal(pthread_create(&t[i], NULL, renew_job, &j[i]), 0);
+    }
+    for (i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(count_from(f, "GET", "/ari/", from), N_ENTRIES);
+    assert_in_range(count_from(f, "GET", "/dir", from), 1, 2);
+    autocert_ctx_free(j[0].ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +731,10 @@ int main(void)
                                         protofx_teardown),
         cmocka_unit_test(test_set_profile_refuses),
         cmocka_unit_test_setup_teardown(test_already_replaced, protofx_setup, protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_renew_run_shares_directory, protofx_setup,
+                                        protofx_teardown),
+        cmocka_unit_test_setup_teardown(test_renew_jobs_share_directory, protofx_setup,
+                                        protofx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
