@@ -1,5 +1,5 @@
 #!/bin/sh
-# renew_ari.sh: renew on the Pebble with ARI and profiles: the CA's window kept with its Retry-After and its chosen time, "renew now" checked by a dry run (sending no replaces) and renewed with replaces, the old window never driving another renewal, a malformed window ignored, the lifetime rule of a short-lived certificate, a profile change.
+# renew_ari.sh: renew on the Pebble with ARI and profiles: the CA's window kept with its Retry-After and its chosen time, the checks of one run sharing the directory and a connection, "renew now" checked by a dry run (sending no replaces) and renewed with replaces, the old window never driving another renewal, a malformed window ignored, the lifetime rule of a short-lived certificate, a profile change.
 AC_TEST_SLOT=32
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
@@ -55,6 +55,17 @@ ac_renew -v --cert a.example
     ac_fail "the same window fetched again moved the chosen time: $chosen, now $(jq -c .renewal.ari "$(meta a.example)")"
 [ "$(jq .renewal.ari.next_check "$(meta a.example)")" -gt $((now + 21000)) ] || ac_fail "no new Retry-After kept"
 ac_ok "window kept with its Retry-After; no request before it; the same window keeps its chosen time"
+
+# Both entries due for an ARI check: the run GETs the directory once and
+# keeps its one connection, N + 1 requests, not 2N on N connections.
+ask_again a.example
+ask_again s.example
+ac_renew -v
+[ "$AC_RC" -eq 2 ] && [ "$(ac_requests)" = 3 ] ||
+    ac_fail "two entries due for an ARI check: exit $AC_RC, $(ac_requests) requests, not 3"
+grep -qx "connections: 1" "$WORK/stderr" ||
+    ac_fail "two entries due for an ARI check: $(grep '^connections:' "$WORK/stderr"), not 1"
+ac_ok "two ARI checks in one run: the directory once, one connection"
 
 # 2. "Renew now" (a window in the past): renewed at once, replacing the old one.
 ac_pebble_replaceable a.example --profile default
