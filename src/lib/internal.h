@@ -284,7 +284,8 @@ struct ac_dircache;                       /* acme/dircache.c */
 /* The context is configuration, read by every operation and written only
  * by the setters (before operations start).  Operations keep their state
  * in sessions of their own; the counters are atomic, the lazily opened
- * default storage is guarded by `lock`. */
+ * default storage and what the sessions hand on to each other (net, dirs)
+ * are guarded by `lock`. */
 struct autocert_ctx {
     char *directory_url;
     char *ca_bundle;
@@ -326,13 +327,13 @@ struct autocert_ctx {
     autocert_storage *storage;
     pthread_mutex_t lock;
     const ac_transport *transport; /* NULL: HTTPS over libcurl */
+    void *transport_arg;
     /* What the sessions share on the wire (acme/http.c), created on first
      * use under `lock`. */
     struct ac_net *net;
     /* ACME directories fetched by its sessions (acme/dircache.c), kept a
      * minute for the next ones, under `lock`. */
     struct ac_dircache *dirs;
-    void *transport_arg;
     atomic_ulong n_requests;
     atomic_ulong n_connects;
     atomic_ullong us[AC_TIME_KINDS]; /* microseconds spent, by ac_time_kind */

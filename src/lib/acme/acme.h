@@ -100,8 +100,10 @@ typedef struct {
 } ac_held_lock;
 
 /* Everything one operation (an order, a revocation...) keeps while it
- * talks to one CA: the context's configuration is only read, so several
- * sessions may run on one context in parallel threads. */
+ * talks to one CA: the context's configuration is only read, and what
+ * sessions hand on to each other (a directory, an HTTP handle) is taken
+ * and given back under the context's locks, so several sessions may run
+ * on one context in parallel threads. */
 typedef struct ac_session {
     autocert_ctx *ctx;        /* configuration, logger, failure records */
     char *directory_url;      /* the CA this session serves */
@@ -121,9 +123,9 @@ typedef struct ac_session {
     void *relocked_arg;
 } ac_session;
 
-void ac_directory_clear(ac_directory *d);
-
 /* ---- dircache.c: the directories of a context's sessions ---------------- */
+/* Frees the URLs and profiles of `d` and zeroes it. */
+void ac_directory_clear(ac_directory *d);
 #define AC_DIR_TTL_S 60.0 /* seconds a fetched directory serves the next sessions */
 /* The directory of `url` fetched by a session of the context less than a
  * minute ago: copied into *out (nothing of it shared), 1; 0 when there is
