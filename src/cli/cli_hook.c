@@ -51,6 +51,9 @@ static void child(const char *cmd, char **envp)
     setpgid(0, 0);
     if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
         _exit(126);
+    /* No descriptor of ours beyond standard error: a connection or a cache
+     * lock must not outlive us in what the hook leaves running. */
+    (void)close_range(3, ~0U, 0);
     execve("/bin/sh", argv, envp);
     _exit(127);
 }

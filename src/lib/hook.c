@@ -21,7 +21,8 @@
  * standard output and error (the CLI's standard output carries results).
  * It runs in a process group of its own, so that a hook that overstays is
  * stopped whole (TERM, then KILL a second later), its children included.
- * Our descriptors are all close-on-exec: nothing else is handed down.
+ * Our descriptors are all close-on-exec, and the child closes every other
+ * one above standard error: nothing else is handed down.
  */
 
 #define KILL_GRACE_S 1.0 /* from TERM to KILL */
@@ -95,6 +96,9 @@ static void child(int devnull, char **argv, char **envp)
     (void)sigaction(SIGPIPE, &sa, NULL);
     sigemptyset(&none);
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
+    /* Nothing else is handed down, whoever opened it without close-on-exec
+     * (best effort: a kernel without close_range leaves that to O_CLOEXEC). */
+    (void)close_range(3, ~0U, 0);
     execve(argv[0], argv, envp);
     _exit(127);
 }

@@ -13,6 +13,7 @@ export CHALLTESTSRV_URL HOOK_LOG
 cat >"$WORK/hook.sh" <<'HOOK'
 #!/bin/sh
 echo "$1 $2 $3 | $AUTOCERT_DNS_ACTION $AUTOCERT_DNS_NAME $AUTOCERT_DNS_VALUE $AUTOCERT_IDENTIFIER | $#" >>"$HOOK_LOG"
+ls -l /proc/$$/fd >>"$HOOK_LOG.fds"
 if [ "$1" = add ]; then
     case ${HOOK_MODE:-} in
     fail) echo "hook: refusing on purpose" >&2; exit 1 ;;
@@ -49,7 +50,12 @@ printf %s "$3" | grep -qxE '[A-Za-z0-9_-]{43}' || ac_fail "TXT value '$3' is not
 [ "$5 $6 $7 $8 ${10}" = "add $2 $3 one.example.test 3" ] || ac_fail "hook variables or argument count: $line"
 grep -q "^remove _acme-challenge.one.example.test $3 " "$HOOK_LOG" ||
     ac_fail "remove does not name the record added: $(cat "$HOOK_LOG")"
-ac_ok "one name over dns-01: add, then remove, with arguments and variables"
+# Called while the order holds its connection to the CA and the entry's
+# lock: neither is handed down (the shell's own script and pipes aside).
+grep -q ' 2 -> ' "$HOOK_LOG.fds" || ac_fail "the hook listed no descriptors"
+! grep -E "socket:|$CACHE" "$HOOK_LOG.fds" ||
+    ac_fail "the hook inherited a connection or a file of the cache"
+ac_ok "one name over dns-01: add, then remove, with arguments and variables, no descriptor inherited"
 
 # --- a wildcard and its base name in one certificate, set through the variables --
 : >"$HOOK_LOG"

@@ -56,7 +56,7 @@ ac_ok "nothing due: exit 2; a CA without ARI asked once a day, else no request a
 old_a=$(serial a.example)
 old_b=$(serial b.example)
 ac_renew --days "$days" --cert a.example \
-    --deploy-hook "env | grep '^AUTOCERT_' | sort >'$WORK/deploy.env'; echo hook-out"
+    --deploy-hook "env | grep '^AUTOCERT_' | sort >'$WORK/deploy.env'; echo hook-out; ls /proc/\$\$/fd | sort -n | tr '\n' ' ' >'$WORK/deploy.fds'"
 [ "$AC_RC" -eq 0 ] || ac_fail "renew of a due certificate exited $AC_RC: $(cat "$WORK/stderr")"
 [ "$(serial a.example)" != "$old_a" ] || ac_fail "a.example was not renewed"
 [ "$(serial b.example)" = "$old_b" ] || ac_fail "b.example was renewed without --cert naming it"
@@ -72,6 +72,9 @@ grep -qx "AUTOCERT_CHAIN=$CACHE/certs/a.example/chain.pem" "$WORK/deploy.env" ||
     ac_fail "deploy hook: AUTOCERT_CHAIN"
 grep -qx "AUTOCERT_IDENTIFIERS=a.example" "$WORK/deploy.env" || ac_fail "deploy hook: AUTOCERT_IDENTIFIERS"
 ! grep -q hook-out "$WORK/stdout" || ac_fail "the hook's output reached standard output"
+# No connection to the CA, cache lock or other descriptor is handed down.
+[ "$(cat "$WORK/deploy.fds")" = "0 1 2 " ] ||
+    ac_fail "the deploy hook inherited descriptors: $(cat "$WORK/deploy.fds")"
 grep -q hook-out "$WORK/stderr" || ac_fail "the hook's output is lost"
 [ -n "$(renewal a.example last_success)" ] || ac_fail "no last_success recorded"
 [ "$(jq '.renewal.orders | length' "$CACHE/certs/a.example/meta.json")" = 1 ] ||

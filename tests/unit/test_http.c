@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -397,6 +398,44 @@ static void test_get_headers(void **state)
     ac_http_transport.cleanup(NULL, ts);
 }
 
+/* How many of the process's sockets connected to `port` on loopback are
+ * close-on-exec (*cloexec) and in all (the return value). */
+static int sockets_to(unsigned port, int *cloexec)
+{
+    struct sockaddr_in peer;
+    socklen_t len;
+    int fd, n = 0;
+
+    *cloexec = 0;
+    for (fd = 3; fd < 1024; fd++) {
+        len = sizeof(peer);
+        if (getpeername(fd, (struct sockaddr *)&peer, &len) != 0 || peer.sin_family != AF_INET ||
+            ntohs(peer.sin_port) != port)
+            continue;
+        n++;
+        if (fcntl(fd, F_GETFD) & FD_CLOEXEC)
+            (*cloexec)++;
+    }
+    return n;
+}
+
+/* The connection a session keeps open is close-on-exec: a hook or any
+ * program the process starts does not inherit it. */
+static void test_sockets_close_on_exec(void **state)
+{
+    server *srv = *state;
+    void *ts = NULL;
+    ac_http_resp resp;
+    int cloexec;
+
+    ac_http_resp_init(&resp);
+    assert_int_equal(fetch(srv, &ts, "GET", srv->port, "/acme", NULL, 10, &resp), AUTOCERT_OK);
+    ac_http_resp_free(&resp);
+    assert_int_equal(sockets_to(srv->port, &cloexec), 1);
+    assert_int_equal(cloexec, 1);
+    ac_http_transport.cleanup(NULL, ts);
+}
+
 /* ---- Link (RFC 8288) ----------------------------------------------------- */
 
 static void test_links_parsed(void **state)
@@ -587,6 +626,8 @@ int main(void)
         cmocka_unit_test(test_resp_init_free),
         cmocka_unit_test_setup_teardown(test_get_headers, server_setup, server_teardown),
         cmocka_unit_test_setup_teardown(test_post, server_setup, server_teardown),
+        cmocka_unit_test_setup_teardown(test_sockets_close_on_exec, server_setup,
+                                        server_teardown),
         cmocka_unit_test(test_links_parsed),
         cmocka_unit_test_setup_teardown(test_links_from_headers, server_setup, server_teardown),
         cmocka_unit_test_setup_teardown(test_body_bound, server_setup, server_teardown),

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -386,6 +387,15 @@ static void set_user_agent(const ac_curl_api *cu, CURL *c)
     cu->easy_setopt(c, CURLOPT_USERAGENT, ua);
 }
 
+/* Every socket libcurl opens is close-on-exec from the start: a hook, or
+ * any program the embedding process starts, inherits no connection. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)arg;
+    (void)purpose;
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 /* A new handle with the fixed options of the context's sessions. */
 static autocert_err handle_new(const ac_curl_api *cu, autocert_ctx *ctx, struct ac_net *net,
                                handle **out)
@@ -405,6 +415,7 @@ static autocert_err handle_new(const ac_curl_api *cu, autocert_ctx *ctx, struct 
     cu->easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
     cu->easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
     cu->easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    cu->easy_setopt(h->curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     cu->easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
     cu->easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)AC_MAX_BODY);
     if (ctx->ca_bundle) {
