@@ -978,7 +978,7 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
                             ac_http_resp *resp)
 {
     fakeca *ca = arg;
-    fakeca_req *r = &ca->req[ca->n_req < MAX_REQ ? ca->n_req : MAX_REQ - 1];
+    fakeca_req *r;
     const char *path = strncmp(req->url, FAKECA_URL, strlen(FAKECA_URL)) == 0
                            ? req->url + strlen(FAKECA_URL)
                        : strncmp(req->url, FAKECA_HTTP_URL, strlen(FAKECA_HTTP_URL)) == 0
@@ -987,6 +987,8 @@ static autocert_err request(void *arg, void **state, autocert_ctx *ctx, const ac
 
     (void)state;
     pthread_mutex_lock(&ca->mu);
+    /* Its slot taken under the lock: two threads never write one slot. */
+    r = &ca->req[ca->n_req < MAX_REQ ? ca->n_req : MAX_REQ - 1];
     if (ca->n_req < MAX_REQ)
         ca->n_req++;
     memset(r, 0, sizeof(*r));
