@@ -35,16 +35,6 @@ static const char *profile_of(const ac_cert_meta *m)
     return json_string_value(json_object_get(m->doc, "profile"));
 }
 
-/* The CA's window of `from` in *to. */
-static void take_window(ac_renew_state *to, const ac_renew_state *from)
-{
-    to->ari_start = from->ari_start;
-    to->ari_end = from->ari_end;
-    to->ari_chosen = from->ari_chosen;
-    to->ari_next_check = from->ari_next_check;
-    memcpy(to->ari_cert_id, from->ari_cert_id, sizeof(to->ari_cert_id));
-}
-
 /* Reads the entry's metadata and renewal state, asks the CA for its
  * renewal window when `ari` and it is time to, and plans.  `window` (may
  * be NULL): the window fetched before, which a dry run did not store. */
@@ -59,7 +49,7 @@ static autocert_err look(renew_job *r, ac_cert_meta *m, int ari, const ac_renew_
         return rc;
     ac_renew_state_read(m->doc, &r->state);
     if (window != NULL)
-        take_window(&r->state, window);
+        ac_renew_state_take_ari(&r->state, window);
     if (ari && days == 0 && !(r->flags & AUTOCERT_RENEW_FORCE))
         ac_renew_ari_refresh(ctx, r->st, r->entry, m, &r->state,
                              !(r->flags & AUTOCERT_RENEW_DRY_RUN));

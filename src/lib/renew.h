@@ -27,6 +27,9 @@ json_t *ac_renew_state_json(const ac_renew_state *s);
 /* The state a new generation starts with: the history of orders and
  * successes, not the failures or the ARI window of the one replaced. */
 void ac_renew_state_next(const ac_renew_state *old, time_t now, ac_renew_state *next);
+/* The CA's renewal window of `from` (times, choice, next check, certificate
+ * ID) put into *to, the rest of *to left as it is. */
+void ac_renew_state_take_ari(ac_renew_state *to, const ac_renew_state *from);
 /* Counts a failed renewal: backoff of 1 min, 10 min, 100 min, then a day. */
 void ac_renew_state_failed(ac_renew_state *s, time_t now, int ordered, const char *error);
 

@@ -152,11 +152,7 @@ static void save_ari(autocert_ctx *ctx, autocert_storage *st, const char *entry,
     }
     if (ac_cache_meta_load(ctx, st, entry, &m) == AUTOCERT_OK) {
         ac_renew_state_read(m.doc, &now);
-        now.ari_start = s->ari_start;
-        now.ari_end = s->ari_end;
-        now.ari_chosen = s->ari_chosen;
-        now.ari_next_check = s->ari_next_check;
-        memcpy(now.ari_cert_id, s->ari_cert_id, sizeof(now.ari_cert_id));
+        ac_renew_state_take_ari(&now, s);
         if ((state = ac_renew_state_json(&now)) == NULL ||
             json_object_set_new(m.doc, "renewal", state) != 0 ||
             ac_cache_meta_update(ctx, st, entry, &m) != AUTOCERT_OK)

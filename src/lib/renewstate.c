@@ -131,6 +131,15 @@ void ac_renew_state_next(const ac_renew_state *old, time_t now, ac_renew_state *
     add_order(next, now);
 }
 
+void ac_renew_state_take_ari(ac_renew_state *to, const ac_renew_state *from)
+{
+    to->ari_start = from->ari_start;
+    to->ari_end = from->ari_end;
+    to->ari_chosen = from->ari_chosen;
+    to->ari_next_check = from->ari_next_check;
+    memcpy(to->ari_cert_id, from->ari_cert_id, sizeof(to->ari_cert_id));
+}
+
 void ac_renew_state_failed(ac_renew_state *s, time_t now, int ordered, const char *error)
 {
     static const time_t backoff[] = {60, 600, 6000};
