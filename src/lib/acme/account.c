@@ -209,24 +209,23 @@ static autocert_err account_get(ac_session *s, int can_register)
 autocert_err ac_account_check_local(ac_session *s)
 {
     autocert_storage *st = NULL;
-    char *set = NULL, *url = NULL;
-    EVP_PKEY *key = NULL;
+    char *set = NULL;
+    int have_key = 0;
     autocert_err rc;
 
     if ((rc = ac_storage(s->ctx, &st)) != AUTOCERT_OK ||
         (rc = ac_cache_account_set(s->ctx, s->directory_url, &set)) != AUTOCERT_OK)
         return rc;
-    rc = ac_cache_account_load(s->ctx, st, set, &key, &url);
+    /* Kept in the session: ac_account_ensure then uses it as loaded. */
+    rc = load_cached(s, st, set, &have_key);
     /* To be written (none cached, or its key alone): its set can be locked. */
-    if ((rc == AUTOCERT_ERR_NOT_FOUND && key == NULL) || (rc == AUTOCERT_OK && url == NULL)) {
+    if ((rc == AUTOCERT_ERR_NOT_FOUND && !have_key) || (rc == AUTOCERT_OK && !s->account.url)) {
         ac_err_clear(s->ctx);
         if (ac_session_holds(s, set))
             rc = AUTOCERT_OK;
         else if ((rc = ac_session_lock(s, st, set)) == AUTOCERT_OK)
             ac_session_unlock(s, set);
     }
-    EVP_PKEY_free(key);
-    free(url);
     free(set);
     return rc;
 }

@@ -199,9 +199,10 @@ autocert_err ac_acme_need_status(autocert_ctx *ctx, json_t *obj, const char *wha
 /* ---- account.c -------------------------------------------------------- */
 /* Loads or creates the account of the session's directory. */
 autocert_err ac_account_ensure(ac_session *s);
-/* Before the first request: the cached account reads, and one still to be
- * written (none cached, or its key alone) has a set this process can lock,
- * so that a cache that cannot take it is found before the CA is asked. */
+/* Before the first request: the cached account is loaded into the session
+ * (ac_account_ensure then uses it), and one still to be written (none
+ * cached, or its key alone) has a set this process can lock, so that a
+ * cache that cannot take it is found before the CA is asked. */
 autocert_err ac_account_check_local(ac_session *s);
 /* Loads the cached account of the session's directory (looking up its URL
  * when only the key is cached), never registering one: NOT_FOUND naming the
