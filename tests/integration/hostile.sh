@@ -280,7 +280,7 @@ fails nonce-none 'new nonce: no Replay-Nonce header'
 hcase nonce-bad-always
 hobtain "$NAMES"
 hfails 'new account: badNonce'
-[ "$(stub_requests 'POST .*')" -le 11 ] || ac_fail "[$CASE] $(stub_requests 'POST .*') tries"
+[ "$(stub_requests 'POST .*')" -le 21 ] || ac_fail "[$CASE] $(stub_requests 'POST .*') tries"
 hend
 succeeds nonce-bad-once
 succeeds nonce-fresh-only

@@ -94,8 +94,8 @@ static void test_bad_nonce_gives_up(void **state)
     fakeca_knobs_of(f->ca)->bad_nonce = 1000;
     assert_int_equal(ac_session_init(&s, f->ctx, NULL), AUTOCERT_OK);
     assert_int_equal(ac_account_ensure(&s), AUTOCERT_ERR_ACME);
-    /* One try and ten retries, then the CA's problem is the error. */
-    assert_int_equal(fakeca_count(f->ca, "POST", "/new-account"), 11);
+    /* One try and twenty retries, then the CA's problem is the error. */
+    assert_int_equal(fakeca_count(f->ca, "POST", "/new-account"), 21);
     assert_string_equal(autocert_last_problem_type(f->ctx), "urn:ietf:params:acme:error:badNonce");
     assert_int_equal(autocert_last_http_status(f->ctx), 400);
     ac_session_cleanup(&s);
